@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { isEmbedder, type Embedder } from './embedder.js';
+import { TransformersEmbedder } from './transformers-embedder.js';
+
+export const EmbedderConfigSchema = z.strictObject({
+  /** Path of a local transformers.js model folder. */
+  model: z.string().min(1),
+  dtype: z.enum(['auto', 'fp32', 'q8']).optional(),
+  batchSize: z.number().int().min(1).max(512).optional(),
+  threads: z.number().int().min(1).max(256).optional(),
+});
+export type EmbedderConfig = z.infer<typeof EmbedderConfigSchema>;
+
+export const EmbedderOptionSchema = z.union([
+  EmbedderConfigSchema,
+  z.custom<Embedder>(isEmbedder, { error: 'must be { model: "<folder>" } or an Embedder (id, dimension, embed)' }),
+]);
+
+/** An Embedder from a config, or the given instance as is. */
+export function createEmbedder(option: EmbedderConfig | Embedder): { embedder: Embedder; owned: boolean } {
+  if (isEmbedder(option)) return { embedder: option, owned: false };
+  return { embedder: new TransformersEmbedder(option), owned: true };
+}

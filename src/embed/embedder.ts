@@ -1,0 +1,61 @@
+import { EngramError } from '../errors.js';
+
+/**
+ * Turns texts into vectors. The port every embedding model sits behind;
+ * implement it to bring your own model.
+ */
+export interface Embedder {
+  /** Names the model; a database remembers it and refuses vectors from another model. */
+  readonly id: string;
+  /** Length of every vector `embed` returns. */
+  readonly dimension: number;
+  /** One vector per text, in order. Unit length is expected (cosine distance is used). */
+  embed(texts: string[]): Promise<Float32Array[]>;
+  /** Releases the model, if the embedder holds one. */
+  dispose?(): Promise<void>;
+}
+
+/** Whether `value` looks like an Embedder instance (duck-typed, so users can bring plain objects). */
+export function isEmbedder(value: unknown): value is Embedder {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return (
+    typeof candidate.id === 'string' &&
+    candidate.id.length > 0 &&
+    typeof candidate.dimension === 'number' &&
+    Number.isInteger(candidate.dimension) &&
+    candidate.dimension > 0 &&
+    candidate.dimension <= 8192 &&
+    typeof candidate.embed === 'function'
+  );
+}
+
+/**
+ * Calls the embedder and checks what comes back: one finite vector of the right
+ * length per text. A broken embedder must never write garbage into the index.
+ */
+export async function embedChecked(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
+  if (texts.length === 0) return [];
+  let vectors: Float32Array[];
+  try {
+    vectors = await embedder.embed(texts);
+  } catch (error) {
+    if (error instanceof EngramError) throw error;
+    throw new EngramError('EMBEDDING_FAILED', `the embedding model "${embedder.id}" failed: ${String(error)}`, { cause: error });
+  }
+  if (!Array.isArray(vectors) || vectors.length !== texts.length) {
+    throw new EngramError('EMBEDDING_FAILED', `the embedding model "${embedder.id}" returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts`);
+  }
+  return vectors.map((vector, i) => {
+    if (!(vector instanceof Float32Array) || vector.length !== embedder.dimension) {
+      throw new EngramError(
+        'EMBEDDING_FAILED',
+        `the embedding model "${embedder.id}" returned a vector of length ${vector?.length ?? 'none'} for text ${i}; expected a Float32Array of ${embedder.dimension}`,
+      );
+    }
+    if (!vector.every(Number.isFinite)) {
+      throw new EngramError('EMBEDDING_FAILED', `the embedding model "${embedder.id}" returned a non-finite value for text ${i}`);
+    }
+    return vector;
+  });
+}

@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { EngramError } from '../errors.js';
+import type { Embedder } from './embedder.js';
+
+export type TransformersEmbedderOptions = {
+  /** A local transformers.js model folder: config.json, tokenizer.json, onnx/model*.onnx. */
+  model: string;
+  /**
+   * Which weights to load. 'auto' prefers `onnx/model_quantized.onnx` (int8, faster on a CPU) when present.
+   * @default 'auto'
+   */
+  dtype?: 'auto' | 'fp32' | 'q8' | undefined;
+  /** Texts per forward pass. @default 32 */
+  batchSize?: number | undefined;
+  /** ONNX Runtime intra-op threads. @default ONNX Runtime's choice */
+  threads?: number | undefined;
+};
+
+type FeatureExtractor = (
+  texts: string[],
+  options: { pooling: 'mean'; normalize: boolean },
+) => Promise<{ data: Float32Array | number[]; dims: number[] }>;
+type Transformers = typeof import('@huggingface/transformers');
+
+let transformersModule: Promise<Transformers> | undefined;
+/** transformers.js is heavy: load it on first use, once per process, with remote loading off. */
+function loadTransformers(): Promise<Transformers> {
+  transformersModule ??= import('@huggingface/transformers').then((module) => {
+    module.env.allowRemoteModels = false;
+    module.env.allowLocalModels = true;
+    module.env.useFSCache = false;
+    return module;
+  });
+  return transformersModule;
+}
+
+// env.localModelPath is process-global: serialise model loads so two folders never race on it.
+let loadQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * An Embedder running a sentence-embedding ONNX model in-process with
+ * transformers.js: mean pooling, unit-length vectors. Reads the model's config
+ * at creation (cheap); loads the weights on the first `embed`.
+ */
+export class TransformersEmbedder implements Embedder {
+  readonly id: string;
+  readonly dimension: number;
+  private readonly folder: string;
+  private readonly dtype: 'fp32' | 'q8';
+  private readonly batchSize: number;
+  private readonly threads: number | undefined;
+  private extractor: Promise<FeatureExtractor> | undefined;
+  private disposeModel: (() => Promise<void>) | undefined;
+
+  constructor(options: TransformersEmbedderOptions) {
+    this.folder = resolve(options.model);
+    const config = readModelConfig(this.folder);
+    this.id = config.id;
+    this.dimension = config.dimension;
+    this.dtype = chooseDtype(this.folder, options.dtype ?? 'auto');
+    this.batchSize = options.batchSize ?? 32;
+    this.threads = options.threads;
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    const extract = await this.load();
+    const vectors: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += this.batchSize) {
+      const batch = texts.slice(start, start + this.batchSize);
+      const output = await extract(batch, { pooling: 'mean', normalize: true });
+      const data = Float32Array.from(output.data);
+      for (let i = 0; i < batch.length; i++) {
+        vectors.push(finiteUnit(data.slice(i * this.dimension, (i + 1) * this.dimension)));
+      }
+    }
+    return vectors;
+  }
+
+  async dispose(): Promise<void> {
+    const dispose = this.disposeModel;
+    this.extractor = undefined;
+    this.disposeModel = undefined;
+    await dispose?.();
+  }
+
+  private load(): Promise<FeatureExtractor> {
+    this.extractor ??= this.createExtractor().catch((error: unknown) => {
+      this.extractor = undefined; // let a later call retry, e.g. after the files were fixed
+      throw error;
+    });
+    return this.extractor;
+  }
+
+  private async createExtractor(): Promise<FeatureExtractor> {
+    const transformers = await loadTransformers();
+    const load = loadQueue.then(async () => {
+      transformers.env.localModelPath = `${dirname(this.folder)}/`;
+      const sessionOptions = this.threads ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {};
+      return transformers.pipeline('feature-extraction', basename(this.folder), {
+        dtype: this.dtype,
+        local_files_only: true,
+        session_options: sessionOptions,
+      });
+    });
+    loadQueue = load.catch(() => undefined);
+    try {
+      const pipe = await load;
+      this.disposeModel = () => pipe.dispose();
+      return pipe as unknown as FeatureExtractor;
+    } catch (error) {
+      throw new EngramError('MODEL_LOAD_FAILED', `could not load the embedding model at ${this.folder}: ${String(error)}`, { cause: error });
+    }
+  }
+}
+
+function readModelConfig(folder: string): { id: string; dimension: number } {
+  const configPath = join(folder, 'config.json');
+  const missing = ['config.json', 'tokenizer.json'].filter((file) => !existsSync(join(folder, file)));
+  if (missing.length > 0 || !existsSync(join(folder, 'onnx'))) {
+    throw new EngramError(
+      'MODEL_NOT_FOUND',
+      `no embedding model at ${folder} (missing ${[...missing, ...(existsSync(join(folder, 'onnx')) ? [] : ['onnx/'])].join(', ')}); ` +
+        'point `embedder.model` at a transformers.js model folder (tests: run `npm run models:test` to generate models/test/embedding)',
+    );
+  }
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new EngramError('MODEL_LOAD_FAILED', `${configPath} is not valid JSON`, { cause: error });
+  }
+  const dimension = config.hidden_size ?? config.d_model ?? config.dim;
+  if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension <= 0) {
+    throw new EngramError('MODEL_LOAD_FAILED', `${configPath} does not give the embedding size (hidden_size)`);
+  }
+  const name = typeof config._name_or_path === 'string' && config._name_or_path.length > 0 ? config._name_or_path : basename(folder);
+  return { id: name, dimension };
+}
+
+function chooseDtype(folder: string, requested: 'auto' | 'fp32' | 'q8'): 'fp32' | 'q8' {
+  const quantized = existsSync(join(folder, 'onnx', 'model_quantized.onnx'));
+  const full = existsSync(join(folder, 'onnx', 'model.onnx'));
+  const dtype = requested === 'auto' ? (quantized ? 'q8' : 'fp32') : requested;
+  if ((dtype === 'q8' && !quantized) || (dtype === 'fp32' && !full)) {
+    const file = dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx';
+    throw new EngramError('MODEL_NOT_FOUND', `the embedding model at ${folder} has no onnx/${file} (dtype '${dtype}')`);
+  }
+  return dtype;
+}
+
+/** Replaces NaN by 0 and keeps unit length; an all-zero vector (no known word) stays zero. */
+function finiteUnit(vector: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const value = vector[i] ?? 0;
+    if (!Number.isFinite(value)) vector[i] = 0;
+    else norm += value * value;
+  }
+  if (norm > 0 && Math.abs(norm - 1) > 1e-3) {
+    const scale = 1 / Math.sqrt(norm);
+    for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] ?? 0) * scale;
+  }
+  return vector;
+}

@@ -1,0 +1,54 @@
+/**
+ * The stable error codes of Engram. A code never changes meaning once released;
+ * callers (and the REST/MCP layers) may switch on it.
+ */
+export const ERROR_CODES = [
+  /** An argument failed validation (wrong type, empty, too large, unknown option). */
+  'INVALID_INPUT',
+  /** add/search/getAll/deleteAll need at least one of userId, agentId, runId. */
+  'SCOPE_REQUIRED',
+  /** No current memory has the given id. */
+  'NOT_FOUND',
+  /** The database was built with another embedding model (id or dimension). */
+  'EMBEDDING_MISMATCH',
+  /** A model folder or file is missing or incomplete. */
+  'MODEL_NOT_FOUND',
+  /** A model exists on disk but could not be loaded by its engine. */
+  'MODEL_LOAD_FAILED',
+  /** The embedder failed or returned vectors of the wrong shape. */
+  'EMBEDDING_FAILED',
+  /** `infer: true` needs an LLM and none is configured. */
+  'LLM_NOT_CONFIGURED',
+  /** The LLM produced output that does not match the operations schema. */
+  'LLM_OUTPUT_INVALID',
+  /** The LLM engine failed while generating. */
+  'LLM_FAILED',
+  /** Another connection held the database lock longer than the busy timeout. */
+  'DB_LOCKED',
+  /** The database file is not an Engram database, is corrupt, or is newer than this version. */
+  'DB_INVALID',
+  /** Any other SQLite failure. */
+  'DB_ERROR',
+  /** The Memory instance was closed. */
+  'CLOSED',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The one error type Engram throws. `code` is stable; `message` says what to do. */
+export class EngramError extends Error {
+  override readonly name = 'EngramError';
+  readonly code: ErrorCode;
+  /** Extra structured facts, e.g. the validation issues of an INVALID_INPUT. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+export function isEngramError(error: unknown, code?: ErrorCode): error is EngramError {
+  return error instanceof EngramError && (code === undefined || error.code === code);
+}

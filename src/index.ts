@@ -1,0 +1,26 @@
+export { Memory, MemoryOptionsSchema, type MemoryOptions } from './memory.js';
+export { EngramError, ERROR_CODES, isEngramError, type ErrorCode } from './errors.js';
+export type { Embedder } from './embed/embedder.js';
+export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';
+export { LIMITS } from './limits.js';
+export type { MetadataFilter, FieldOperators, FilterValue } from './filter.js';
+export {
+  MessageSchema,
+  ScopeSchema,
+  MemoryItemSchema,
+  ScoredMemorySchema,
+  MemoryEventSchema,
+  HistoryEntrySchema,
+  type AddOptions,
+  type GetAllOptions,
+  type HistoryEntry,
+  type MemoryEvent,
+  type MemoryItem,
+  type MemoryKind,
+  type Message,
+  type Metadata,
+  type Scope,
+  type ScoredMemory,
+  type SearchOptions,
+  type UpdateOptions,
+} from './schema.js';

@@ -1,0 +1,253 @@
+import { z } from 'zod';
+import { createEmbedder, EmbedderOptionSchema } from './embed/create-embedder.js';
+import { embedChecked, type Embedder } from './embed/embedder.js';
+import { QueryCache } from './embed/query-cache.js';
+import { EngramError } from './errors.js';
+import { parseFilter } from './filter.js';
+import { addRaw } from './pipeline/add-raw.js';
+import { retrieve } from './pipeline/retrieve.js';
+import {
+  AddOptionsSchema,
+  GetAllOptionsSchema,
+  MemoryIdSchema,
+  MessagesSchema,
+  ScopeSchema,
+  SearchOptionsSchema,
+  TextSchema,
+  UpdateOptionsSchema,
+  type AddOptions,
+  type GetAllOptions,
+  type HistoryEntry,
+  type MemoryEvent,
+  type MemoryItem,
+  type Message,
+  type Scope,
+  type ScoredMemory,
+  type SearchOptions,
+  type UpdateOptions,
+} from './schema.js';
+import { Store } from './store/store.js';
+import { cleanText, textHash } from './text-hash.js';
+import { requireScope, validate } from './validate.js';
+
+export const MemoryOptionsSchema = z.strictObject({
+  /** SQLite file to open or create; ':memory:' for a throwaway store. */
+  path: z.string().min(1),
+  /**
+   * The embedding model: a local transformers.js model folder, or your own Embedder.
+   * @default { model: 'models/embedding' }
+   */
+  embedder: EmbedderOptionSchema.default({ model: 'models/embedding' }),
+  /**
+   * How long a write waits for another process's lock before failing with DB_LOCKED.
+   * @default 5000
+   */
+  busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
+});
+export type MemoryOptions = z.input<typeof MemoryOptionsSchema>;
+
+/**
+ * Long-term memory for an assistant, in one SQLite file.
+ *
+ * @example
+ * await using memory = await Memory.open({ path: 'memory.db', embedder: { model: 'models/test/embedding' } });
+ * await memory.add('I am allergic to penicillin', { userId: 'alice', infer: false });
+ * const { results } = await memory.search('what medication should I avoid?', { userId: 'alice' });
+ */
+export class Memory {
+  private closed = false;
+  private readonly queryCache = new QueryCache();
+
+  private constructor(
+    private readonly store: Store,
+    private readonly embedder: Embedder,
+    private readonly ownsEmbedder: boolean,
+  ) {}
+
+  /** Opens (or creates) a memory store. Models load lazily, on first use. */
+  static async open(options: MemoryOptions): Promise<Memory> {
+    const config = validate(MemoryOptionsSchema, options, 'options');
+    const { embedder, owned } = createEmbedder(config.embedder);
+    const store = Store.open({ path: config.path, busyTimeoutMs: config.busyTimeoutMs });
+    try {
+      store.bindEmbeddingModel(embedder.id, embedder.dimension);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return new Memory(store, embedder, owned);
+  }
+
+  /**
+   * Stores memories from messages. A string is one user message.
+   * With `infer: false` every user and assistant message is stored as said; a text
+   * already current in the same scope is not stored twice (event NONE).
+   * @default options.infer true (needs an LLM)
+   */
+  async add(messages: string | Message[], options: AddOptions): Promise<{ results: MemoryEvent[] }> {
+    this.assertOpen();
+    const parsedMessages = validate(MessagesSchema, messages, 'messages');
+    const opts = validate(AddOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    requireScope(scope, 'add');
+    if (opts.infer) {
+      throw new EngramError(
+        'LLM_NOT_CONFIGURED',
+        'add() infers memories with an LLM by default, and none is configured; pass { infer: false } to store the messages as they are',
+      );
+    }
+    const list: Message[] = typeof parsedMessages === 'string' ? [{ role: 'user', content: parsedMessages }] : parsedMessages;
+    const results = await addRaw(this.store, this.embedder, {
+      messages: list,
+      scope,
+      metadata: opts.metadata ?? {},
+      kind: opts.kind,
+      now: Date.now(),
+    });
+    return { results };
+  }
+
+  /** The memories of a scope closest in meaning to `query`, best first, each with a `score` in [0, 1]. */
+  async search(query: string, options: SearchOptions): Promise<{ results: ScoredMemory[] }> {
+    this.assertOpen();
+    const text = validate(TextSchema, query, 'query');
+    const opts = validate(SearchOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    requireScope(scope, 'search');
+    const filter = opts.filters && parseFilter(opts.filters);
+    const queryVector = await this.embedQuery(text);
+    this.assertOpen();
+    const results = this.store.read(
+      () => retrieve(this.store, { queryVector, scope, limit: opts.limit, threshold: opts.threshold, filter }),
+      'searching',
+    );
+    return { results };
+  }
+
+  /** One current memory, or null if there is none with this id (never stored, or deleted). */
+  async get(id: string): Promise<MemoryItem | null> {
+    this.assertOpen();
+    const memoryId = validate(MemoryIdSchema, id, 'id');
+    return this.store.read(() => this.store.currentMemory(memoryId), 'reading a memory') ?? null;
+  }
+
+  /** The current memories of a scope, newest first. @default options.limit 100 */
+  async getAll(options: GetAllOptions): Promise<{ results: MemoryItem[] }> {
+    this.assertOpen();
+    const opts = validate(GetAllOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    requireScope(scope, 'getAll');
+    const filter = opts.filters && parseFilter(opts.filters);
+    const results = this.store.read(
+      () => this.store.listCurrent(scope, { filter, limit: opts.limit, offset: opts.offset }),
+      'listing memories',
+    );
+    return { results };
+  }
+
+  /** Rewrites a memory (re-embedding it) and, if given, replaces its metadata. History keeps the old version. */
+  async update(id: string, text: string, options: UpdateOptions = {}): Promise<MemoryItem> {
+    this.assertOpen();
+    const memoryId = validate(MemoryIdSchema, id, 'id');
+    const newText = cleanText(validate(TextSchema, text, 'text'));
+    const opts = validate(UpdateOptionsSchema, options, 'options');
+    const current = this.requireCurrent(memoryId);
+    const metadata = opts.metadata ?? current.metadata;
+    if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata)) return current;
+    const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];
+    const hash = textHash(newText);
+    return this.store.write(() => {
+      const duplicate = this.store.currentMemoryByHash(scopeOf(current), hash);
+      if (duplicate && duplicate.id !== memoryId) {
+        throw new EngramError('INVALID_INPUT', `memory ${duplicate.id} in the same scope already says this; delete one of them instead`, {
+          details: { duplicateOf: duplicate.id },
+        });
+      }
+      const updated = this.store.updateMemory(memoryId, { text: newText, hash, metadata, embedding }, Date.now(), 'api');
+      if (!updated) throw notFound(memoryId);
+      return updated;
+    }, 'updating a memory');
+  }
+
+  /** Deletes a memory: it leaves search and getAll; its history stays. */
+  async delete(id: string): Promise<void> {
+    this.assertOpen();
+    const memoryId = validate(MemoryIdSchema, id, 'id');
+    this.store.write(() => {
+      if (!this.store.closeMemory(memoryId, Date.now(), 'api')) throw notFound(memoryId);
+    }, 'deleting a memory');
+  }
+
+  /** Deletes every current memory of exactly this scope (all of a user's, or narrower); nothing else. */
+  async deleteAll(scope: Scope): Promise<{ deleted: number }> {
+    this.assertOpen();
+    const parsed = validate(ScopeSchema, scope, 'scope');
+    requireScope(parsed, 'deleteAll');
+    const deleted = this.store.write(() => {
+      const now = Date.now();
+      const ids = this.store.currentIds(parsed);
+      for (const id of ids) this.store.closeMemory(id, now, 'api');
+      return ids.length;
+    }, 'deleting memories');
+    return { deleted };
+  }
+
+  /** Every change to a memory, oldest first; also for deleted memories. */
+  async history(id: string): Promise<HistoryEntry[]> {
+    this.assertOpen();
+    const memoryId = validate(MemoryIdSchema, id, 'id');
+    return this.store.read(() => {
+      if (!this.store.hasMemory(memoryId)) throw notFound(memoryId);
+      return this.store.history(memoryId);
+    }, 'reading history');
+  }
+
+  /** Erases every memory, vector, history entry and message in this file. Irreversible. */
+  async reset(): Promise<void> {
+    this.assertOpen();
+    this.store.write(() => this.store.clear(), 'resetting the store');
+    this.queryCache.clear();
+  }
+
+  /** Closes the database and releases the embedding model (if Engram created it). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.close();
+    if (this.ownsEmbedder) await this.embedder.dispose?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async embedQuery(text: string): Promise<Float32Array> {
+    const cached = this.queryCache.get(text);
+    if (cached) return cached;
+    const [vector] = await embedChecked(this.embedder, [text]);
+    this.queryCache.set(text, vector as Float32Array);
+    return vector as Float32Array;
+  }
+
+  private requireCurrent(id: string): MemoryItem {
+    const current = this.store.read(() => this.store.currentMemory(id), 'reading a memory');
+    if (!current) throw notFound(id);
+    return current;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EngramError('CLOSED', 'this Memory is closed; open a new one with Memory.open()');
+  }
+}
+
+function scopeOf(value: Scope): Scope {
+  const scope: Scope = {};
+  if (value.userId !== undefined) scope.userId = value.userId;
+  if (value.agentId !== undefined) scope.agentId = value.agentId;
+  if (value.runId !== undefined) scope.runId = value.runId;
+  return scope;
+}
+
+function notFound(id: string): EngramError {
+  return new EngramError('NOT_FOUND', `no current memory with id ${id}`);
+}

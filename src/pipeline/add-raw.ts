@@ -1,0 +1,80 @@
+import { embedChecked, type Embedder } from '../embed/embedder.js';
+import { newId } from '../ids.js';
+import type { Message, MemoryEvent, MemoryKind, Scope } from '../schema.js';
+import type { Store } from '../store/store.js';
+import { cleanText, textHash } from '../text-hash.js';
+import { toEpochMs } from '../time.js';
+
+export type RawAddInput = {
+  messages: Message[];
+  scope: Scope;
+  metadata: Record<string, unknown>;
+  kind: MemoryKind;
+  now: number;
+};
+
+type Candidate = { messageIndex: number; text: string; hash: string; validFrom: number; firstOfHash: boolean };
+
+/**
+ * `add` without inference: every user and assistant message becomes a memory
+ * as it was said. A text already current in exactly this scope (or repeated
+ * within the call) is not stored twice: its event is NONE.
+ */
+export async function addRaw(store: Store, embedder: Embedder, input: RawAddInput): Promise<MemoryEvent[]> {
+  const candidates = collectCandidates(input);
+  const toEmbed = candidates.filter((c) => c.firstOfHash);
+  // Embed before the transaction opens: a model call must never hold the write lock.
+  const embeddings = await embedChecked(
+    embedder,
+    toEmbed.map((c) => c.text),
+  );
+  const embeddingByHash = new Map(toEmbed.map((c, i) => [c.hash, embeddings[i] as Float32Array]));
+
+  return store.write(() => {
+    const messageIds = store.appendMessages(
+      input.scope,
+      input.messages.map((m) => ({
+        role: m.role,
+        name: m.name ?? null,
+        content: m.content,
+        created_at: toEpochMs(m.createdAt) ?? input.now,
+      })),
+      input.now,
+    );
+    return candidates.map((candidate): MemoryEvent => {
+      // Re-checked inside the transaction: another add may have stored it meanwhile.
+      const existing = store.currentMemoryByHash(input.scope, candidate.hash);
+      if (existing) return { id: existing.id, memory: existing.memory, event: 'NONE' };
+      const message = input.messages[candidate.messageIndex] as Message;
+      const item = store.insertMemory(
+        {
+          id: newId(input.now),
+          text: candidate.text,
+          hash: candidate.hash,
+          kind: input.kind,
+          scope: input.scope,
+          metadata: input.metadata,
+          validFrom: candidate.validFrom,
+          source: { messageIds: [messageIds[candidate.messageIndex]], role: message.role, ...(message.name ? { name: message.name } : {}) },
+          embedding: embeddingByHash.get(candidate.hash) as Float32Array,
+        },
+        input.now,
+        'api',
+      );
+      return { id: item.id, memory: item.memory, event: 'ADD' };
+    });
+  }, 'adding memories');
+}
+
+function collectCandidates(input: RawAddInput): Candidate[] {
+  const seen = new Set<string>();
+  const candidates: Candidate[] = [];
+  input.messages.forEach((message, messageIndex) => {
+    if (message.role === 'system') return;
+    const text = cleanText(message.content);
+    const hash = textHash(text);
+    candidates.push({ messageIndex, text, hash, validFrom: toEpochMs(message.createdAt) ?? input.now, firstOfHash: !seen.has(hash) });
+    seen.add(hash);
+  });
+  return candidates;
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+import { metadataProblem, stringProblem, type JsonObject } from './json-value.js';
+import type { MetadataFilter } from './filter.js';
+import { filterProblem } from './filter.js';
+
+/** A string that SQLite, the tokenizer and the models can all hold faithfully. */
+const safeString = (what: string, max: number) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .max(max, { error: `${what} is longer than ${max} characters` })
+    .superRefine((value, ctx) => {
+      const problem = stringProblem(value, what);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
+/** Text of a memory, message or query: non-blank, bounded. */
+export const TextSchema = safeString('text', LIMITS.maxTextLength).refine((s) => s.trim().length > 0, {
+  error: 'text must not be empty',
+});
+
+export const ScopeIdSchema = safeString('scope id', LIMITS.maxScopeIdLength).refine((s) => s.trim().length > 0, {
+  error: 'scope ids must not be empty',
+});
+
+export const MemoryIdSchema = safeString('id', 128).refine((s) => s.length > 0, { error: 'id must not be empty' });
+
+export const KindSchema = z.enum(['semantic', 'episodic', 'procedural']);
+export type MemoryKind = z.infer<typeof KindSchema>;
+
+export const MetadataSchema = z.custom<JsonObject>((value) => metadataProblem(value) === null, {
+  error: (issue) => metadataProblem(issue.input) ?? 'invalid metadata',
+});
+export type Metadata = z.infer<typeof MetadataSchema>;
+
+export const FilterSchema = z.custom<MetadataFilter>((value) => filterProblem(value) === null, {
+  error: (issue) => filterProblem(issue.input) ?? 'invalid filter',
+});
+
+/** Who a memory belongs to. Reads select memories whose fields equal every field given. */
+export const ScopeSchema = z.strictObject({
+  userId: ScopeIdSchema.optional(),
+  agentId: ScopeIdSchema.optional(),
+  runId: ScopeIdSchema.optional(),
+});
+export type Scope = z.infer<typeof ScopeSchema>;
+
+const TimestampSchema = z.union([
+  z.date().refine((d) => !Number.isNaN(d.getTime()), { error: 'invalid date' }),
+  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-26T10:00:00Z' }),
+]);
+
+export const MessageSchema = z.object({
+  role: z.enum(['user', 'assistant', 'system']),
+  content: TextSchema,
+  name: safeString('name', LIMITS.maxScopeIdLength).optional(),
+  createdAt: TimestampSchema.optional(),
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+export const MessagesSchema = z.union([
+  TextSchema,
+  z
+    .array(MessageSchema)
+    .min(1, { error: 'messages must not be empty' })
+    .max(LIMITS.maxMessagesPerAdd, { error: `at most ${LIMITS.maxMessagesPerAdd} messages per add` }),
+]);
+
+export const AddOptionsSchema = ScopeSchema.extend({
+  metadata: MetadataSchema.optional(),
+  /** @default true */
+  infer: z.boolean().default(true),
+  /** @default 'semantic' */
+  kind: KindSchema.default('semantic'),
+});
+export type AddOptions = z.input<typeof AddOptionsSchema>;
+
+export const SearchOptionsSchema = ScopeSchema.extend({
+  limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
+  threshold: z.number().min(0).max(1).optional(),
+  filters: FilterSchema.optional(),
+});
+export type SearchOptions = z.input<typeof SearchOptionsSchema>;
+
+export const GetAllOptionsSchema = ScopeSchema.extend({
+  filters: FilterSchema.optional(),
+  limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
+  offset: z.number().int().min(0).default(0),
+});
+export type GetAllOptions = z.input<typeof GetAllOptionsSchema>;
+
+export const UpdateOptionsSchema = z.strictObject({
+  /** Replaces the memory's metadata when given. */
+  metadata: MetadataSchema.optional(),
+});
+export type UpdateOptions = z.input<typeof UpdateOptionsSchema>;
+
+export const MemoryItemSchema = z.object({
+  id: z.string(),
+  memory: z.string(),
+  hash: z.string(),
+  kind: KindSchema,
+  userId: z.string().optional(),
+  agentId: z.string().optional(),
+  runId: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  validFrom: z.string(),
+  validTo: z.string().optional(),
+});
+export type MemoryItem = z.infer<typeof MemoryItemSchema>;
+
+export const ScoredMemorySchema = MemoryItemSchema.extend({ score: z.number().min(0).max(1) });
+export type ScoredMemory = z.infer<typeof ScoredMemorySchema>;
+
+export const MemoryEventSchema = z.object({
+  id: z.string(),
+  memory: z.string(),
+  event: z.enum(['ADD', 'UPDATE', 'DELETE', 'NONE']),
+  previousMemory: z.string().optional(),
+});
+export type MemoryEvent = z.infer<typeof MemoryEventSchema>;
+
+export const HistoryEntrySchema = z.object({
+  id: z.number().int(),
+  memoryId: z.string(),
+  event: z.enum(['ADD', 'UPDATE', 'DELETE']),
+  oldMemory: z.string().optional(),
+  newMemory: z.string().optional(),
+  oldMetadata: z.record(z.string(), z.unknown()).optional(),
+  newMetadata: z.record(z.string(), z.unknown()).optional(),
+  actor: z.enum(['api', 'llm', 'user']),
+  reason: z.string().optional(),
+  createdAt: z.string(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;

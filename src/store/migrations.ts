@@ -1,0 +1,92 @@
+/**
+ * The schema, as numbered steps. A step, once released, never changes: fix
+ * mistakes with a new step. The vector table is not here because its dimension
+ * comes from the embedder (see vectors.ts).
+ */
+export type Migration = { version: number; name: string; sql: string };
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'memories, full-text index, history, messages',
+    sql: `
+      CREATE TABLE memories (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('semantic', 'episodic', 'procedural')),
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        valid_from INTEGER NOT NULL,
+        valid_to INTEGER,
+        superseded_by TEXT,
+        source TEXT CHECK (source IS NULL OR json_valid(source)),
+        access_count INTEGER NOT NULL DEFAULT 0,
+        last_accessed_at INTEGER,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
+      );
+      -- One current memory per text and exact scope, even across processes.
+      CREATE UNIQUE INDEX memories_current_hash
+        ON memories (ifnull(user_id, ''), ifnull(agent_id, ''), ifnull(run_id, ''), hash)
+        WHERE valid_to IS NULL;
+      CREATE INDEX memories_user ON memories (user_id, created_at) WHERE user_id IS NOT NULL;
+      CREATE INDEX memories_agent ON memories (agent_id, created_at) WHERE agent_id IS NOT NULL;
+      CREATE INDEX memories_run ON memories (run_id, created_at) WHERE run_id IS NOT NULL;
+
+      CREATE VIRTUAL TABLE memory_fts USING fts5(
+        text, content = 'memories', content_rowid = 'seq',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      -- Triggers keep the external-content index in the same transaction as the row.
+      CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+        INSERT INTO memory_fts (rowid, text) VALUES (new.seq, new.text);
+      END;
+      CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+        INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+      END;
+      CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
+        INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+        INSERT INTO memory_fts (rowid, text) VALUES (new.seq, new.text);
+      END;
+
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY,
+        memory_id TEXT NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        event TEXT NOT NULL CHECK (event IN ('ADD', 'UPDATE', 'DELETE')),
+        old_text TEXT,
+        new_text TEXT,
+        old_metadata TEXT,
+        new_metadata TEXT,
+        actor TEXT NOT NULL CHECK (actor IN ('api', 'llm', 'user')),
+        reason TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX history_memory ON history (memory_id, id);
+      -- Append-only: history is the audit trail. Only a purge of the memory removes it.
+      CREATE TRIGGER history_no_update BEFORE UPDATE ON history BEGIN
+        SELECT RAISE(ABORT, 'history is append-only');
+      END;
+
+      CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+        name TEXT,
+        content TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        added_at INTEGER NOT NULL
+      );
+      CREATE INDEX messages_run ON messages (run_id, id) WHERE run_id IS NOT NULL;
+      CREATE INDEX messages_user ON messages (user_id, id) WHERE user_id IS NOT NULL;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,0 +1,15 @@
+import { EngramError } from '../errors.js';
+
+/** Turns a SQLite failure into an EngramError with a code a caller can act on. */
+export function toEngramError(error: unknown, doing: string): EngramError {
+  if (error instanceof EngramError) return error;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new EngramError('DB_LOCKED', `the database stayed locked by another connection while ${doing}; retry, or raise busyTimeoutMs`, { cause: error });
+  }
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
+    return new EngramError('DB_INVALID', `the file is not a readable SQLite database (${message}) while ${doing}`, { cause: error });
+  }
+  return new EngramError('DB_ERROR', `SQLite failed while ${doing}: ${message}`, { cause: error });
+}

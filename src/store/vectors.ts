@@ -1,0 +1,91 @@
+import { EngramError } from '../errors.js';
+import type { Database } from './database.js';
+import type { ScopeColumns } from './scope-sql.js';
+import { META_KEYS, readMeta, writeMeta } from './meta.js';
+
+/** vec0 metadata columns cannot hold NULL: the end of an open validity interval is this far-future instant. */
+export const OPEN_END = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+export type VectorHit = { seq: number; distance: number };
+
+/**
+ * Binds the database to an embedding model. The first model creates the vector
+ * table with its dimension; any other model later is refused, because vectors
+ * of two models cannot be compared.
+ */
+export function bindEmbeddingModel(db: Database, modelId: string, dimension: number): void {
+  const bind = db.transaction(() => {
+    const boundId = readMeta(db, META_KEYS.embeddingModel);
+    const boundDimension = Number(readMeta(db, META_KEYS.embeddingDimension) ?? 0);
+    if (boundId === undefined) {
+      db.exec(`
+        CREATE VIRTUAL TABLE memory_vectors USING vec0(
+          memory_seq INTEGER PRIMARY KEY,
+          embedding FLOAT[${Math.trunc(dimension)}] distance_metric=cosine,
+          user_id TEXT PARTITION KEY,
+          agent_id TEXT,
+          run_id TEXT,
+          valid_from INTEGER,
+          valid_to INTEGER
+        )`);
+      writeMeta(db, META_KEYS.embeddingModel, modelId);
+      writeMeta(db, META_KEYS.embeddingDimension, String(dimension));
+      return;
+    }
+    if (boundId !== modelId || boundDimension !== dimension) {
+      throw new EngramError(
+        'EMBEDDING_MISMATCH',
+        `this database was built with the embedding model "${boundId}" (${boundDimension} dimensions), ` +
+          `not "${modelId}" (${dimension}); open it with that model, or re-embed it with \`engram reindex\``,
+        { details: { boundModel: boundId, boundDimension, model: modelId, dimension } },
+      );
+    }
+  });
+  bind.immediate();
+}
+
+export function insertVector(db: Database, seq: number, embedding: Float32Array, scope: ScopeColumns, validFrom: number): void {
+  db.prepare(
+    `INSERT INTO memory_vectors (memory_seq, embedding, user_id, agent_id, run_id, valid_from, valid_to)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(BigInt(seq), vectorBlob(embedding), scope.user_id ?? '', scope.agent_id ?? '', scope.run_id ?? '', BigInt(validFrom), BigInt(OPEN_END));
+}
+
+export function replaceVector(db: Database, seq: number, embedding: Float32Array): void {
+  db.prepare('UPDATE memory_vectors SET embedding = ? WHERE memory_seq = ?').run(vectorBlob(embedding), BigInt(seq));
+}
+
+export function closeVector(db: Database, seq: number, validTo: number): void {
+  db.prepare('UPDATE memory_vectors SET valid_to = ? WHERE memory_seq = ?').run(BigInt(validTo), BigInt(seq));
+}
+
+export function deleteVectors(db: Database, seqs: readonly number[]): void {
+  const remove = db.prepare('DELETE FROM memory_vectors WHERE memory_seq = ?');
+  for (const seq of seqs) remove.run(BigInt(seq));
+}
+
+/**
+ * The k nearest current vectors inside a scope. The scope is applied inside the
+ * KNN (partition key and metadata columns), so other users' vectors are never
+ * candidates and never crowd out this scope's results.
+ */
+export function nearestVectors(db: Database, query: Float32Array, k: number, scope: ScopeColumns): VectorHit[] {
+  const where = ['embedding MATCH ?', 'k = ?', 'valid_to = ?'];
+  const params: unknown[] = [vectorBlob(query), BigInt(k), BigInt(OPEN_END)];
+  for (const column of ['user_id', 'agent_id', 'run_id'] as const) {
+    const value = scope[column];
+    if (value !== undefined) {
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+  }
+  const rows = db
+    .prepare(`SELECT memory_seq AS seq, distance FROM memory_vectors WHERE ${where.join(' AND ')} ORDER BY distance`)
+    .all(...params) as { seq: number; distance: number | null }[];
+  // A zero vector has no direction: sqlite-vec gives it a NULL distance; treat it as unrelated.
+  return rows.map((row) => ({ seq: row.seq, distance: row.distance ?? 1 }));
+}
+
+export function vectorBlob(embedding: Float32Array): Buffer {
+  return Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+}

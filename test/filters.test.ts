@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { Memory, Metadata, MetadataFilter } from 'engram';
+import { openTestMemory } from './support/test-memory.js';
+
+const DOCS: { content: string; metadata: Metadata }[] = [
+  { content: 'Blood pressure 120 over 80', metadata: { topic: 'health', priority: 3, tags: ['vitals', 'daily'], date: '2024-03-01', verified: true } },
+  { content: 'Takes lisinopril 10 mg', metadata: { topic: 'health', priority: 5, tags: ['medication'], date: '2024-02-10', verified: false } },
+  { content: 'Loves hiking trips', metadata: { topic: 'hobby', priority: 1, tags: ['outdoor'], date: '2023-11-20', note: 'weekend hiking club' } },
+  { content: 'Works as a nurse', metadata: { topic: 'work', priority: 2, date: '2024-01-05', verified: null } },
+  { content: 'Prefers quiet cafes', metadata: { priority: '4', tags: [4, 'cafe'] } },
+];
+
+async function seeded(): Promise<Memory> {
+  const memory = await openTestMemory();
+  for (const doc of DOCS) await memory.add(doc.content, { userId: 'u', infer: false, metadata: doc.metadata });
+  return memory;
+}
+
+async function matching(memory: Memory, filters: MetadataFilter): Promise<string[]> {
+  const listed = (await memory.getAll({ userId: 'u', filters })).results.map((r) => r.memory).sort();
+  const searched = (await memory.search('health hiking work cafe', { userId: 'u', filters, limit: 50 })).results.map((r) => r.memory).sort();
+  expect(searched).toEqual(listed); // filters mean the same in search and getAll
+  return listed;
+}
+
+const BP = 'Blood pressure 120 over 80';
+const MED = 'Takes lisinopril 10 mg';
+const HIKE = 'Loves hiking trips';
+const NURSE = 'Works as a nurse';
+const CAFE = 'Prefers quiet cafes';
+
+describe('metadata filters', () => {
+  const cases: [string, MetadataFilter, string[]][] = [
+    ['shorthand equality', { topic: 'health' }, [BP, MED]],
+    ['eq', { topic: { eq: 'hobby' } }, [HIKE]],
+    ['eq is typed: "4" is not 4', { priority: { eq: 4 } }, []],
+    ['eq on a string number', { priority: '4' }, [CAFE]],
+    ['eq true', { verified: true }, [BP]],
+    ['eq false', { verified: false }, [MED]],
+    ['eq null matches only an explicit null', { verified: null }, [NURSE]],
+    ['ne includes rows without the key', { topic: { ne: 'health' } }, [CAFE, HIKE, NURSE]],
+    ['in', { topic: { in: ['work', 'hobby'] } }, [HIKE, NURSE]],
+    ['nin', { topic: { nin: ['work', 'hobby'] } }, [BP, CAFE, MED]],
+    ['gt on numbers ignores strings', { priority: { gt: 2 } }, [BP, MED]],
+    ['gte', { priority: { gte: 2 } }, [BP, MED, NURSE]],
+    ['lt', { priority: { lt: 2 } }, [HIKE]],
+    ['lte', { priority: { lte: 2 } }, [HIKE, NURSE]],
+    ['range on ISO date strings', { date: { gte: '2024-01-01', lt: '2024-03-01' } }, [MED, NURSE]],
+    ['contains an array element', { tags: { contains: 'medication' } }, [MED]],
+    ['contains a typed array element', { tags: { contains: 4 } }, [CAFE]],
+    ['contains a substring', { note: { contains: 'hiking' } }, [HIKE]],
+    ['contains is case-sensitive', { note: { contains: 'Hiking' } }, []],
+    ['several keys are ANDed', { topic: 'health', priority: { gt: 4 } }, [MED]],
+    ['AND', { AND: [{ topic: 'health' }, { tags: { contains: 'daily' } }] }, [BP]],
+    ['OR', { OR: [{ topic: 'work' }, { priority: { gte: 5 } }] }, [MED, NURSE]],
+    ['NOT', { NOT: { topic: 'health' } }, [CAFE, HIKE, NURSE]],
+    ['nested', { OR: [{ AND: [{ topic: 'health' }, { NOT: { verified: true } }] }, { topic: 'hobby' }] }, [HIKE, MED]],
+    ['missing key matches nothing', { colour: 'red' }, []],
+    ['an empty filter matches everything', {}, [BP, CAFE, HIKE, MED, NURSE]],
+  ];
+
+  it.each(cases)('%s', async (_name, filters, expected) => {
+    const memory = await seeded();
+    expect(await matching(memory, filters)).toEqual([...expected].sort());
+  });
+
+  it('treats keys with dots, quotes and SQL as plain key names', async () => {
+    const memory = await openTestMemory();
+    await memory.add('odd keys', { userId: 'u', infer: false, metadata: { 'a.b': 1, 'say "hi"': 2, "x'); DROP TABLE memories; --": 3 } });
+    expect((await memory.getAll({ userId: 'u', filters: { 'a.b': 1 } })).results).toHaveLength(1);
+    expect((await memory.getAll({ userId: 'u', filters: { 'say "hi"': 2 } })).results).toHaveLength(1);
+    expect((await memory.getAll({ userId: 'u', filters: { "x'); DROP TABLE memories; --": 3 } })).results).toHaveLength(1);
+    expect((await memory.getAll({ userId: 'u', filters: { a: { eq: 1 } } })).results).toHaveLength(0);
+  });
+
+  it('finds a rare match in search even when many closer memories fail the filter', async () => {
+    const memory = await openTestMemory();
+    const many = Array.from({ length: 60 }, (_, i) => ({ role: 'user' as const, content: `I enjoy green tea, cup number ${i}` }));
+    await memory.add(many, { userId: 'u', infer: false, metadata: { kind: 'common' } });
+    await memory.add('Stock prices fell sharply on Monday', { userId: 'u', infer: false, metadata: { kind: 'rare' } });
+    const { results } = await memory.search('I enjoy green tea', { userId: 'u', limit: 3, filters: { kind: 'rare' } });
+    expect(results.map((r) => r.memory)).toEqual(['Stock prices fell sharply on Monday']);
+  });
+
+  const invalid: [string, unknown][] = [
+    ['an unknown operator', { a: { like: 'x' } }],
+    ['an empty OR', { OR: [] }],
+    ['a non-array AND', { AND: { a: 1 } }],
+    ['an object as a value to compare', { a: { eq: { b: 1 } } }],
+    ['in without an array', { a: { in: 'x' } }],
+    ['gt with a boolean', { a: { gt: true } }],
+    ['a prototype key', JSON.parse('{"__proto__": 1}')],
+    ['too deep', JSON.parse('{"NOT":'.repeat(12) + '{"a":1}' + '}'.repeat(12))],
+    ['a NaN', { a: Number.NaN }],
+    ['an array', [{ a: 1 }]],
+  ];
+
+  it.each(invalid)('rejects %s with INVALID_INPUT', async (_name, filters) => {
+    const memory = await openTestMemory();
+    await expect(memory.getAll({ userId: 'u', filters: filters as MetadataFilter })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(memory.search('x', { userId: 'u', filters: filters as MetadataFilter })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
