@@ -32,7 +32,7 @@ import { requireScope, validate } from './validate.js';
 
 export const MemoryOptionsSchema = z.strictObject({
   /** SQLite file to open or create; ':memory:' for a throwaway store. */
-  path: z.string().min(1),
+  path: z.string({ error: 'path must be a file path or ":memory:"' }).min(1, { error: 'path must be a file path or ":memory:"' }),
   /**
    * The embedding model: a local transformers.js model folder, or your own Embedder.
    * @default { model: 'models/embedding' }
