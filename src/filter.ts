@@ -38,20 +38,10 @@ export type FilterNode =
   | { type: 'not'; child: FilterNode }
   | { type: 'compare'; key: string; op: Operator; value: FilterValue | FilterValue[] };
 
-class FilterShapeError extends Error {}
+/** Thrown by parseFilter; the schema layer turns it into INVALID_INPUT. */
+export class FilterShapeError extends Error {}
 
-/** Why `input` is not a valid filter, or null. */
-export function filterProblem(input: unknown): string | null {
-  try {
-    parseFilter(input);
-    return null;
-  } catch (error) {
-    if (error instanceof FilterShapeError) return error.message;
-    throw error;
-  }
-}
-
-/** Parses a filter that `filterProblem` accepted. */
+/** Parses and checks a filter, throwing FilterShapeError with the path of the first problem. */
 export function parseFilter(input: unknown): FilterNode {
   // An empty top-level filter means "no filter", as Mem0 clients send it.
   if (isPlainObject(input) && Object.keys(input).length === 0) return { type: 'and', children: [] };

@@ -3,7 +3,6 @@ import { createEmbedder, EmbedderOptionSchema } from './embed/create-embedder.js
 import { embedChecked, type Embedder } from './embed/embedder.js';
 import { QueryCache } from './embed/query-cache.js';
 import { EngramError } from './errors.js';
-import { parseFilter } from './filter.js';
 import { addRaw } from './pipeline/add-raw.js';
 import { retrieve } from './pipeline/retrieve.js';
 import {
@@ -114,11 +113,10 @@ export class Memory {
     const opts = validate(SearchOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'search');
-    const filter = opts.filters && parseFilter(opts.filters);
     const queryVector = await this.embedQuery(text);
     this.assertOpen();
     const results = this.store.read(
-      () => retrieve(this.store, { queryVector, scope, limit: opts.limit, threshold: opts.threshold, filter }),
+      () => retrieve(this.store, { queryVector, scope, limit: opts.limit, threshold: opts.threshold, filter: opts.filters }),
       'searching',
     );
     return { results };
@@ -137,9 +135,8 @@ export class Memory {
     const opts = validate(GetAllOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'getAll');
-    const filter = opts.filters && parseFilter(opts.filters);
     const results = this.store.read(
-      () => this.store.listCurrent(scope, { filter, limit: opts.limit, offset: opts.offset }),
+      () => this.store.listCurrent(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset }),
       'listing memories',
     );
     return { results };

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { metadataProblem, stringProblem, type JsonObject } from './json-value.js';
-import type { MetadataFilter } from './filter.js';
-import { filterProblem } from './filter.js';
+import { FilterShapeError, parseFilter, type MetadataFilter } from './filter.js';
 
 /** A string that SQLite, the tokenizer and the models can all hold faithfully. */
 const safeString = (what: string, max: number) =>
@@ -33,8 +32,15 @@ export const MetadataSchema = z.custom<JsonObject>((value) => metadataProblem(va
 });
 export type Metadata = z.infer<typeof MetadataSchema>;
 
-export const FilterSchema = z.custom<MetadataFilter>((value) => filterProblem(value) === null, {
-  error: (issue) => filterProblem(issue.input) ?? 'invalid filter',
+/** A metadata filter, parsed once into the tree the SQL compiler reads. */
+export const FilterSchema = z.custom<MetadataFilter>(() => true).transform((value, ctx) => {
+  try {
+    return parseFilter(value);
+  } catch (error) {
+    if (!(error instanceof FilterShapeError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+    return z.NEVER;
+  }
 });
 
 /** Who a memory belongs to. Reads select memories whose fields equal every field given. */

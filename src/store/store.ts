@@ -1,3 +1,4 @@
+import { EngramError } from '../errors.js';
 import type { FilterNode } from '../filter.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
@@ -47,6 +48,7 @@ export class Store {
 
   /** Runs `work` in one write transaction; any throw rolls everything back. */
   write<T>(work: () => T, doing: string): T {
+    this.assertOpen();
     try {
       return this.db.transaction(work).immediate();
     } catch (error) {
@@ -56,11 +58,17 @@ export class Store {
 
   /** Wraps a read so SQLite failures become EngramErrors. */
   read<T>(work: () => T, doing: string): T {
+    this.assertOpen();
     try {
       return work();
     } catch (error) {
       throw toEngramError(error, doing);
     }
+  }
+
+  /** A call that was in flight (e.g. embedding) when the Memory closed must not reach a closed handle. */
+  private assertOpen(): void {
+    if (!this.db.open) throw new EngramError('CLOSED', 'this Memory was closed while the call was running');
   }
 
   bindEmbeddingModel(modelId: string, dimension: number): void {
