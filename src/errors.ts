@@ -13,6 +13,10 @@ export const ERROR_CODES = [
   'EMBEDDING_MISMATCH',
   /** A model folder or file is missing or incomplete. */
   'MODEL_NOT_FOUND',
+  /** `engram models pull` could not download a model (network, server, disk). */
+  'MODEL_DOWNLOAD_FAILED',
+  /** A downloaded or installed model file does not match its expected sha256. */
+  'MODEL_CHECKSUM_MISMATCH',
   /** A model exists on disk but could not be loaded by its engine. */
   'MODEL_LOAD_FAILED',
   /** The embedder failed or returned vectors of the wrong shape. */
