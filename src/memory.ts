@@ -27,6 +27,7 @@ import {
 } from './schema.js';
 import { Store } from './store/store.js';
 import { cleanText, textHash } from './text-hash.js';
+import { toEpochMs } from './time.js';
 import { requireScope, validate } from './validate.js';
 
 export const MemoryOptionsSchema = z.strictObject({
@@ -116,7 +117,8 @@ export class Memory {
     const queryVector = await this.embedQuery(text);
     this.assertOpen();
     const results = this.store.read(
-      () => retrieve(this.store, { queryVector, scope, limit: opts.limit, threshold: opts.threshold, filter: opts.filters }),
+      () =>
+        retrieve(this.store, { queryVector, scope, limit: opts.limit, threshold: opts.threshold, filter: opts.filters, at: toEpochMs(opts.asOf) }),
       'searching',
     );
     return { results };
@@ -126,7 +128,7 @@ export class Memory {
   async get(id: string): Promise<MemoryItem | null> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
-    return this.store.read(() => this.store.currentMemory(memoryId), 'reading a memory') ?? null;
+    return this.store.read(() => this.store.memory(memoryId), 'reading a memory') ?? null;
   }
 
   /** The current memories of a scope, newest first. @default options.limit 100 */
@@ -136,13 +138,17 @@ export class Memory {
     const scope = scopeOf(opts);
     requireScope(scope, 'getAll');
     const results = this.store.read(
-      () => this.store.listCurrent(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset }),
+      () => this.store.list(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
       'listing memories',
     );
     return { results };
   }
 
-  /** Rewrites a memory (re-embedding it) and, if given, replaces its metadata. History keeps the old version. */
+  /**
+   * Rewrites a memory (re-embedding it) and, if given, replaces its metadata.
+   * The id stays; the old version is closed, not overwritten: `history` and
+   * `asOf` reads still show it.
+   */
   async update(id: string, text: string, options: UpdateOptions = {}): Promise<MemoryItem> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
@@ -160,7 +166,8 @@ export class Memory {
           details: { duplicateOf: duplicate.id },
         });
       }
-      const updated = this.store.updateMemory(memoryId, { text: newText, hash, metadata, embedding }, Date.now(), 'api');
+      const now = Date.now();
+      const updated = this.store.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
       if (!updated) throw notFound(memoryId);
       return updated;
     }, 'updating a memory');
@@ -199,6 +206,32 @@ export class Memory {
     }, 'reading history');
   }
 
+  /**
+   * Forgets a scope for good (the right to be forgotten): every version of its
+   * memories, their vectors, full-text entries and history, and its logged
+   * messages are removed from the file. Unlike deleteAll, nothing stays in
+   * history. The scope matches as in getAll: `{ userId }` covers all of that
+   * user's agents and sessions.
+   */
+  async forget(scope: Scope): Promise<{ memories: number; messages: number }> {
+    this.assertOpen();
+    const parsed = validate(ScopeSchema, scope, 'scope');
+    requireScope(parsed, 'forget');
+    return this.store.write(() => this.store.purge(parsed), 'forgetting a scope');
+  }
+
+  /**
+   * Checks the file's invariants: every memory version has exactly one vector
+   * and one full-text entry that agree with it, history points only at
+   * existing memories and accounts for every version, at most one current
+   * version per id, SQLite's own integrity check. Returns the violations.
+   */
+  async verify(): Promise<{ ok: boolean; problems: string[] }> {
+    this.assertOpen();
+    const problems = this.store.read(() => this.store.verify(), 'verifying the store');
+    return { ok: problems.length === 0, problems };
+  }
+
   /** Erases every memory, vector, history entry and message in this file. Irreversible. */
   async reset(): Promise<void> {
     this.assertOpen();
@@ -227,7 +260,7 @@ export class Memory {
   }
 
   private requireCurrent(id: string): MemoryItem {
-    const current = this.store.read(() => this.store.currentMemory(id), 'reading a memory');
+    const current = this.store.read(() => this.store.memory(id), 'reading a memory');
     if (!current) throw notFound(id);
     return current;
   }

@@ -43,6 +43,11 @@ export const FilterSchema = z.custom<MetadataFilter>(() => true).transform((valu
   }
 });
 
+const TimestampSchema = z.union([
+  z.date().refine((d) => !Number.isNaN(d.getTime()), { error: 'invalid date' }),
+  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-26T10:00:00Z' }),
+]);
+
 /** Who a memory belongs to. Reads select memories whose fields equal every field given. */
 export const ScopeSchema = z.strictObject({
   userId: ScopeIdSchema.optional(),
@@ -50,11 +55,6 @@ export const ScopeSchema = z.strictObject({
   runId: ScopeIdSchema.optional(),
 });
 export type Scope = z.infer<typeof ScopeSchema>;
-
-const TimestampSchema = z.union([
-  z.date().refine((d) => !Number.isNaN(d.getTime()), { error: 'invalid date' }),
-  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-26T10:00:00Z' }),
-]);
 
 export const MessageSchema = z.object({
   role: z.enum(['user', 'assistant', 'system']),
@@ -85,11 +85,15 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
   threshold: z.number().min(0).max(1).optional(),
   filters: FilterSchema.optional(),
+  /** Search the memories as they were at this time (deleted and superseded versions included). */
+  asOf: TimestampSchema.optional(),
 });
 export type SearchOptions = z.input<typeof SearchOptionsSchema>;
 
 export const GetAllOptionsSchema = ScopeSchema.extend({
   filters: FilterSchema.optional(),
+  /** List the memories as they were at this time. */
+  asOf: TimestampSchema.optional(),
   limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
   offset: z.number().int().min(0).default(0),
 });
@@ -103,6 +107,8 @@ export type UpdateOptions = z.input<typeof UpdateOptionsSchema>;
 
 export const MemoryItemSchema = z.object({
   id: z.string(),
+  /** 1 for a new memory; each update adds a version with the same id. */
+  version: z.number().int().min(1),
   memory: z.string(),
   hash: z.string(),
   kind: KindSchema,

@@ -8,6 +8,8 @@ export type RetrieveInput = {
   limit: number;
   threshold?: number | undefined;
   filter?: FilterNode | undefined;
+  /** Search the store as it was at this instant (ms); current memories when undefined. */
+  at?: number | undefined;
 };
 
 /** How many index candidates to fetch per wanted result when a filter may discard some. */
@@ -23,10 +25,11 @@ const MAX_K = 4096;
  */
 export function retrieve(store: Store, input: RetrieveInput): ScoredMemory[] {
   const k = input.filter ? Math.min(MAX_K, input.limit * FILTER_OVERFETCH) : input.limit;
-  const hits = store.nearest(input.queryVector, k, input.scope);
-  let found = store.resolveHits(hits, input.filter);
+  const at = { at: input.at };
+  const hits = store.nearest(input.queryVector, k, input.scope, at);
+  let found = store.resolveHits(hits, input.filter, at);
   if (input.filter && found.length < input.limit && hits.length === k) {
-    found = store.resolveHits(store.nearestFiltered(input.queryVector, input.limit, input.scope, input.filter), input.filter);
+    found = store.resolveHits(store.nearestFiltered(input.queryVector, input.limit, input.scope, input.filter, at), input.filter, at);
   }
   return found
     .map(({ item, distance }) => ({ ...item, score: similarityScore(distance) }))

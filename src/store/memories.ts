@@ -6,6 +6,7 @@ import type { SqlFragment } from './filter-sql.js';
 export type MemoryRow = {
   seq: number;
   id: string;
+  version: number;
   text: string;
   hash: string;
   kind: 'semantic' | 'episodic' | 'procedural';
@@ -17,24 +18,42 @@ export type MemoryRow = {
   updated_at: number;
   valid_from: number;
   valid_to: number | null;
-  superseded_by: string | null;
   source: string | null;
 };
 
-export type NewMemoryRow = Omit<MemoryRow, 'seq' | 'valid_to' | 'superseded_by'>;
+export type NewMemoryRow = Omit<MemoryRow, 'seq' | 'valid_to'>;
+
+/** Which versions a read sees: the current ones, or those valid at an instant (ms). */
+export type Validity = { at?: number | undefined };
+
+/** SQL selecting the versions of `m` a read sees. */
+export function validityWhere(validity: Validity, table: string): { sql: string; params: number[] } {
+  if (validity.at === undefined) return { sql: `${table}.valid_to IS NULL`, params: [] };
+  return {
+    sql: `${table}.valid_from <= ? AND (${table}.valid_to IS NULL OR ${table}.valid_to > ?)`,
+    params: [validity.at, validity.at],
+  };
+}
 
 export function insertMemory(db: Database, row: NewMemoryRow): number {
   const result = db
     .prepare(
-      `INSERT INTO memories (id, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, source)
-       VALUES (@id, @text, @hash, @kind, @user_id, @agent_id, @run_id, @metadata, @created_at, @updated_at, @valid_from, @source)`,
+      `INSERT INTO memories (id, version, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, source)
+       VALUES (@id, @version, @text, @hash, @kind, @user_id, @agent_id, @run_id, @metadata, @created_at, @updated_at, @valid_from, @source)`,
     )
     .run(row);
   return Number(result.lastInsertRowid);
 }
 
-export function memoryById(db: Database, id: string): MemoryRow | undefined {
-  return db.prepare('SELECT * FROM memories WHERE id = ?').get(id) as MemoryRow | undefined;
+/** The latest version of a memory, current or closed. */
+export function latestVersionById(db: Database, id: string): MemoryRow | undefined {
+  return db.prepare('SELECT * FROM memories WHERE id = ? ORDER BY version DESC LIMIT 1').get(id) as MemoryRow | undefined;
+}
+
+/** The version of a memory a read sees (current, or valid at an instant). */
+export function visibleMemoryById(db: Database, id: string, validity: Validity): MemoryRow | undefined {
+  const valid = validityWhere(validity, 'm');
+  return db.prepare(`SELECT * FROM memories m WHERE m.id = ? AND ${valid.sql}`).get(id, ...valid.params) as MemoryRow | undefined;
 }
 
 export function currentMemoryById(db: Database, id: string): MemoryRow | undefined {
@@ -49,52 +68,35 @@ export function currentMemoryByHash(db: Database, scope: ScopeColumns, hash: str
     .get(...exact.params, hash) as MemoryRow | undefined;
 }
 
-/** Current memories among `seqs` that pass `filter`, in no particular order. */
-export function currentMemoriesBySeq(db: Database, seqs: readonly number[], filter?: SqlFragment): MemoryRow[] {
+/** Visible versions among `seqs` that pass `filter`, in no particular order. */
+export function visibleMemoriesBySeq(db: Database, seqs: readonly number[], validity: Validity, filter?: SqlFragment): MemoryRow[] {
   if (seqs.length === 0) return [];
+  const valid = validityWhere(validity, 'm');
   const where = filter ? ` AND ${filter.sql}` : '';
   return db
     .prepare(
       `SELECT m.* FROM json_each(?) AS wanted JOIN memories m ON m.seq = wanted.value
-       WHERE m.valid_to IS NULL${where}`,
+       WHERE ${valid.sql}${where}`,
     )
-    .all(JSON.stringify(seqs), ...(filter?.params ?? [])) as MemoryRow[];
+    .all(JSON.stringify(seqs), ...valid.params, ...(filter?.params ?? [])) as MemoryRow[];
 }
 
-export type ListQuery = { scope: ScopeColumns; filter?: SqlFragment | undefined; limit: number; offset: number };
+export type ListQuery = { scope: ScopeColumns; validity: Validity; filter?: SqlFragment | undefined; limit: number; offset: number };
 
-/** Current memories of a scope, newest first. */
-export function listCurrentMemories(db: Database, query: ListQuery): MemoryRow[] {
+/** Visible memories of a scope, newest first. */
+export function listMemories(db: Database, query: ListQuery): MemoryRow[] {
   const scope = scopeWhere(query.scope, 'm');
+  const valid = validityWhere(query.validity, 'm');
   const filter = query.filter ? ` AND ${query.filter.sql}` : '';
   return db
     .prepare(
-      `SELECT m.* FROM memories m WHERE ${scope.sql} AND m.valid_to IS NULL${filter}
+      `SELECT m.* FROM memories m WHERE ${scope.sql} AND ${valid.sql}${filter}
        ORDER BY m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?`,
     )
-    .all(...scope.params, ...(query.filter?.params ?? []), query.limit, query.offset) as MemoryRow[];
+    .all(...scope.params, ...valid.params, ...(query.filter?.params ?? []), query.limit, query.offset) as MemoryRow[];
 }
 
-export function updateMemoryContent(
-  db: Database,
-  seq: number,
-  change: { text: string; hash: string; metadata: string; updatedAt: number },
-): void {
-  db.prepare('UPDATE memories SET text = ?, hash = ?, metadata = ?, updated_at = ? WHERE seq = ?').run(
-    change.text,
-    change.hash,
-    change.metadata,
-    change.updatedAt,
-    seq,
-  );
-}
-
-/** Ends a memory's validity; the row stays for history and point-in-time reads. */
-export function closeMemory(db: Database, seq: number, validTo: number, supersededBy?: string): void {
-  db.prepare('UPDATE memories SET valid_to = ?, updated_at = ?, superseded_by = ? WHERE seq = ?').run(
-    validTo,
-    validTo,
-    supersededBy ?? null,
-    seq,
-  );
+/** Ends a version's validity; the row stays for history and point-in-time reads. */
+export function closeVersion(db: Database, seq: number, validTo: number): void {
+  db.prepare('UPDATE memories SET valid_to = ? WHERE seq = ?').run(validTo, seq);
 }

@@ -7,6 +7,7 @@ import type { MemoryRow } from './memories.js';
 export function toMemoryItem(row: MemoryRow): MemoryItem {
   const item: MemoryItem = {
     id: row.id,
+    version: row.version,
     memory: row.text,
     hash: row.hash,
     kind: row.kind,

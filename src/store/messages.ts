@@ -16,3 +16,16 @@ export function appendMessages(db: Database, scope: ScopeColumns, messages: read
     ),
   );
 }
+
+export type MessageRow = { id: number; role: 'user' | 'assistant' | 'system'; name: string | null; content: string; created_at: number };
+
+/** The last `limit` messages logged in exactly this scope, oldest first. */
+export function recentMessages(db: Database, scope: ScopeColumns, limit: number): MessageRow[] {
+  const rows = db
+    .prepare(
+      `SELECT id, role, name, content, created_at FROM messages
+       WHERE user_id IS ? AND agent_id IS ? AND run_id IS ? ORDER BY id DESC LIMIT ?`,
+    )
+    .all(scope.user_id ?? null, scope.agent_id ?? null, scope.run_id ?? null, limit) as MessageRow[];
+  return rows.reverse();
+}

@@ -12,7 +12,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE TABLE memories (
         seq INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
+        -- A memory keeps its id across versions: an update closes one row and adds the next.
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1,
         text TEXT NOT NULL,
         hash TEXT NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('semantic', 'episodic', 'procedural')),
@@ -24,12 +26,13 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL,
         valid_from INTEGER NOT NULL,
         valid_to INTEGER,
-        superseded_by TEXT,
         source TEXT CHECK (source IS NULL OR json_valid(source)),
         access_count INTEGER NOT NULL DEFAULT 0,
         last_accessed_at INTEGER,
         CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
       );
+      CREATE UNIQUE INDEX memories_version ON memories (id, version);
+      CREATE UNIQUE INDEX memories_current_id ON memories (id) WHERE valid_to IS NULL;
       -- One current memory per text and exact scope, even across processes.
       CREATE UNIQUE INDEX memories_current_hash
         ON memories (ifnull(user_id, ''), ifnull(agent_id, ''), ifnull(run_id, ''), hash)
@@ -56,7 +59,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
       CREATE TABLE history (
         id INTEGER PRIMARY KEY,
-        memory_id TEXT NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+        memory_id TEXT NOT NULL,
         event TEXT NOT NULL CHECK (event IN ('ADD', 'UPDATE', 'DELETE')),
         old_text TEXT,
         new_text TEXT,
@@ -67,7 +70,7 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at INTEGER NOT NULL
       );
       CREATE INDEX history_memory ON history (memory_id, id);
-      -- Append-only: history is the audit trail. Only a purge of the memory removes it.
+      -- Append-only: history is the audit trail. Only a purge (forget, reset) removes it.
       CREATE TRIGGER history_no_update BEFORE UPDATE ON history BEGIN
         SELECT RAISE(ABORT, 'history is append-only');
       END;

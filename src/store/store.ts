@@ -8,10 +8,12 @@ import { compileFilter } from './filter-sql.js';
 import { appendHistory, historyOf } from './history.js';
 import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
-import { appendMessages, type NewMessageRow } from './messages.js';
+import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
 import { META_KEYS, readMeta } from './meta.js';
+import { purgeScope } from './purge.js';
 import { scopeColumns, scopeWhere } from './scope-sql.js';
 import { toEngramError } from './sqlite-errors.js';
+import { verifyInvariants } from './verify.js';
 import * as vectors from './vectors.js';
 
 export type NewMemory = {
@@ -26,14 +28,27 @@ export type NewMemory = {
   embedding: Float32Array;
 };
 
-export type ContentChange = { text: string; hash: string; metadata: Record<string, unknown>; embedding?: Float32Array | undefined };
+export type Revision = {
+  text: string;
+  hash: string;
+  metadata: Record<string, unknown>;
+  /** The new text's vector; omitted when the text is unchanged (the old vector is reused). */
+  embedding?: Float32Array | undefined;
+  /** When the new version starts being true (and the old one stops). */
+  validFrom: number;
+  source?: Record<string, unknown> | null | undefined;
+};
 
+export type ReadOptions = { at?: number | undefined };
 export type StoreOptions = { path: string; busyTimeoutMs: number };
 
 /**
  * The one SQLite file behind a Memory. Reads are plain calls; writes happen
  * inside `write`, one IMMEDIATE transaction, so a change lands whole or not at
  * all. The store never calls a model: embeddings arrive ready.
+ *
+ * A memory is a chain of versions sharing one id: a change closes the current
+ * version (valid_to) and adds the next, so nothing true is ever overwritten.
  */
 export class Store {
   private constructor(private readonly db: Database) {}
@@ -83,14 +98,15 @@ export class Store {
 
   // ---- reads ----
 
-  currentMemory(id: string): MemoryItem | undefined {
-    const row = memories.currentMemoryById(this.db, id);
+  /** The current version of a memory, or the version valid at `at`. */
+  memory(id: string, options: ReadOptions = {}): MemoryItem | undefined {
+    const row = memories.visibleMemoryById(this.db, id, options);
     return row && toMemoryItem(row);
   }
 
   /** Whether a memory with this id was ever stored (current or closed). */
   hasMemory(id: string): boolean {
-    return memories.memoryById(this.db, id) !== undefined;
+    return memories.latestVersionById(this.db, id) !== undefined;
   }
 
   currentMemoryByHash(scope: Scope, hash: string): MemoryItem | undefined {
@@ -98,24 +114,25 @@ export class Store {
     return row && toMemoryItem(row);
   }
 
-  listCurrent(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number }): MemoryItem[] {
+  list(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined }): MemoryItem[] {
     const filter = options.filter && compileFilter(options.filter, 'm.metadata');
     return memories
-      .listCurrentMemories(this.db, { scope: scopeColumns(scope), filter, limit: options.limit, offset: options.offset })
+      .listMemories(this.db, { scope: scopeColumns(scope), validity: { at: options.at }, filter, limit: options.limit, offset: options.offset })
       .map(toMemoryItem);
   }
 
-  /** The k nearest current memories of a scope, by the vector index. */
-  nearest(query: Float32Array, k: number, scope: Scope): VectorHit[] {
-    return vectors.nearestVectors(this.db, query, k, scopeColumns(scope));
+  /** The k nearest memories of a scope by the vector index (current, or valid at `at`). */
+  nearest(query: Float32Array, k: number, scope: Scope, options: ReadOptions & { exactScope?: boolean } = {}): VectorHit[] {
+    return vectors.nearestVectors(this.db, query, k, { scope: scopeColumns(scope), exactScope: options.exactScope ?? false, at: options.at });
   }
 
-  /** Resolves vector hits to current memories passing `filter`, keeping the hits' order. */
-  resolveHits(hits: readonly VectorHit[], filter?: FilterNode): { item: MemoryItem; distance: number }[] {
+  /** Resolves vector hits to visible memories passing `filter`, keeping the hits' order. */
+  resolveHits(hits: readonly VectorHit[], filter?: FilterNode, options: ReadOptions = {}): { item: MemoryItem; distance: number }[] {
     const fragment = filter && compileFilter(filter, 'm.metadata');
-    const rows = memories.currentMemoriesBySeq(
+    const rows = memories.visibleMemoriesBySeq(
       this.db,
       hits.map((h) => h.seq),
+      options,
       fragment,
     );
     const bySeq = new Map(rows.map((row) => [row.seq, row]));
@@ -126,25 +143,36 @@ export class Store {
   }
 
   /**
-   * Exact nearest current memories of a scope among those passing `filter`:
-   * used when a selective filter leaves too few of the index's candidates.
+   * Exact nearest memories of a scope among those passing `filter`: used when
+   * a selective filter leaves too few of the index's candidates.
    */
-  nearestFiltered(query: Float32Array, k: number, scope: Scope, filter: FilterNode): VectorHit[] {
+  nearestFiltered(query: Float32Array, k: number, scope: Scope, filter: FilterNode, options: ReadOptions = {}): VectorHit[] {
     const where = scopeWhere(scopeColumns(scope), 'm');
+    const valid = memories.validityWhere(options, 'm');
     const fragment = compileFilter(filter, 'm.metadata');
     const rows = this.db
       .prepare(
         `SELECT m.seq AS seq, vec_distance_cosine(v.embedding, ?) AS distance
          FROM memories m JOIN memory_vectors v ON v.memory_seq = m.seq
-         WHERE ${where.sql} AND m.valid_to IS NULL AND ${fragment.sql}
+         WHERE ${where.sql} AND ${valid.sql} AND ${fragment.sql}
          ORDER BY distance LIMIT ?`,
       )
-      .all(vectors.vectorBlob(query), ...where.params, ...fragment.params, k) as { seq: number; distance: number | null }[];
+      .all(vectors.vectorBlob(query), ...where.params, ...valid.params, ...fragment.params, k) as { seq: number; distance: number | null }[];
     return rows.map((row) => ({ seq: row.seq, distance: row.distance ?? 1 }));
   }
 
   history(id: string): HistoryEntry[] {
     return historyOf(this.db, id).map(toHistoryEntry);
+  }
+
+  /** The last `limit` messages logged in exactly this scope, oldest first. */
+  recentMessages(scope: Scope, limit: number): MessageRow[] {
+    return recentMessages(this.db, scopeColumns(scope), limit);
+  }
+
+  /** Checks every structural invariant of the file; returns the violations found (none when healthy). */
+  verify(): string[] {
+    return verifyInvariants(this.db);
   }
 
   // ---- writes: call inside write() ----
@@ -153,25 +181,10 @@ export class Store {
     return appendMessages(this.db, scopeColumns(scope), messages, at);
   }
 
-  /** Inserts a memory with its vector, its full-text entry and an ADD history row. */
+  /** Inserts a new memory (version 1) with its vector, its full-text entry and an ADD history row. */
   insertMemory(memory: NewMemory, at: number, actor: HistoryActor): MemoryItem {
-    const columns = scopeColumns(memory.scope);
     const metadata = JSON.stringify(memory.metadata);
-    const seq = memories.insertMemory(this.db, {
-      id: memory.id,
-      text: memory.text,
-      hash: memory.hash,
-      kind: memory.kind,
-      user_id: columns.user_id ?? null,
-      agent_id: columns.agent_id ?? null,
-      run_id: columns.run_id ?? null,
-      metadata,
-      created_at: at,
-      updated_at: at,
-      valid_from: memory.validFrom,
-      source: memory.source && JSON.stringify(memory.source),
-    });
-    vectors.insertVector(this.db, seq, memory.embedding, columns, memory.validFrom);
+    this.insertVersion({ ...memory, version: 1, createdAt: at, updatedAt: at, metadata });
     appendHistory(this.db, {
       memory_id: memory.id,
       event: 'ADD',
@@ -183,36 +196,60 @@ export class Store {
       reason: null,
       created_at: at,
     });
-    return toMemoryItem(memories.currentMemoryById(this.db, memory.id) as memories.MemoryRow);
+    return this.memory(memory.id) as MemoryItem;
   }
 
-  /** Changes a current memory's text and metadata in place (an explicit edit), with an UPDATE history row. */
-  updateMemory(id: string, change: ContentChange, at: number, actor: HistoryActor): MemoryItem | undefined {
-    const row = memories.currentMemoryById(this.db, id);
-    if (!row) return undefined;
-    const metadata = JSON.stringify(change.metadata);
-    memories.updateMemoryContent(this.db, row.seq, { text: change.text, hash: change.hash, metadata, updatedAt: at });
-    if (change.embedding) vectors.replaceVector(this.db, row.seq, change.embedding);
+  /**
+   * Replaces the current version of a memory with a new one (same id, next
+   * version): the old version is closed, not overwritten. Returns undefined
+   * when the memory is no longer current.
+   */
+  reviseMemory(id: string, revision: Revision, at: number, actor: HistoryActor, reason?: string): MemoryItem | undefined {
+    const current = memories.currentMemoryById(this.db, id);
+    if (!current) return undefined;
+    const embedding = revision.embedding ?? vectors.vectorOf(this.db, current.seq);
+    if (!embedding) throw new Error(`memory ${id} has no vector`); // verify() reports this state; never expected
+    // A version cannot end before it began (e.g. an old conversation imported after a newer one).
+    const switchAt = Math.max(revision.validFrom, current.valid_from);
+    this.closeVersion(current, switchAt);
+    const metadata = JSON.stringify(revision.metadata);
+    const scope: Scope = {};
+    if (current.user_id !== null) scope.userId = current.user_id;
+    if (current.agent_id !== null) scope.agentId = current.agent_id;
+    if (current.run_id !== null) scope.runId = current.run_id;
+    this.insertVersion({
+      id,
+      version: current.version + 1,
+      text: revision.text,
+      hash: revision.hash,
+      kind: current.kind,
+      scope,
+      metadata,
+      createdAt: current.created_at,
+      updatedAt: at,
+      validFrom: switchAt,
+      source: revision.source === undefined ? (current.source === null ? null : (JSON.parse(current.source) as Record<string, unknown>)) : revision.source,
+      embedding,
+    });
     appendHistory(this.db, {
       memory_id: id,
       event: 'UPDATE',
-      old_text: row.text,
-      new_text: change.text,
-      old_metadata: row.metadata,
+      old_text: current.text,
+      new_text: revision.text,
+      old_metadata: current.metadata,
       new_metadata: metadata,
       actor,
-      reason: null,
+      reason: reason ?? null,
       created_at: at,
     });
-    return toMemoryItem(memories.currentMemoryById(this.db, id) as memories.MemoryRow);
+    return this.memory(id);
   }
 
-  /** Ends a current memory's validity (it leaves reads, stays in history); returns whether it was current. */
+  /** Ends a current memory's validity (it leaves reads, stays in history and asOf); returns whether it was current. */
   closeMemory(id: string, at: number, actor: HistoryActor, reason?: string): boolean {
     const row = memories.currentMemoryById(this.db, id);
     if (!row) return false;
-    memories.closeMemory(this.db, row.seq, at);
-    vectors.closeVector(this.db, row.seq, at);
+    this.closeVersion(row, Math.max(at, row.valid_from));
     appendHistory(this.db, {
       memory_id: id,
       event: 'DELETE',
@@ -237,8 +274,51 @@ export class Store {
     ).map((r) => r.id);
   }
 
+  /** Erases a scope for good: every version, vector, full-text entry, history row and message. */
+  purge(scope: Scope): { memories: number; messages: number } {
+    return purgeScope(this.db, scopeColumns(scope));
+  }
+
   /** Removes every memory, vector, history row and message; keeps the schema and the embedding binding. */
   clear(): void {
     this.db.exec('DELETE FROM history; DELETE FROM memory_vectors; DELETE FROM memories; DELETE FROM messages;');
+  }
+
+  private insertVersion(version: {
+    id: string;
+    version: number;
+    text: string;
+    hash: string;
+    kind: MemoryKind;
+    scope: Scope;
+    metadata: string;
+    createdAt: number;
+    updatedAt: number;
+    validFrom: number;
+    source: Record<string, unknown> | null;
+    embedding: Float32Array;
+  }): void {
+    const columns = scopeColumns(version.scope);
+    const seq = memories.insertMemory(this.db, {
+      id: version.id,
+      version: version.version,
+      text: version.text,
+      hash: version.hash,
+      kind: version.kind,
+      user_id: columns.user_id ?? null,
+      agent_id: columns.agent_id ?? null,
+      run_id: columns.run_id ?? null,
+      metadata: version.metadata,
+      created_at: version.createdAt,
+      updated_at: version.updatedAt,
+      valid_from: version.validFrom,
+      source: version.source && JSON.stringify(version.source),
+    });
+    vectors.insertVector(this.db, seq, version.embedding, columns, version.validFrom);
+  }
+
+  private closeVersion(row: memories.MemoryRow, at: number): void {
+    memories.closeVersion(this.db, row.seq, at);
+    vectors.closeVector(this.db, row.seq, at);
   }
 }

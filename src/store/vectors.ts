@@ -51,8 +51,11 @@ export function insertVector(db: Database, seq: number, embedding: Float32Array,
   ).run(BigInt(seq), vectorBlob(embedding), scope.user_id ?? '', scope.agent_id ?? '', scope.run_id ?? '', BigInt(validFrom), BigInt(OPEN_END));
 }
 
-export function replaceVector(db: Database, seq: number, embedding: Float32Array): void {
-  db.prepare('UPDATE memory_vectors SET embedding = ? WHERE memory_seq = ?').run(vectorBlob(embedding), BigInt(seq));
+/** The stored embedding of a version (used when a new version keeps the text). */
+export function vectorOf(db: Database, seq: number): Float32Array | undefined {
+  const row = db.prepare('SELECT embedding FROM memory_vectors WHERE memory_seq = ?').get(BigInt(seq)) as { embedding: Buffer } | undefined;
+  if (!row) return undefined;
+  return new Float32Array(row.embedding.buffer.slice(row.embedding.byteOffset, row.embedding.byteOffset + row.embedding.byteLength));
 }
 
 export function closeVector(db: Database, seq: number, validTo: number): void {
@@ -64,16 +67,31 @@ export function deleteVectors(db: Database, seqs: readonly number[]): void {
   for (const seq of seqs) remove.run(BigInt(seq));
 }
 
+export type VectorQuery = {
+  scope: ScopeColumns;
+  /** Match absent scope fields as absent (the scope exactly), instead of leaving them unconstrained. */
+  exactScope?: boolean;
+  /** Versions valid at this instant (ms); current versions when undefined. */
+  at?: number | undefined;
+};
+
 /**
- * The k nearest current vectors inside a scope. The scope is applied inside the
- * KNN (partition key and metadata columns), so other users' vectors are never
- * candidates and never crowd out this scope's results.
+ * The k nearest vectors inside a scope. The scope and the validity are applied
+ * inside the KNN (partition key and metadata columns), so other users' vectors
+ * are never candidates and never crowd out this scope's results.
  */
-export function nearestVectors(db: Database, query: Float32Array, k: number, scope: ScopeColumns): VectorHit[] {
-  const where = ['embedding MATCH ?', 'k = ?', 'valid_to = ?'];
-  const params: unknown[] = [vectorBlob(query), BigInt(k), BigInt(OPEN_END)];
+export function nearestVectors(db: Database, query: Float32Array, k: number, options: VectorQuery): VectorHit[] {
+  const where = ['embedding MATCH ?', 'k = ?'];
+  const params: unknown[] = [vectorBlob(query), BigInt(k)];
+  if (options.at === undefined) {
+    where.push('valid_to = ?');
+    params.push(BigInt(OPEN_END));
+  } else {
+    where.push('valid_from <= ?', 'valid_to > ?');
+    params.push(BigInt(Math.trunc(options.at)), BigInt(Math.trunc(options.at)));
+  }
   for (const column of ['user_id', 'agent_id', 'run_id'] as const) {
-    const value = scope[column];
+    const value = options.scope[column] ?? (options.exactScope ? '' : undefined);
     if (value !== undefined) {
       where.push(`${column} = ?`);
       params.push(value);

@@ -1,0 +1,71 @@
+import type { Database } from './database.js';
+import { OPEN_END } from './vectors.js';
+
+/**
+ * Every structural invariant of an Engram file, checked with SQL. Returns one
+ * line per violation; an empty list means the file is consistent.
+ */
+export function verifyInvariants(db: Database): string[] {
+  const problems: string[] = [];
+  const report = (sql: string, describe: (row: Record<string, unknown>) => string) => {
+    for (const row of db.prepare(sql).all() as Record<string, unknown>[]) problems.push(describe(row));
+  };
+
+  report(
+    `SELECT m.id, m.version FROM memories m LEFT JOIN memory_vectors v ON v.memory_seq = m.seq WHERE v.memory_seq IS NULL`,
+    (r) => `memory ${r.id} version ${r.version} has no vector`,
+  );
+  report(
+    `SELECT v.memory_seq FROM memory_vectors v LEFT JOIN memories m ON m.seq = v.memory_seq WHERE m.seq IS NULL`,
+    (r) => `vector ${r.memory_seq} belongs to no memory`,
+  );
+  report(
+    `SELECT m.id, m.version FROM memories m JOIN memory_vectors v ON v.memory_seq = m.seq
+     WHERE v.user_id != ifnull(m.user_id, '') OR v.agent_id != ifnull(m.agent_id, '') OR v.run_id != ifnull(m.run_id, '')
+        OR v.valid_from != m.valid_from OR v.valid_to != ifnull(m.valid_to, ${OPEN_END})`,
+    (r) => `memory ${r.id} version ${r.version}: its vector's scope or validity differs from the row`,
+  );
+  report(
+    `SELECT id, count(*) AS n FROM memories WHERE valid_to IS NULL GROUP BY id HAVING n > 1`,
+    (r) => `memory ${r.id} has ${r.n} current versions`,
+  );
+  report(
+    `SELECT a.id, a.version FROM memories a JOIN memories b ON a.id = b.id AND b.version = a.version + 1
+     WHERE a.valid_to IS NULL OR a.valid_to > b.valid_from`,
+    (r) => `memory ${r.id} version ${r.version} overlaps the next version`,
+  );
+  report(
+    `SELECT a.id FROM memories a JOIN memories b ON a.id = b.id AND a.seq < b.seq
+     WHERE ifnull(a.user_id, '') != ifnull(b.user_id, '') OR ifnull(a.agent_id, '') != ifnull(b.agent_id, '') OR ifnull(a.run_id, '') != ifnull(b.run_id, '')
+     GROUP BY a.id`,
+    (r) => `memory ${r.id} changed scope between versions`,
+  );
+  report(
+    `SELECT DISTINCT h.memory_id FROM history h LEFT JOIN memories m ON m.id = h.memory_id WHERE m.id IS NULL`,
+    (r) => `history points to memory ${r.memory_id}, which does not exist`,
+  );
+  report(
+    `SELECT m.id FROM memories m WHERE m.version = 1 AND NOT EXISTS (
+       SELECT 1 FROM history h WHERE h.memory_id = m.id AND h.event = 'ADD')`,
+    (r) => `memory ${r.id} has no ADD in its history`,
+  );
+  report(
+    `SELECT m.id, (SELECT count(*) FROM memories v WHERE v.id = m.id) AS versions,
+            (SELECT count(*) FROM history h WHERE h.memory_id = m.id AND h.event IN ('ADD', 'UPDATE')) AS changes
+     FROM memories m WHERE m.version = 1 AND versions != changes`,
+    (r) => `memory ${r.id} has ${r.versions} versions but ${r.changes} ADD/UPDATE history rows`,
+  );
+  report(
+    `SELECT m.id FROM memories m WHERE m.valid_to IS NOT NULL AND m.version = (SELECT max(version) FROM memories v WHERE v.id = m.id)
+       AND NOT EXISTS (SELECT 1 FROM history h WHERE h.memory_id = m.id AND h.event = 'DELETE')`,
+    (r) => `memory ${r.id} was closed without a DELETE in its history`,
+  );
+  try {
+    db.prepare(`INSERT INTO memory_fts (memory_fts, rank) VALUES ('integrity-check', 1)`).run();
+  } catch (error) {
+    problems.push(`full-text index out of sync with memories: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const integrity = db.pragma('integrity_check') as { integrity_check: string }[];
+  for (const row of integrity) if (row.integrity_check !== 'ok') problems.push(`sqlite integrity: ${row.integrity_check}`);
+  return problems;
+}
