@@ -2,6 +2,9 @@ export { Memory, MemoryOptionsSchema, type MemoryOptions } from './memory.js';
 export { EngramError, ERROR_CODES, isEngramError, type ErrorCode } from './errors.js';
 export type { Embedder } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';
+export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
+export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
+export { OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
 export { LIMITS } from './limits.js';
 export type { MetadataFilter, FieldOperators, FilterValue } from './filter.js';
 export {

@@ -3,7 +3,12 @@ import { createEmbedder, EmbedderOptionSchema } from './embed/create-embedder.js
 import { embedChecked, type Embedder } from './embed/embedder.js';
 import { QueryCache } from './embed/query-cache.js';
 import { EngramError } from './errors.js';
+import { createLlm, LlmOptionSchema } from './llm/create-llm.js';
+import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
+import { addWithInference } from './pipeline/infer-add.js';
+import { addProcedure } from './pipeline/procedure.js';
+import { ScopeQueue } from './pipeline/scope-queue.js';
 import { retrieve } from './pipeline/retrieve.js';
 import {
   AddOptionsSchema,
@@ -30,6 +35,8 @@ import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs } from './time.js';
 import { requireScope, validate } from './validate.js';
 
+const DEFAULT_LLM = { model: 'models/llm.gguf' };
+
 export const MemoryOptionsSchema = z.strictObject({
   /** SQLite file to open or create; ':memory:' for a throwaway store. */
   path: z.string({ error: 'path must be a file path or ":memory:"' }).min(1, { error: 'path must be a file path or ":memory:"' }),
@@ -38,6 +45,18 @@ export const MemoryOptionsSchema = z.strictObject({
    * @default { model: 'models/embedding' }
    */
   embedder: EmbedderOptionSchema.default({ model: 'models/embedding' }),
+  /**
+   * The LLM for `add` with `infer: true`: a local GGUF file, your own Llm, or
+   * null for none. Loaded on the first inferring add, never at open.
+   * @default { model: 'models/llm.gguf' }
+   */
+  llm: LlmOptionSchema.optional(),
+  /**
+   * Cosine similarity at or above which a newly inferred fact counts as one
+   * already stored in the scope (event NONE).
+   * @default 0.95
+   */
+  nearDuplicate: z.number().min(0.5).max(1).default(0.95),
   /**
    * How long a write waits for another process's lock before failing with DB_LOCKED.
    * @default 5000
@@ -62,12 +81,19 @@ export class Memory {
     private readonly store: Store,
     private readonly embedder: Embedder,
     private readonly ownsEmbedder: boolean,
+    private readonly llm: Llm | undefined,
+    private readonly ownsLlm: boolean,
+    private readonly nearDuplicate: number,
   ) {}
+
+  private readonly queue = new ScopeQueue();
 
   /** Opens (or creates) a memory store. Models load lazily, on first use. */
   static async open(options: MemoryOptions): Promise<Memory> {
     const config = validate(MemoryOptionsSchema, options, 'options');
     const { embedder, owned } = createEmbedder(config.embedder);
+    // An explicit LLM file must exist now; the default one is only needed by the first inferring add.
+    const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
     const store = Store.open({ path: config.path, busyTimeoutMs: config.busyTimeoutMs });
     try {
       store.bindEmbeddingModel(embedder.id, embedder.dimension);
@@ -75,36 +101,43 @@ export class Memory {
       store.close();
       throw error;
     }
-    return new Memory(store, embedder, owned);
+    return new Memory(store, embedder, owned, llm, ownsLlm, config.nearDuplicate);
   }
 
   /**
-   * Stores memories from messages. A string is one user message.
-   * With `infer: false` every user and assistant message is stored as said; a text
-   * already current in the same scope is not stored twice (event NONE).
-   * @default options.infer true (needs an LLM)
+   * Remembers what matters in messages. A string is one user message.
+   *
+   * With `infer: true` (the default) one call to the local LLM decides which
+   * facts to ADD and which existing memories of the scope to UPDATE, DELETE or
+   * leave alone (NONE); updates and deletions close the old version, never
+   * erase it. With `kind: 'procedural'` (and an agentId) the messages are an
+   * agent's run, summarized into one procedural memory.
+   *
+   * With `infer: false` every user and assistant message is stored as said.
+   * Either way a text already current in the same scope is not stored twice
+   * (event NONE), and adds to one scope run one at a time.
+   *
+   * `droppedOperations` counts model operations Engram refused (unknown ids,
+   * empty texts, decisions overtaken by another writer).
    */
-  async add(messages: string | Message[], options: AddOptions): Promise<{ results: MemoryEvent[] }> {
+  async add(messages: string | Message[], options: AddOptions): Promise<{ results: MemoryEvent[]; droppedOperations: number }> {
     this.assertOpen();
     const parsedMessages = validate(MessagesSchema, messages, 'messages');
     const opts = validate(AddOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'add');
-    if (opts.infer) {
-      throw new EngramError(
-        'LLM_NOT_CONFIGURED',
-        'add() infers memories with an LLM by default, and none is configured; pass { infer: false } to store the messages as they are',
-      );
-    }
     const list: Message[] = typeof parsedMessages === 'string' ? [{ role: 'user', content: parsedMessages }] : parsedMessages;
-    const results = await addRaw(this.store, this.embedder, {
-      messages: list,
-      scope,
-      metadata: opts.metadata ?? {},
-      kind: opts.kind,
-      now: Date.now(),
-    });
-    return { results };
+    const input = { messages: list, scope, metadata: opts.metadata ?? {}, now: Date.now() };
+    if (!opts.infer) {
+      const results = await this.queue.run(scope, () => addRaw(this.store, this.embedder, { ...input, kind: opts.kind }));
+      return { results, droppedOperations: 0 };
+    }
+    const llm = this.llm;
+    if (!llm) {
+      throw new EngramError('LLM_NOT_CONFIGURED', 'add() with infer: true needs an LLM and this Memory has none (llm: null); pass { infer: false } to store messages as said');
+    }
+    const deps = { store: this.store, embedder: this.embedder, llm, nearDuplicate: this.nearDuplicate };
+    return this.queue.run(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input)));
   }
 
   /** The memories of a scope closest in meaning to `query`, best first, each with a `score` in [0, 1]. */
@@ -245,6 +278,7 @@ export class Memory {
     this.closed = true;
     this.store.close();
     if (this.ownsEmbedder) await this.embedder.dispose?.();
+    if (this.ownsLlm) await this.llm?.dispose?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -76,7 +76,12 @@ export const AddOptionsSchema = ScopeSchema.extend({
   metadata: MetadataSchema.optional(),
   /** @default true */
   infer: z.boolean().default(true),
-  /** @default 'semantic' */
+  /**
+   * With infer: false, the kind of every stored message. With infer: true,
+   * 'procedural' summarizes an agent's run into one procedural memory; other
+   * kinds are chosen by the model per fact.
+   * @default 'semantic'
+   */
   kind: KindSchema.default('semantic'),
 });
 export type AddOptions = z.input<typeof AddOptionsSchema>;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EngramError } from 'engram';
-import { openTestMemory } from './support/test-memory.js';
+import { openTestMemory, TEST_EMBEDDING_MODEL } from './support/test-memory.js';
 
 describe('add with infer: false', () => {
   it('stores each user and assistant message as a memory, skipping system messages', async () => {
@@ -87,11 +86,9 @@ describe('add with infer: false', () => {
     expect(Date.parse(item!.createdAt)).toBeGreaterThan(Date.parse('2024-01-01'));
   });
 
-  it('refuses infer: true (the default) without an LLM, storing nothing', async () => {
-    const memory = await openTestMemory();
-    await expect(memory.add('I like jazz', { userId: 'alice' })).rejects.toMatchObject({ code: 'LLM_NOT_CONFIGURED' });
-    await expect(memory.add('I like jazz', { userId: 'alice' })).rejects.toBeInstanceOf(EngramError);
-    expect((await memory.getAll({ userId: 'alice' })).results).toEqual([]);
+  it('with infer: true (the default) and no model file, fails with MODEL_NOT_FOUND naming the command, storing nothing', async () => {
+    const memory = await openTestMemory({ llm: { model: TEST_EMBEDDING_MODEL + '/../no-llm.gguf' } }).catch((e: unknown) => e);
+    expect(memory).toMatchObject({ code: 'MODEL_NOT_FOUND' });
   });
 });
 

@@ -245,11 +245,14 @@ export class Store {
     return this.memory(id);
   }
 
-  /** Ends a current memory's validity (it leaves reads, stays in history and asOf); returns whether it was current. */
-  closeMemory(id: string, at: number, actor: HistoryActor, reason?: string): boolean {
+  /**
+   * Ends a current memory's validity (it leaves reads, stays in history and
+   * asOf); returns whether it was current. `validTo` defaults to `at`.
+   */
+  closeMemory(id: string, at: number, actor: HistoryActor, reason?: string, validTo: number = at): boolean {
     const row = memories.currentMemoryById(this.db, id);
     if (!row) return false;
-    this.closeVersion(row, Math.max(at, row.valid_from));
+    this.closeVersion(row, Math.max(validTo, row.valid_from));
     appendHistory(this.db, {
       memory_id: id,
       event: 'DELETE',

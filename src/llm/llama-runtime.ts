@@ -1,0 +1,53 @@
+import type { Llama, LlamaModel } from 'node-llama-cpp';
+
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+type SharedModel = { model: Promise<LlamaModel>; users: number };
+
+let moduleLoad: Promise<NodeLlamaCpp> | undefined;
+let llamaLoad: Promise<Llama> | undefined;
+const models = new Map<string, SharedModel>();
+
+/** node-llama-cpp is heavy: load it on first use, once per process. */
+export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  moduleLoad ??= import('node-llama-cpp');
+  return moduleLoad;
+}
+
+/**
+ * The process's llama.cpp runtime: CPU only, and never a source build (a
+ * missing prebuilt binary must fail fast, not start a ten-minute compile).
+ */
+export function llamaRuntime(): Promise<Llama> {
+  llamaLoad ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error }),
+  );
+  llamaLoad.catch(() => (llamaLoad = undefined));
+  return llamaLoad;
+}
+
+/**
+ * One loaded model per file per process, shared by every Memory that uses it:
+ * a 1 GB model must not be loaded twice. Release it with `releaseModel`.
+ */
+export function acquireModel(path: string): Promise<LlamaModel> {
+  let shared = models.get(path);
+  if (!shared) {
+    const model = llamaRuntime().then((llama) => llama.loadModel({ modelPath: path }));
+    shared = { model, users: 0 };
+    models.set(path, shared);
+    model.catch(() => models.delete(path));
+  }
+  shared.users += 1;
+  return shared.model;
+}
+
+/** Drops one user of a shared model; the last one disposes it. */
+export async function releaseModel(path: string): Promise<void> {
+  const shared = models.get(path);
+  if (!shared) return;
+  shared.users -= 1;
+  if (shared.users > 0) return;
+  models.delete(path);
+  const model = await shared.model.catch(() => undefined);
+  await model?.dispose();
+}

@@ -1,0 +1,183 @@
+import { embedChecked, type Embedder } from '../embed/embedder.js';
+import { EngramError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Llm, LlmRequest } from '../llm/llm.js';
+import type { MemoryEvent, MemoryItem, Message, Scope } from '../schema.js';
+import type { Store } from '../store/store.js';
+import { cleanText, textHash } from '../text-hash.js';
+import { toEpochMs } from '../time.js';
+import { OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
+import { reconcilePrompt, type PromptMessage } from './prompts.js';
+import { planChanges, type Candidate, type PlannedChange } from './reconcile.js';
+
+export type InferDeps = {
+  store: Store;
+  embedder: Embedder;
+  llm: Llm;
+  /** Cosine similarity at or above which a new fact counts as already known. */
+  nearDuplicate: number;
+};
+
+export type InferAddInput = { messages: Message[]; scope: Scope; metadata: Record<string, unknown>; now: number };
+export type AddOutcome = { results: MemoryEvent[]; droppedOperations: number };
+
+/** Current memories shown to the model, best match first. */
+const MAX_CANDIDATES = 10;
+/** Logged messages of the scope shown as context. */
+const EARLIER_MESSAGES = 6;
+
+/**
+ * `add` with inference: one LLM call decides, for the new messages, which
+ * facts to ADD and which existing memories to UPDATE, DELETE or leave (NONE);
+ * then everything lands in one transaction. Models run before the
+ * transaction; the transaction re-checks what they saw.
+ */
+export async function addWithInference(deps: InferDeps, input: InferAddInput): Promise<AddOutcome> {
+  const spoken = input.messages.filter((m): m is Message & { role: 'user' | 'assistant' } => m.role !== 'system');
+  const observedAt = observationTime(input.messages, input.now);
+  if (spoken.length === 0) {
+    deps.store.write(() => logMessages(deps.store, input), 'logging messages');
+    return { results: [], droppedOperations: 0 };
+  }
+
+  const messageVectors = await embedChecked(
+    deps.embedder,
+    spoken.map((m) => cleanText(m.content)),
+  );
+  const { candidates, earlier } = deps.store.read(
+    () => ({
+      candidates: findCandidates(deps.store, messageVectors, input.scope),
+      earlier: deps.store.recentMessages(input.scope, EARLIER_MESSAGES),
+    }),
+    'gathering context',
+  );
+  const prompt = reconcilePrompt({
+    observedAt: new Date(observedAt),
+    candidates: candidates.map((c) => ({ alias: c.alias, text: c.item.memory })),
+    earlier: earlier.flatMap((m): PromptMessage[] => (m.role === 'system' ? [] : [{ role: m.role, content: m.content, name: m.name ?? undefined }])),
+    messages: spoken.map((m) => ({ role: m.role, content: m.content, name: m.name })),
+  });
+  const raw = await callLlm(deps.llm, { messages: prompt, schema: OPERATIONS_JSON_SCHEMA });
+  const { operations } = parseModelOutput(raw, OperationsSchema, deps.llm.id);
+  const plan = planChanges(operations, candidates);
+
+  const written = plan.changes.filter((c): c is Extract<PlannedChange, { text: string }> => 'text' in c);
+  const vectors = await embedChecked(
+    deps.embedder,
+    written.map((c) => c.text),
+  );
+  const vectorOf = new Map(written.map((c, i) => [c, vectors[i] as Float32Array]));
+
+  return deps.store.write(() => {
+    const messageIds = logMessages(deps.store, input);
+    let dropped = plan.dropped;
+    const results: MemoryEvent[] = [];
+    for (const change of plan.changes) {
+      const event = applyChange(deps, input, change, vectorOf.get(change as Extract<PlannedChange, { text: string }>), observedAt, messageIds);
+      if (event) results.push(event);
+      else dropped += 1;
+    }
+    return { results, droppedOperations: dropped };
+  }, 'storing inferred memories');
+}
+
+/** Applies one planned change inside the transaction; undefined when it no longer applies. */
+function applyChange(
+  deps: InferDeps,
+  input: InferAddInput,
+  change: PlannedChange,
+  vector: Float32Array | undefined,
+  observedAt: number,
+  messageIds: number[],
+): MemoryEvent | undefined {
+  const { store } = deps;
+  if (change.event === 'ADD') {
+    const known = store.currentMemoryByHash(input.scope, change.hash) ?? nearDuplicate(deps, input.scope, vector as Float32Array);
+    if (known) return { id: known.id, memory: known.memory, event: 'NONE' };
+    const item = store.insertMemory(
+      {
+        id: newId(input.now),
+        text: change.text,
+        hash: change.hash,
+        kind: change.kind,
+        scope: input.scope,
+        metadata: input.metadata,
+        validFrom: observedAt,
+        source: { messageIds },
+        embedding: vector as Float32Array,
+      },
+      input.now,
+      'llm',
+    );
+    return { id: item.id, memory: item.memory, event: 'ADD' };
+  }
+  // The model saw a version; if another writer changed the memory since, its decision no longer applies.
+  const current = store.memory(change.target.id);
+  if (!current || current.version !== change.target.version) return undefined;
+  if (change.event === 'NONE') return { id: current.id, memory: current.memory, event: 'NONE' };
+  if (change.event === 'DELETE') {
+    store.closeMemory(current.id, input.now, 'llm', undefined, observedAt);
+    return { id: current.id, memory: current.memory, event: 'DELETE' };
+  }
+  const elsewhere = store.currentMemoryByHash(input.scope, change.hash);
+  if (elsewhere && elsewhere.id !== current.id) {
+    // The new text is already another memory: this one is superseded by it.
+    store.closeMemory(current.id, input.now, 'llm', `superseded by ${elsewhere.id}`, observedAt);
+    return { id: current.id, memory: current.memory, event: 'DELETE' };
+  }
+  const revised = store.reviseMemory(
+    current.id,
+    { text: change.text, hash: change.hash, metadata: current.metadata, embedding: vector, validFrom: observedAt, source: { messageIds } },
+    input.now,
+    'llm',
+  ) as MemoryItem;
+  return { id: revised.id, memory: revised.memory, event: 'UPDATE', previousMemory: current.memory };
+}
+
+/** The nearest current memories of exactly this scope to any of the new messages, renamed "0", "1", …. */
+function findCandidates(store: Store, messageVectors: Float32Array[], scope: Scope): Candidate[] {
+  const best = new Map<number, number>();
+  for (const vector of messageVectors) {
+    for (const hit of store.nearest(vector, MAX_CANDIDATES, scope, { exactScope: true })) {
+      best.set(hit.seq, Math.min(best.get(hit.seq) ?? Number.POSITIVE_INFINITY, hit.distance));
+    }
+  }
+  const ranked = [...best.entries()].sort((a, b) => a[1] - b[1]).slice(0, MAX_CANDIDATES);
+  return store
+    .resolveHits(ranked.map(([seq, distance]) => ({ seq, distance })))
+    .map(({ item }, i) => ({ alias: String(i), item }));
+}
+
+function nearDuplicate(deps: InferDeps, scope: Scope, vector: Float32Array): MemoryItem | undefined {
+  const [hit] = deps.store.nearest(vector, 1, scope, { exactScope: true });
+  if (!hit || 1 - hit.distance < deps.nearDuplicate) return undefined;
+  return deps.store.resolveHits([hit])[0]?.item;
+}
+
+/** Appends the add's messages to the scope's log; returns their ids. */
+export function logMessages(store: Store, input: InferAddInput): number[] {
+  return store.appendMessages(
+    input.scope,
+    input.messages.map((m) => ({ role: m.role, name: m.name ?? null, content: m.content, created_at: toEpochMs(m.createdAt) ?? input.now })),
+    input.now,
+  );
+}
+
+/** When the facts were observed: the newest message date, or now. */
+export function observationTime(messages: readonly Message[], now: number): number {
+  const dated = messages.map((m) => toEpochMs(m.createdAt)).filter((t): t is number => t !== undefined);
+  return dated.length > 0 ? Math.max(...dated) : now;
+}
+
+/** Calls the model; any failure that is not already an EngramError becomes LLM_FAILED. */
+export async function callLlm(llm: Llm, request: LlmRequest): Promise<string> {
+  try {
+    const raw = await llm.complete(request);
+    if (typeof raw !== 'string') throw new EngramError('LLM_OUTPUT_INVALID', `the LLM ${llm.id} returned ${typeof raw}, not text; nothing was stored`);
+    return raw;
+  } catch (error) {
+    if (error instanceof EngramError) throw error;
+    throw new EngramError('LLM_FAILED', `the LLM ${llm.id} failed: ${String(error)}; nothing was stored`, { cause: error });
+  }
+}
+

@@ -1,0 +1,94 @@
+import type { ChatMessage } from '../llm/llm.js';
+
+/**
+ * The prompts. The instruction block is fixed text, always first, so
+ * llama.cpp evaluates it once and reuses it from the context cache: each add
+ * then pays only for its own lines (date, candidates, messages).
+ */
+export const RECONCILE_INSTRUCTIONS = `You keep an assistant's long-term memory of its user. Compare the NEW messages with the EXISTING memories and answer with JSON operations:
+- ADD: a new fact worth remembering (preference, personal detail, relationship, plan, health, event). "text": one short self-contained sentence in the user's language, about the user. "kind": "semantic" (lasting fact or preference), "episodic" (an event, with its date), "procedural" (how the user wants things done).
+- UPDATE: an EXISTING memory changed or became more precise. "id": its number; "text": the whole new sentence.
+- DELETE: the user retracts or contradicts an EXISTING memory and nothing replaces it. "id": its number.
+- NONE: a NEW message only repeats an EXISTING memory. "id": its number.
+Rules: only what the user says about themself counts; the assistant's words, questions and greetings are not user facts. Write relative dates as absolute dates, using the message date. Keep health facts exact: drug, dose, unit, frequency. Nothing to remember: {"operations":[]}.
+Examples:
+Date: 2024-03-02 (Saturday)
+EXISTING:
+0. Likes coffee
+1. Has a dog named Rex
+NEW:
+user: I quit coffee, only green tea now. And yesterday I started taking metformin 500 mg twice a day.
+assistant: Green tea is a good choice!
+{"operations":[{"event":"UPDATE","id":"0","text":"Drinks green tea, no longer coffee"},{"event":"ADD","text":"Started taking metformin 500 mg twice a day on 2024-03-01","kind":"episodic"},{"event":"NONE","id":"1"}]}
+Date: 2024-05-10 (Friday)
+EXISTING:
+0. Has a dog named Rex
+1. Lives in Lisbon
+NEW:
+user: Forget what I said about a dog, I never had one. Ich wohne immer noch in Lissabon.
+{"operations":[{"event":"DELETE","id":"0"},{"event":"NONE","id":"1"}]}
+Date: 2024-06-01 (Saturday)
+EXISTING:
+(none)
+NEW:
+user: Hi! Can you recommend a book?
+assistant: You might like Dune.
+{"operations":[]}`;
+
+export type PromptCandidate = { alias: string; text: string };
+export type PromptMessage = { role: 'user' | 'assistant'; content: string; name?: string | undefined };
+
+const MAX_CONTEXT_CHARS = 300;
+
+/** The one reconciliation prompt: fixed instructions, then this add's date, candidates, context and messages. */
+export function reconcilePrompt(input: {
+  observedAt: Date;
+  candidates: PromptCandidate[];
+  earlier: PromptMessage[];
+  messages: PromptMessage[];
+}): ChatMessage[] {
+  const lines = [`Date: ${describeDate(input.observedAt)}`, 'EXISTING:'];
+  if (input.candidates.length === 0) lines.push('(none)');
+  for (const c of input.candidates) lines.push(`${c.alias}. ${oneLine(c.text)}`);
+  if (input.earlier.length > 0) {
+    lines.push('EARLIER (context only):');
+    for (const m of input.earlier) lines.push(speaker(m, truncate(oneLine(m.content), MAX_CONTEXT_CHARS)));
+  }
+  lines.push('NEW:');
+  for (const m of input.messages) lines.push(speaker(m, oneLine(m.content)));
+  return [
+    { role: 'system', content: RECONCILE_INSTRUCTIONS },
+    { role: 'user', content: lines.join('\n') },
+  ];
+}
+
+export const PROCEDURE_INSTRUCTIONS = `You write an AI agent's procedural memory. Summarize the agent's run below as one reusable memory: the goal, the steps that worked in order, the tools used, and the outcome (and what to avoid, if something failed). Keep names, commands and values exact. Answer with JSON: {"memory":"..."}.`;
+
+/** The prompt that turns an agent's run into one procedural memory. */
+export function procedurePrompt(input: { observedAt: Date; messages: PromptMessage[] }): ChatMessage[] {
+  const lines = [`Date: ${describeDate(input.observedAt)}`, 'RUN:'];
+  for (const m of input.messages) lines.push(speaker(m, oneLine(m.content)));
+  return [
+    { role: 'system', content: PROCEDURE_INSTRUCTIONS },
+    { role: 'user', content: lines.join('\n') },
+  ];
+}
+
+/** "2024-05-08 (Wednesday)": the weekday lets the model resolve "last Monday". */
+export function describeDate(date: Date): string {
+  const weekday = date.toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' });
+  return `${date.toISOString().slice(0, 10)} (${weekday})`;
+}
+
+function speaker(message: PromptMessage, text: string): string {
+  const who = message.role === 'user' ? 'user' : 'assistant';
+  return `${message.name ? `${who} (${oneLine(message.name)})` : who}: ${text}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/gu, ' ').trim();
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
