@@ -8,6 +8,8 @@ export const LlmConfigSchema = z.strictObject({
   contextSize: z.number().int().min(512).max(131_072).optional(),
   threads: z.number().int().min(1).max(256).optional(),
   maxTokens: z.number().int().min(16).max(8192).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  seed: z.number().int().min(0).optional(),
 });
 export type LlmConfig = z.infer<typeof LlmConfigSchema>;
 

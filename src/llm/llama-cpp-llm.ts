@@ -14,6 +14,10 @@ export type LlamaCppLlmOptions = {
   threads?: number | undefined;
   /** Upper bound on generated tokens per call. @default 512 */
   maxTokens?: number | undefined;
+  /** Sampling temperature; 0 always picks the likeliest token. @default 0 */
+  temperature?: number | undefined;
+  /** Seed for sampling when temperature > 0 (reproducible runs, e.g. fuzzing). */
+  seed?: number | undefined;
 };
 
 /** What the model did so far; the bench reads it. */
@@ -34,7 +38,7 @@ type Session = { context: LlamaContext; sequence: LlamaContextSequence; chat: Ll
  * each instance keeps its own context sequence, so the fixed start of its
  * prompts (instructions, examples) is evaluated once and reused. Output is
  * constrained by a grammar built from the request's JSON schema, at
- * temperature 0.
+ * temperature 0 unless configured otherwise.
  */
 export class LlamaCppLlm implements Llm {
   readonly id: string;
@@ -43,6 +47,8 @@ export class LlamaCppLlm implements Llm {
   private readonly contextSize: number;
   private readonly threads: number | undefined;
   private readonly maxTokens: number;
+  private readonly temperature: number;
+  private readonly seed: number | undefined;
   private session: Promise<Session> | undefined;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -54,6 +60,8 @@ export class LlamaCppLlm implements Llm {
     this.contextSize = options.contextSize ?? 4096;
     this.threads = options.threads;
     this.maxTokens = options.maxTokens ?? 512;
+    this.temperature = options.temperature ?? 0;
+    this.seed = options.seed;
   }
 
   /** Fails with MODEL_NOT_FOUND now rather than at the first call. */
@@ -94,7 +102,8 @@ export class LlamaCppLlm implements Llm {
     try {
       const { response } = await session.chat.generateResponse(toHistory(request.messages), {
         grammar,
-        temperature: 0,
+        temperature: this.temperature,
+        ...(this.seed === undefined ? {} : { seed: this.seed + this.usage.calls }),
         maxTokens: request.maxTokens ?? this.maxTokens,
       });
       const after = session.sequence.tokenMeter.getState();

@@ -1,0 +1,92 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngramError, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram';
+import { OperationsSchema } from '../src/pipeline/operations.js';
+import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
+
+/**
+ * The real engine on the generated random-weight GGUF. Its answers mean
+ * nothing, which makes it a fuzzer: constrained by the grammar, whatever it
+ * says must parse, and whatever it decides must leave the store consistent.
+ */
+const TINY_LLM = fileURLToPath(new URL('../models/test/llm.gguf', import.meta.url));
+const SEED = Number(process.env.ENGRAM_FUZZ_SEED ?? 20261126);
+
+const PHRASES = [
+  'I moved to Berlin last month.',
+  'Actually I never liked coffee.',
+  'My sister Ana is a doctor.',
+  'I take ibuprofen 200 mg when my knee hurts.',
+  'Forget what I said about the gym.',
+  'We are flying to Tokyo on 3 March.',
+  'Ich esse kein Fleisch.',
+  'Can you remind me what I told you?',
+];
+
+describe('LlamaCppLlm on the generated GGUF', { timeout: 120_000 }, () => {
+  let llm: LlamaCppLlm;
+  beforeAll(() => {
+    llm = new LlamaCppLlm({ model: TINY_LLM, threads: 1, contextSize: 2048, temperature: 1, seed: SEED, maxTokens: 256 });
+  });
+  afterAll(async () => {
+    await llm.dispose();
+  });
+
+  it('always produces output that parses against the operations schema', async () => {
+    for (let i = 0; i < 20; i++) {
+      const raw = await llm.complete({
+        messages: [
+          { role: 'system', content: 'You keep an assistant’s long-term memory.' },
+          { role: 'user', content: `EXISTING:\n0. ${PHRASES[i % PHRASES.length]}\nNEW:\nuser: ${PHRASES[(i * 3) % PHRASES.length]}` },
+        ],
+        schema: OPERATIONS_JSON_SCHEMA,
+      });
+      const parsed = OperationsSchema.safeParse(JSON.parse(raw));
+      expect(parsed.success, `seed ${SEED}, call ${i}: ${raw}`).toBe(true);
+    }
+    expect(llm.usage.calls).toBe(20);
+    expect(llm.usage.generatedTokens).toBeGreaterThan(20);
+  });
+
+  it('after 50 random-model adds the store invariants hold and no memory crosses scopes', async () => {
+    const path = tempDbPath();
+    const memory = closeAfterTest(
+      await Memory.open({
+        path,
+        embedder: { model: TEST_EMBEDDING_MODEL },
+        llm: { model: TINY_LLM, threads: 1, contextSize: 2048, temperature: 1, seed: SEED + 1, maxTokens: 256 },
+      }),
+    );
+    const scopes: Scope[] = [{ userId: 'alice' }, { userId: 'bob' }, { userId: 'alice', agentId: 'coach' }, { agentId: 'coach', runId: 'r1' }];
+    const events = { ADD: 0, UPDATE: 0, DELETE: 0, NONE: 0, dropped: 0, invalid: 0 };
+    for (let i = 0; i < 50; i++) {
+      const scope = scopes[i % scopes.length]!;
+      const messages = [
+        { role: 'user' as const, content: `${PHRASES[i % PHRASES.length]} (${i})` },
+        { role: 'assistant' as const, content: PHRASES[(i + 3) % PHRASES.length]! },
+      ];
+      try {
+        const outcome = await memory.add(messages, scope);
+        for (const r of outcome.results) events[r.event] += 1;
+        events.dropped += outcome.droppedOperations;
+      } catch (error) {
+        // The grammar is not a guarantee; an invalid answer must be refused whole.
+        if (!(error instanceof EngramError) || error.code !== 'LLM_OUTPUT_INVALID') throw error;
+        events.invalid += 1;
+      }
+      if (i % 10 === 9) await memory.add(`raw note ${i}`, { ...scope, infer: false }); // give the model candidates to act on
+    }
+    expect(await memory.verify(), `seed ${SEED}; events ${JSON.stringify(events)}`).toEqual({ ok: true, problems: [] });
+    for (const scope of scopes) {
+      for (const item of (await memory.getAll({ ...scope, limit: 1000 })).results) {
+        if (scope.userId) expect(item.userId).toBe(scope.userId);
+        if (scope.agentId) expect(item.agentId).toBe(scope.agentId);
+        if (scope.runId) expect(item.runId).toBe(scope.runId);
+      }
+    }
+    const bobIds = new Set((await memory.getAll({ userId: 'bob', limit: 1000 })).results.map((r) => r.id));
+    for (const other of [{ userId: 'alice' }, { agentId: 'coach' }]) {
+      for (const item of (await memory.getAll({ ...other, limit: 1000 })).results) expect(bobIds.has(item.id)).toBe(false);
+    }
+  });
+});
