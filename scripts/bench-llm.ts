@@ -1,0 +1,100 @@
+/**
+ * The cost of `add` with inference (a script, not a test):
+ *   npm run bench:llm                 # 20 adds with prefix reuse, 8 without
+ *   npm run bench:llm -- --threads 1
+ *
+ * Runs the real pipeline (node-llama-cpp, grammar, one transaction) with a
+ * random-weight GGUF of Qwen2.5-0.5B's shape and Q4_0 weights: speed does not
+ * depend on weight values. Random weights do not know when to stop, so each
+ * answer is capped at --gen tokens (a real model's typical answer is 30-80
+ * tokens); a capped answer is invalid JSON and is counted, not stored.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { EngramError, LlamaCppLlm, Memory, type Llm, type LlmRequest } from '../src/index.js';
+import { fmt, peakRssMiB, percentile } from './bench/stats.js';
+import { seededRandom, sentence } from './bench/synthetic-text.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: join(root, 'models/bench/qwen2.5-0.5b-random-q4_0.gguf') },
+    threads: { type: 'string', default: '2' },
+    adds: { type: 'string', default: '20' },
+    gen: { type: 'string', default: '64' },
+  },
+});
+const threads = Number(values.threads);
+const gen = Number(values.gen);
+const adds = Number(values.adds);
+
+if (!existsSync(values.model)) {
+  console.error(`no bench model at ${values.model}; run \`npm run models:bench\` first`);
+  process.exit(1);
+}
+
+/** An Llm that starts every call on a fresh context: what each add would cost without prefix reuse. */
+class NoReuseLlm implements Llm {
+  readonly id = 'no-reuse';
+  readonly usage = { calls: 0, evaluatedPromptTokens: 0, promptTokens: 0, generatedTokens: 0 };
+  async complete(request: LlmRequest): Promise<string> {
+    const llm = new LlamaCppLlm({ model: values.model, threads, maxTokens: gen });
+    try {
+      return await llm.complete(request);
+    } finally {
+      for (const key of Object.keys(this.usage) as (keyof typeof this.usage)[]) this.usage[key] += llm.usage[key];
+      await llm.dispose();
+    }
+  }
+}
+
+async function run(label: string, llm: LlamaCppLlm | NoReuseLlm, count: number, dir: string): Promise<void> {
+  const random = seededRandom(label.length);
+  const memory = await Memory.open({ path: join(dir, `${label}.db`), embedder: { model: join(root, 'models/test/embedding') }, llm });
+  // A scope with history: 200 memories, so each add shows the model its 10 nearest.
+  for (const start of [0, 100]) {
+    const batch = Array.from({ length: 100 }, (_, i) => ({ role: 'user' as const, content: sentence(start + i, random) }));
+    await memory.add(batch, { userId: 'bench', infer: false });
+  }
+  const latencies: number[] = [];
+  let invalid = 0;
+  const before = { ...llm.usage };
+  for (let i = 0; i < count; i++) {
+    const messages = [
+      { role: 'user' as const, content: `${sentence(1000 + i, random)} Also, ${sentence(2000 + i, random).toLowerCase()}` },
+      { role: 'assistant' as const, content: `Noted. ${sentence(3000 + i, random)}` },
+    ];
+    const start = performance.now();
+    try {
+      await memory.add(messages, { userId: 'bench' });
+    } catch (error) {
+      if (!(error instanceof EngramError) || error.code !== 'LLM_OUTPUT_INVALID') throw error;
+      invalid += 1;
+    }
+    latencies.push(performance.now() - start);
+  }
+  await memory.close();
+  const calls = llm.usage.calls - before.calls;
+  const per = (key: keyof typeof before) => (llm.usage[key] - before[key]) / count;
+  console.log(`\n${label} (${count} adds of 2 messages, scope of 200 memories, ${threads} thread${threads > 1 ? 's' : ''})`);
+  console.log(`  LLM calls per add:                 ${fmt(calls / count)}`);
+  console.log(`  prompt tokens per add, in all:     ${fmt(per('promptTokens'), 0)}`);
+  console.log(`  prompt tokens per add, evaluated:  ${fmt(per('evaluatedPromptTokens'), 0)}`);
+  console.log(`  generated tokens per add:          ${fmt(per('generatedTokens'), 0)} (capped at ${gen}; ${invalid} answers cut short)`);
+  console.log(`  add latency:                       p50 ${fmt(percentile(latencies, 50) / 1000)} s   p95 ${fmt(percentile(latencies, 95) / 1000)} s`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'engram-bench-llm-'));
+try {
+  console.log(`Engram LLM bench — ${values.model.split('/').at(-1)}, Node ${process.version}`);
+  const reuse = new LlamaCppLlm({ model: values.model, threads, maxTokens: gen });
+  await run('with prefix reuse', reuse, adds, dir);
+  await reuse.dispose();
+  await run('without prefix reuse', new NoReuseLlm(), Math.max(3, Math.round(adds / 3)), dir);
+  console.log(`\npeak RSS: ${fmt(peakRssMiB(), 0)} MiB`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
