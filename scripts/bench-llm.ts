@@ -5,9 +5,10 @@
  *
  * Runs the real pipeline (node-llama-cpp, grammar, one transaction) with a
  * random-weight GGUF of Qwen2.5-0.5B's shape and Q4_0 weights: speed does not
- * depend on weight values. Random weights do not know when to stop, so each
- * answer is capped at --gen tokens (a real model's typical answer is 30-80
- * tokens); a capped answer is invalid JSON and is counted, not stored.
+ * depend on weight values. Under the grammar the random model answers
+ * {"operations":[]} after ~9 tokens, while a real model's typical answer is
+ * 30-80 tokens; so the bench also measures free generation speed and prints
+ * the latency estimated for a 60-token answer.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +52,7 @@ class NoReuseLlm implements Llm {
   }
 }
 
-async function run(label: string, llm: LlamaCppLlm | NoReuseLlm, count: number, dir: string): Promise<void> {
+async function run(label: string, llm: LlamaCppLlm | NoReuseLlm, count: number, dir: string): Promise<{ p50: number; p95: number; generated: number }> {
   const random = seededRandom(label.length);
   const memory = await Memory.open({ path: join(dir, `${label}.db`), embedder: { model: join(root, 'models/test/embedding') }, llm });
   // A scope with history: 200 memories, so each add shows the model its 10 nearest.
@@ -59,6 +60,10 @@ async function run(label: string, llm: LlamaCppLlm | NoReuseLlm, count: number, 
     const batch = Array.from({ length: 100 }, (_, i) => ({ role: 'user' as const, content: sentence(start + i, random) }));
     await memory.add(batch, { userId: 'bench', infer: false });
   }
+  // The first add loads the model and evaluates the fixed instructions: timed apart.
+  const coldStart = performance.now();
+  await memory.add('Warm-up: I like quiet mornings.', { userId: 'bench' }).catch(() => undefined);
+  const firstAdd = performance.now() - coldStart;
   const latencies: number[] = [];
   let invalid = 0;
   const before = { ...llm.usage };
@@ -79,21 +84,49 @@ async function run(label: string, llm: LlamaCppLlm | NoReuseLlm, count: number, 
   await memory.close();
   const calls = llm.usage.calls - before.calls;
   const per = (key: keyof typeof before) => (llm.usage[key] - before[key]) / count;
-  console.log(`\n${label} (${count} adds of 2 messages, scope of 200 memories, ${threads} thread${threads > 1 ? 's' : ''})`);
+  console.log(`\n${label} (${count} adds of 2 messages after the first, scope of 200 memories, ${threads} thread${threads > 1 ? 's' : ''})`);
+  console.log(`  first add (model load + instructions): ${fmt(firstAdd / 1000)} s`);
   console.log(`  LLM calls per add:                 ${fmt(calls / count)}`);
   console.log(`  prompt tokens per add, in all:     ${fmt(per('promptTokens'), 0)}`);
   console.log(`  prompt tokens per add, evaluated:  ${fmt(per('evaluatedPromptTokens'), 0)}`);
   console.log(`  generated tokens per add:          ${fmt(per('generatedTokens'), 0)} (capped at ${gen}; ${invalid} answers cut short)`);
   console.log(`  add latency:                       p50 ${fmt(percentile(latencies, 50) / 1000)} s   p95 ${fmt(percentile(latencies, 95) / 1000)} s`);
+  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), generated: per('generatedTokens') };
+}
+
+/** Tokens per second of unconstrained generation (the random model never stops by itself). */
+async function generationSpeed(): Promise<number> {
+  const { getLlama, LlamaChat, LlamaLogLevel } = await import('node-llama-cpp');
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: values.model });
+  const context = await model.createContext({ contextSize: 1024, threads });
+  const chat = new LlamaChat({ contextSequence: context.getSequence() });
+  await chat.generateResponse([{ type: 'user', text: 'Warm up.' }, { type: 'model', response: [] }], { maxTokens: 4 });
+  const start = performance.now();
+  let tokens = 0;
+  await chat.generateResponse([{ type: 'user', text: 'Write a long story.' }, { type: 'model', response: [] }], {
+    maxTokens: 96,
+    onToken: (chunk) => void (tokens += chunk.length),
+  });
+  const seconds = (performance.now() - start) / 1000;
+  chat.dispose();
+  await context.dispose();
+  await model.dispose();
+  return tokens / seconds;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'engram-bench-llm-'));
 try {
   console.log(`Engram LLM bench — ${values.model.split('/').at(-1)}, Node ${process.version}`);
   const reuse = new LlamaCppLlm({ model: values.model, threads, maxTokens: gen });
-  await run('with prefix reuse', reuse, adds, dir);
+  const cached = await run('with prefix reuse', reuse, adds, dir);
   await reuse.dispose();
-  await run('without prefix reuse', new NoReuseLlm(), Math.max(3, Math.round(adds / 3)), dir);
+  const cold = await run('without prefix reuse', new NoReuseLlm(), Math.max(3, Math.round(adds / 3)), dir);
+  const speed = await generationSpeed();
+  const extra = (tokens: number) => (Math.max(0, 60 - tokens) / speed) * 1000;
+  console.log(`
+free generation: ${fmt(speed, 1)} tokens/s`);
+  console.log(`estimated add latency with a 60-token answer: with reuse p50 ${fmt((cached.p50 + extra(cached.generated)) / 1000)} s, p95 ${fmt((cached.p95 + extra(cached.generated)) / 1000)} s; without reuse p50 ${fmt((cold.p50 + extra(cold.generated)) / 1000)} s`);
   console.log(`\npeak RSS: ${fmt(peakRssMiB(), 0)} MiB`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ export type AddOutcome = { results: MemoryEvent[]; droppedOperations: number };
 /** Current memories shown to the model, best match first. */
 const MAX_CANDIDATES = 10;
 /** Logged messages of the scope shown as context. */
-const EARLIER_MESSAGES = 6;
+const EARLIER_MESSAGES = 4;
 
 /**
  * `add` with inference: one LLM call decides, for the new messages, which

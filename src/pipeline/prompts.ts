@@ -38,7 +38,7 @@ assistant: You might like Dune.
 export type PromptCandidate = { alias: string; text: string };
 export type PromptMessage = { role: 'user' | 'assistant'; content: string; name?: string | undefined };
 
-const MAX_CONTEXT_CHARS = 300;
+const MAX_CONTEXT_CHARS = 200;
 
 /** The one reconciliation prompt: fixed instructions, then this add's date, candidates, context and messages. */
 export function reconcilePrompt(input: {
