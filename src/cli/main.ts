@@ -7,6 +7,9 @@ const USAGE = `engram — local-first long-term memory for AI assistants
 
 Usage:
   engram demo [--db <file>] [--embedding-model <folder>]   run a scripted session and show what Engram stores
+  engram models pull [name ...] [--models-dir <dir>] [--host <url>] [--force]
+                                                           download and verify the local models (once)
+  engram models list [--models-dir <dir>] [--json]         the models you can pull, and what is installed
   engram --help | --version
 
 Options:
@@ -17,6 +20,10 @@ Options:
 
 /** Exit codes: 0 ok, 1 an Engram error, 2 bad usage, 70 an unexpected failure. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'models') {
+    const { runModelsCommand } = await import('./models-command.js');
+    return runModelsCommand(argv.slice(1), { out: (line) => console.log(line), err: process.stderr, env: process.env });
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
