@@ -140,18 +140,33 @@ export class Memory {
     return this.queue.run(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input)));
   }
 
-  /** The memories of a scope closest in meaning to `query`, best first, each with a `score` in [0, 1]. */
+  /**
+   * The memories of a scope that best answer `query`, best first, each with a
+   * `score` in [0, 1]. Hybrid by default: meaning (vectors) and words (BM25)
+   * fused by reciprocal rank. @default options.limit 10, options.mode 'hybrid'
+   */
   async search(query: string, options: SearchOptions): Promise<{ results: ScoredMemory[] }> {
     this.assertOpen();
     const text = validate(TextSchema, query, 'query');
     const opts = validate(SearchOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'search');
-    const queryVector = await this.embedQuery(text);
+    const queryVector = opts.mode === 'keyword' ? undefined : await this.embedQuery(text);
     this.assertOpen();
     const results = this.store.read(
       () =>
-        retrieve(this.store, { queryVector, scope, limit: opts.limit, threshold: opts.threshold, filter: opts.filters, at: toEpochMs(opts.asOf) }),
+        retrieve(this.store, {
+          query: text,
+          queryVector,
+          scope,
+          limit: opts.limit,
+          mode: opts.mode,
+          threshold: opts.threshold,
+          filter: opts.filters,
+          at: toEpochMs(opts.asOf),
+          explain: opts.explain,
+          recency: opts.recency,
+        }),
       'searching',
     );
     return { results };

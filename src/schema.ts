@@ -86,7 +86,20 @@ export const AddOptionsSchema = ScopeSchema.extend({
 });
 export type AddOptions = z.input<typeof AddOptionsSchema>;
 
+export const SearchModeSchema = z.enum(['hybrid', 'vector', 'keyword']);
+export type SearchMode = z.infer<typeof SearchModeSchema>;
+
 export const SearchOptionsSchema = ScopeSchema.extend({
+  /**
+   * 'hybrid' fuses meaning (vectors) and words (BM25) by reciprocal rank;
+   * 'vector' and 'keyword' use one signal.
+   * @default 'hybrid'
+   */
+  mode: SearchModeSchema.default('hybrid'),
+  /** Add each signal's score and rank to every result (`signals`). */
+  explain: z.boolean().default(false),
+  /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
+  recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
   threshold: z.number().min(0).max(1).optional(),
   filters: FilterSchema.optional(),
@@ -128,7 +141,23 @@ export const MemoryItemSchema = z.object({
 });
 export type MemoryItem = z.infer<typeof MemoryItemSchema>;
 
-export const ScoredMemorySchema = MemoryItemSchema.extend({ score: z.number().min(0).max(1) });
+export const SearchSignalsSchema = z.object({
+  /** Cosine similarity to the query. */
+  vector: z.number().optional(),
+  vectorRank: z.number().int().optional(),
+  /** BM25 squashed to [0, 1). */
+  keyword: z.number().optional(),
+  keywordRank: z.number().int().optional(),
+  /** 2^(-age / halfLife), when recency weighting is on. */
+  recency: z.number().optional(),
+});
+export type SearchSignals = z.infer<typeof SearchSignalsSchema>;
+
+export const ScoredMemorySchema = MemoryItemSchema.extend({
+  score: z.number().min(0).max(1),
+  /** Per-signal scores, with `explain: true`. */
+  signals: SearchSignalsSchema.optional(),
+});
 export type ScoredMemory = z.infer<typeof ScoredMemorySchema>;
 
 export const MemoryEventSchema = z.object({

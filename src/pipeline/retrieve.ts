@@ -1,43 +1,114 @@
 import type { FilterNode } from '../filter.js';
-import type { Scope, ScoredMemory } from '../schema.js';
+import type { Scope, ScoredMemory, SearchMode, SearchSignals } from '../schema.js';
 import type { Store } from '../store/store.js';
+import { ftsQuery } from './fts-query.js';
+import { reciprocalRankFusion } from './fusion.js';
 
 export type RetrieveInput = {
-  queryVector: Float32Array;
+  query: string;
+  /** The embedded query; not needed in keyword mode. */
+  queryVector?: Float32Array | undefined;
   scope: Scope;
   limit: number;
+  mode: SearchMode;
   threshold?: number | undefined;
   filter?: FilterNode | undefined;
   /** Search the store as it was at this instant (ms); current memories when undefined. */
   at?: number | undefined;
+  explain?: boolean | undefined;
+  recency?: { halfLifeDays: number; weight: number } | undefined;
 };
 
-/** How many index candidates to fetch per wanted result when a filter may discard some. */
-const FILTER_OVERFETCH = 4;
+type Ranked = { seq: number; item: Omit<ScoredMemory, 'score' | 'signals'> };
+
+/** Candidates per signal, per wanted result: fusion needs more than the final list. */
+const POOL_FACTOR = 4;
+const MIN_POOL = 40;
 /** sqlite-vec's largest k. */
 const MAX_K = 4096;
 
 /**
- * Vector retrieval inside a scope. The KNN runs in sqlite-vec with the scope
- * applied inside it. Metadata filters are applied to the candidates; when a
- * selective filter leaves too few, an exact filtered scan answers instead, so
- * a filter never hides a match that exists.
+ * Retrieval inside a scope. Vector KNN runs in sqlite-vec with the scope and
+ * validity applied inside it; keyword search is FTS5 BM25 over the same
+ * scope; hybrid fuses both rankings by reciprocal rank. Metadata filters and
+ * the threshold apply the same way in every mode.
+ *
+ * Scores: vector mode, the cosine similarity; keyword mode, BM25 squashed to
+ * [0, 1) as b / (1 + b); hybrid, the fused rank score (1 = first in both
+ * rankings). `explain` adds each signal's score and rank.
  */
 export function retrieve(store: Store, input: RetrieveInput): ScoredMemory[] {
-  const k = input.filter ? Math.min(MAX_K, input.limit * FILTER_OVERFETCH) : input.limit;
+  const pool = Math.min(MAX_K, Math.max(MIN_POOL, input.limit * POOL_FACTOR));
   const at = { at: input.at };
-  const hits = store.nearest(input.queryVector, k, input.scope, at);
+  const vector = input.mode === 'keyword' || !input.queryVector ? [] : vectorRanking(store, input.queryVector, pool, input, at);
+  const query = input.mode === 'vector' ? undefined : ftsQuery(input.query);
+  const keyword = query ? store.keywordMatches(query, pool, input.scope, input.filter, at) : [];
+
+  const signals = new Map<number, SearchSignals>();
+  const items = new Map<number, Ranked['item']>();
+  vector.forEach((hit, i) => {
+    items.set(hit.seq, hit.item);
+    signals.set(hit.seq, { vector: similarity(hit.distance), vectorRank: i + 1 });
+  });
+  keyword.forEach((hit, i) => {
+    items.set(hit.seq, hit.item);
+    signals.set(hit.seq, { ...signals.get(hit.seq), keyword: squash(hit.bm25), keywordRank: i + 1 });
+  });
+
+  let scored: { seq: number; score: number }[];
+  if (input.mode === 'vector') scored = vector.map((h) => ({ seq: h.seq, score: similarity(h.distance) }));
+  else if (input.mode === 'keyword') scored = keyword.map((h) => ({ seq: h.seq, score: squash(h.bm25) }));
+  else
+    scored = reciprocalRankFusion([vector.map((h) => h.seq), keyword.map((h) => h.seq)]).map((f) => ({ seq: f.id, score: f.score }));
+
+  if (input.recency) scored = weighByRecency(scored, items, signals, input.recency, input.at ?? Date.now());
+
+  return scored
+    .filter((s) => input.threshold === undefined || s.score >= input.threshold)
+    .slice(0, input.limit)
+    .map(({ seq, score }) => {
+      const result: ScoredMemory = { ...(items.get(seq) as Ranked['item']), score };
+      if (input.explain) result.signals = signals.get(seq) ?? {};
+      return result;
+    });
+}
+
+/**
+ * Vector candidates passing the filter. When a selective filter leaves too
+ * few of the index's candidates, an exact filtered scan answers instead, so a
+ * filter never hides a match that exists.
+ */
+function vectorRanking(store: Store, query: Float32Array, pool: number, input: RetrieveInput, at: { at?: number | undefined }) {
+  const hits = store.nearest(query, pool, input.scope, at);
   let found = store.resolveHits(hits, input.filter, at);
-  if (input.filter && found.length < input.limit && hits.length === k) {
-    found = store.resolveHits(store.nearestFiltered(input.queryVector, input.limit, input.scope, input.filter, at), input.filter, at);
+  if (input.filter && found.length < pool && hits.length === pool) {
+    found = store.resolveHits(store.nearestFiltered(query, pool, input.scope, input.filter, at), input.filter, at);
   }
-  return found
-    .map(({ item, distance }) => ({ ...item, score: similarityScore(distance) }))
-    .filter((memory) => input.threshold === undefined || memory.score >= input.threshold)
-    .slice(0, input.limit);
+  return found;
+}
+
+function weighByRecency(
+  scored: { seq: number; score: number }[],
+  items: Map<number, Ranked['item']>,
+  signals: Map<number, SearchSignals>,
+  recency: { halfLifeDays: number; weight: number },
+  now: number,
+): { seq: number; score: number }[] {
+  return scored
+    .map(({ seq, score }) => {
+      const ageDays = Math.max(0, now - Date.parse((items.get(seq) as Ranked['item']).validFrom)) / 86_400_000;
+      const fresh = 2 ** (-ageDays / recency.halfLifeDays);
+      signals.set(seq, { ...signals.get(seq), recency: fresh });
+      return { seq, score: (1 - recency.weight) * score + recency.weight * fresh };
+    })
+    .sort((a, b) => b.score - a.score);
 }
 
 /** Cosine distance (0..2) to a score in [0, 1]: the cosine similarity, with opposite directions counted as unrelated. */
-export function similarityScore(distance: number): number {
+export function similarity(distance: number): number {
   return Math.min(1, Math.max(0, 1 - distance));
+}
+
+function squash(bm25: number): number {
+  return bm25 / (1 + bm25);
 }

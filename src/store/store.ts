@@ -5,6 +5,7 @@ import type { HistoryActor } from './history.js';
 import type { VectorHit } from './vectors.js';
 import { openDatabase, type Database } from './database.js';
 import { compileFilter } from './filter-sql.js';
+import { keywordHits } from './fts.js';
 import { appendHistory, historyOf } from './history.js';
 import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
@@ -127,7 +128,7 @@ export class Store {
   }
 
   /** Resolves vector hits to visible memories passing `filter`, keeping the hits' order. */
-  resolveHits(hits: readonly VectorHit[], filter?: FilterNode, options: ReadOptions = {}): { item: MemoryItem; distance: number }[] {
+  resolveHits(hits: readonly VectorHit[], filter?: FilterNode, options: ReadOptions = {}): { seq: number; item: MemoryItem; distance: number }[] {
     const fragment = filter && compileFilter(filter, 'm.metadata');
     const rows = memories.visibleMemoriesBySeq(
       this.db,
@@ -138,7 +139,23 @@ export class Store {
     const bySeq = new Map(rows.map((row) => [row.seq, row]));
     return hits.flatMap((hit) => {
       const row = bySeq.get(hit.seq);
-      return row ? [{ item: toMemoryItem(row), distance: hit.distance }] : [];
+      return row ? [{ seq: hit.seq, item: toMemoryItem(row), distance: hit.distance }] : [];
+    });
+  }
+
+  /** The k best BM25 matches of a safe FTS5 query in a scope, with their memories, best first. */
+  keywordMatches(query: string, k: number, scope: Scope, filter?: FilterNode, options: ReadOptions = {}): { seq: number; item: MemoryItem; bm25: number }[] {
+    const fragment = filter && compileFilter(filter, 'm.metadata');
+    const hits = keywordHits(this.db, query, k, scopeColumns(scope), options, fragment);
+    const rows = memories.visibleMemoriesBySeq(
+      this.db,
+      hits.map((h) => h.seq),
+      options,
+    );
+    const bySeq = new Map(rows.map((row) => [row.seq, row]));
+    return hits.flatMap((hit) => {
+      const row = bySeq.get(hit.seq);
+      return row ? [{ seq: hit.seq, item: toMemoryItem(row), bm25: hit.bm25 }] : [];
     });
   }
 

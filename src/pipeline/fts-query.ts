@@ -1,0 +1,21 @@
+/** Words so common that matching them says little and costs long posting lists. */
+const STOPWORDS = new Set(
+  'a an and are as at be but by did do does for from had has have he her his how i if in is it its me my of on or our she so that the their them they this to was we were what when where which who why will with you your'.split(
+    ' ',
+  ),
+);
+const MAX_TERMS = 32;
+
+/**
+ * A safe FTS5 query from free text: the words (letters and digits, any
+ * script) each as a quoted string, ORed. User text never reaches FTS5's
+ * syntax, so quotes, operators (AND, NEAR, *, ^, :) or SQL-looking input
+ * cannot break or steer the query. Returns undefined when nothing is left.
+ */
+export function ftsQuery(text: string): string | undefined {
+  const words = [...new Set((text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length <= 64))];
+  const meaningful = words.filter((w) => !STOPWORDS.has(w));
+  const terms = (meaningful.length > 0 ? meaningful : words).slice(0, MAX_TERMS);
+  if (terms.length === 0) return undefined;
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
+}
