@@ -1,4 +1,4 @@
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TransformersEmbedder, type Embedder } from 'engram';
@@ -62,6 +62,18 @@ describe('TransformersEmbedder', () => {
     expect((await fallback.embed(['hello world']))[0]).toHaveLength(100);
     await fallback.dispose();
     expect(() => new TransformersEmbedder({ model: folder, dtype: 'q8' })).toThrow(expect.objectContaining({ code: 'MODEL_NOT_FOUND' }));
+  });
+
+  it('pools as the folder’s engram.json says (e.g. [CLS] for BGE), unless told otherwise', async () => {
+    const folder = join(tempDir(), 'cls-model');
+    cpSync(TEST_EMBEDDING_MODEL, folder, { recursive: true });
+    writeFileSync(join(folder, 'engram.json'), JSON.stringify({ pooling: 'cls' }));
+    const texts = ['dog in the park', 'quarterly revenue'];
+    // The test model puts the same [CLS] vector first in every text: CLS pooling makes all texts alike.
+    const [a, b] = await new TransformersEmbedder({ model: folder }).embed(texts);
+    expect(cosine(a!, b!)).toBeGreaterThan(0.999);
+    const [c, d] = await new TransformersEmbedder({ model: folder, pooling: 'mean' }).embed(texts);
+    expect(cosine(c!, d!)).toBeLessThan(0.5);
   });
 
   it('fails with MODEL_NOT_FOUND for a folder without a model, and MODEL_LOAD_FAILED for a corrupt one', async () => {

@@ -28,6 +28,7 @@ const EMBEDDING: ModelSpec = {
   slot: 'embedding',
   approxBytes: 100_000,
   description: 'a tiny fake embedder',
+  pooling: 'cls',
 };
 const catalogue = [LLM, OTHER_LLM, EMBEDDING];
 const fast = { retryDelayMs: 1, catalogue };
@@ -69,6 +70,7 @@ describe('pullModels', () => {
     expect(readFileSync(join(modelsDir, 'llm.gguf')).equals(hub.llm)).toBe(true);
     expect(readFileSync(join(modelsDir, 'embedding/onnx/model_quantized.onnx')).equals(hub.onnx)).toBe(true);
     for (const [path, text] of Object.entries(hub.json)) expect(readFileSync(join(modelsDir, 'embedding', path), 'utf8')).toBe(text);
+    expect(JSON.parse(readFileSync(join(modelsDir, 'embedding', 'engram.json'), 'utf8'))).toEqual({ pooling: 'cls' }); // how the embedder must pool
     expect(readdirSync(modelsDir).sort()).toEqual(['embedding', 'installed.json', 'llm.gguf']); // no staging left behind
 
     const record = readRecord(modelsDir);

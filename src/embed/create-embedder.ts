@@ -8,6 +8,7 @@ export const EmbedderConfigSchema = z.strictObject({
   dtype: z.enum(['auto', 'fp32', 'q8']).optional(),
   batchSize: z.number().int().min(1).max(512).optional(),
   threads: z.number().int().min(1).max(256).optional(),
+  pooling: z.enum(['mean', 'cls']).optional(),
 });
 export type EmbedderConfig = z.infer<typeof EmbedderConfigSchema>;
 

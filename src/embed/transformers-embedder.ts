@@ -15,11 +15,19 @@ export type TransformersEmbedderOptions = {
   batchSize?: number | undefined;
   /** ONNX Runtime intra-op threads. @default ONNX Runtime's choice */
   threads?: number | undefined;
+  /**
+   * How token vectors become one sentence vector, as the model was trained.
+   * @default the folder's engram.json `pooling` (written by `engram models pull`), else 'mean'
+   */
+  pooling?: 'mean' | 'cls' | undefined;
 };
+
+/** Optional settings file in a model folder: how to use the model (e.g. `{ "pooling": "cls" }` for BGE). */
+export const EMBEDDER_SETTINGS_FILE = 'engram.json';
 
 type FeatureExtractor = (
   texts: string[],
-  options: { pooling: 'mean'; normalize: boolean },
+  options: { pooling: 'mean' | 'cls'; normalize: boolean },
 ) => Promise<{ data: Float32Array | number[]; dims: number[] }>;
 type Transformers = typeof import('@huggingface/transformers');
 
@@ -50,6 +58,7 @@ export class TransformersEmbedder implements Embedder {
   private readonly dtype: 'fp32' | 'q8';
   private readonly batchSize: number;
   private readonly threads: number | undefined;
+  private readonly pooling: 'mean' | 'cls';
   private extractor: Promise<FeatureExtractor> | undefined;
   private disposeModel: (() => Promise<void>) | undefined;
 
@@ -61,6 +70,7 @@ export class TransformersEmbedder implements Embedder {
     this.dtype = chooseDtype(this.folder, options.dtype ?? 'auto');
     this.batchSize = options.batchSize ?? 32;
     this.threads = options.threads;
+    this.pooling = options.pooling ?? config.pooling ?? 'mean';
   }
 
   async embed(texts: string[]): Promise<Float32Array[]> {
@@ -68,7 +78,7 @@ export class TransformersEmbedder implements Embedder {
     const vectors: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.batchSize) {
       const batch = texts.slice(start, start + this.batchSize);
-      const output = await extract(batch, { pooling: 'mean', normalize: true });
+      const output = await extract(batch, { pooling: this.pooling, normalize: true });
       const data = Float32Array.from(output.data);
       for (let i = 0; i < batch.length; i++) {
         vectors.push(finiteUnit(data.slice(i * this.dimension, (i + 1) * this.dimension)));
@@ -114,7 +124,7 @@ export class TransformersEmbedder implements Embedder {
   }
 }
 
-function readModelConfig(folder: string): { id: string; dimension: number } {
+function readModelConfig(folder: string): { id: string; dimension: number; pooling: 'mean' | 'cls' | undefined } {
   const configPath = join(folder, 'config.json');
   const missing = ['config.json', 'tokenizer.json'].filter((file) => !existsSync(join(folder, file)));
   if (missing.length > 0 || !existsSync(join(folder, 'onnx'))) {
@@ -135,7 +145,18 @@ function readModelConfig(folder: string): { id: string; dimension: number } {
     throw new EngramError('MODEL_LOAD_FAILED', `${configPath} does not give the embedding size (hidden_size)`);
   }
   const name = typeof config._name_or_path === 'string' && config._name_or_path.length > 0 ? config._name_or_path : basename(folder);
-  return { id: name, dimension };
+  return { id: name, dimension, pooling: readPooling(folder) };
+}
+
+function readPooling(folder: string): 'mean' | 'cls' | undefined {
+  const path = join(folder, EMBEDDER_SETTINGS_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const settings = JSON.parse(readFileSync(path, 'utf8')) as { pooling?: unknown };
+    return settings.pooling === 'cls' || settings.pooling === 'mean' ? settings.pooling : undefined;
+  } catch (error) {
+    throw new EngramError('MODEL_LOAD_FAILED', `${path} is not valid JSON`, { cause: error });
+  }
 }
 
 function chooseDtype(folder: string, requested: 'auto' | 'fp32' | 'q8'): 'fp32' | 'q8' {

@@ -67,6 +67,12 @@ export const ModelSpecSchema = z
     approxBytes: z.number().int().positive(),
     description: z.string().min(1).max(300),
     license: z.string().max(100).optional(),
+    /**
+     * How an embedding model turns token vectors into one sentence vector, as
+     * it was trained: BGE uses the [CLS] token, MiniLM and E5 the mean. Written
+     * to `engram.json` in the model folder, where the embedder reads it.
+     */
+    pooling: z.enum(['mean', 'cls']).optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.kind === 'llm' && spec.files.length !== 1) {
@@ -154,6 +160,7 @@ const BUILT_IN: ModelSpec[] = [
     slot: 'embedding',
     approxBytes: 34_730_000,
     description: 'Default embedder: BGE small English v1.5, int8, 384 dimensions.',
+    pooling: 'cls',
     license: 'MIT',
   },
   {

@@ -1,7 +1,8 @@
-import { readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { EngramError, isEngramError } from '../errors.js';
+import { EMBEDDER_SETTINGS_FILE } from '../embed/transformers-embedder.js';
 import { validate } from '../validate.js';
 import { downloadFile } from './download.js';
 import { gitBlobSha1, sha256File } from './file-digest.js';
@@ -205,6 +206,9 @@ async function downloadAndInstall(spec: ModelSpec, config: PullConfig, paths: Re
   config.onProgress?.({ type: 'model-start', model: spec.name, totalBytes, resumedBytes });
 
   const files = await fetchAll(spec, planned, paths.stage, config, { totalBytes });
+  if (spec.kind === 'embedding' && spec.pooling) {
+    await writeFile(join(paths.stage, EMBEDDER_SETTINGS_FILE), `${JSON.stringify({ pooling: spec.pooling })}\n`);
+  }
   await installIntoSlot(config.modelsDir, spec, paths.stage);
   return {
     name: spec.name,
