@@ -5,6 +5,7 @@ export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/
 export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
 export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
 export { OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
+export type { PromptContext } from './pipeline/context.js';
 export { LIMITS } from './limits.js';
 export type { MetadataFilter, FieldOperators, FilterValue } from './filter.js';
 export {
@@ -15,6 +16,7 @@ export {
   MemoryEventSchema,
   HistoryEntrySchema,
   type AddOptions,
+  type ContextOptions,
   type GetAllOptions,
   type HistoryEntry,
   type MemoryEvent,

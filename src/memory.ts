@@ -6,12 +6,14 @@ import { EngramError } from './errors.js';
 import { createLlm, LlmOptionSchema } from './llm/create-llm.js';
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
+import { estimateTokens, formatContext, type PromptContext } from './pipeline/context.js';
 import { addWithInference } from './pipeline/infer-add.js';
 import { addProcedure } from './pipeline/procedure.js';
 import { ScopeQueue } from './pipeline/scope-queue.js';
 import { retrieve } from './pipeline/retrieve.js';
 import {
   AddOptionsSchema,
+  ContextOptionsSchema,
   GetAllOptionsSchema,
   MemoryIdSchema,
   MessagesSchema,
@@ -20,6 +22,7 @@ import {
   TextSchema,
   UpdateOptionsSchema,
   type AddOptions,
+  type ContextOptions,
   type GetAllOptions,
   type HistoryEntry,
   type MemoryEvent,
@@ -170,6 +173,21 @@ export class Memory {
       'searching',
     );
     return { results };
+  }
+
+  /**
+   * The best memories for `query`, formatted for injection into an LLM prompt
+   * (one dated line each, best first) within `maxTokens`.
+   * @example
+   * const { text } = await memory.contextFor(userMessage, { userId, maxTokens: 300 });
+   * const system = `You are a helpful assistant.\n\n${text}`;
+   */
+  async contextFor(query: string, options: ContextOptions): Promise<PromptContext> {
+    const { maxTokens, header, countTokens, limit } = validate(ContextOptionsSchema, options, 'options');
+    // The search options go to search() as given: it validates (and parses filters) itself.
+    const { maxTokens: _budget, header: _header, countTokens: _counter, ...search } = options;
+    const { results } = await this.search(query, { ...search, limit });
+    return formatContext(results, { maxTokens, header, countTokens: countTokens ?? estimateTokens });
   }
 
   /** One current memory, or null if there is none with this id (never stored, or deleted). */

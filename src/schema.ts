@@ -108,6 +108,18 @@ export const SearchOptionsSchema = ScopeSchema.extend({
 });
 export type SearchOptions = z.input<typeof SearchOptionsSchema>;
 
+export const ContextOptionsSchema = SearchOptionsSchema.extend({
+  /** Candidates considered before the token budget applies. */
+  limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(30),
+  /** Token budget of the whole block, header included. @default 512 */
+  maxTokens: z.number().int().min(16).max(100_000).default(512),
+  /** First line of the block. */
+  header: safeString('header', 1_000).default('Relevant memories about the user (most relevant first; dates say since when):'),
+  /** Counts tokens of a text the way your LLM does. @default about 4 characters per token */
+  countTokens: z.custom<(text: string) => number>((v) => typeof v === 'function', { error: 'countTokens must be a function' }).optional(),
+});
+export type ContextOptions = z.input<typeof ContextOptionsSchema>;
+
 export const GetAllOptionsSchema = ScopeSchema.extend({
   filters: FilterSchema.optional(),
   /** List the memories as they were at this time. */
