@@ -20,14 +20,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { getLlama, LlamaChat, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaGrammar, type LlamaJsonSchemaGrammar, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, LlamaChat, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaGrammar, type LlamaJsonSchemaGrammar, type LlamaModel, type GbnfJsonSchema } from 'node-llama-cpp';
 import { probeSchemaConstructs } from './lib/grammar-construct-probes.js';
 import { chatHistory, probeResponse, type ResponseProbe } from './lib/llm-response-probe.js';
 import { longSystemPrompt, SHORT_SYSTEM_PROMPT, USER_MESSAGES } from './lib/llm-check-prompts.js';
-import { RECONCILE_SCHEMA } from './lib/reconcile-json-schema.js';
+import { OPERATIONS_JSON_SCHEMA, OperationsSchema } from '../src/pipeline/operations.js';
 import { projectRoot, runScript } from './lib/script-cli.js';
 import { checkQwenTokenizerParity, checkRoundTrip, TOKENIZER_SAMPLES } from './lib/tokenizer-checks.js';
 
+/** Engram's own reconciliation schema: the checks exercise exactly what the pipeline sends. */
+const RECONCILE_SCHEMA = OPERATIONS_JSON_SCHEMA as unknown as GbnfJsonSchema;
 const TINY_MODEL = join(projectRoot, 'models', 'test', 'llm.gguf');
 const BENCH_MODEL = join(projectRoot, 'models', 'bench', 'qwen2.5-0.5b-random-q4_0.gguf');
 const CONTEXT_SIZE = 4096;
@@ -91,7 +93,7 @@ async function checkTinyModel(llama: Llama, options: Options): Promise<void> {
   try {
     checkRoundTrip(model);
     console.log(`tokenizer: ${TOKENIZER_SAMPLES.length} sample texts (incl. non-ASCII) survive tokenize → detokenize`);
-    const grammar = await llama.createGrammarForJsonSchema(RECONCILE_SCHEMA);
+    const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(RECONCILE_SCHEMA);
     console.log(`reconciliation schema (oneOf + const + enum): ${grammar.grammar.length} chars of GBNF`);
     for (const line of await probeSchemaConstructs(llama)) console.log(`  schema construct ${line}`);
     const context = await model.createContext({ contextSize: CONTEXT_SIZE, threads: options.tinyThreads });
@@ -109,13 +111,14 @@ async function checkTinyModel(llama: Llama, options: Options): Promise<void> {
 }
 
 /** `runs` generations on one sequence (the system prompt stays cached); each must parse and validate. */
-async function runTinyGenerations(chat: LlamaChat, grammar: LlamaJsonSchemaGrammar<typeof RECONCILE_SCHEMA>, runs: number): Promise<void> {
+async function runTinyGenerations(chat: LlamaChat, grammar: LlamaJsonSchemaGrammar<GbnfJsonSchema>, runs: number): Promise<void> {
   const probes: ResponseProbe[] = [];
   for (let run = 0; run < runs; run++) {
     const message = USER_MESSAGES[run % USER_MESSAGES.length] ?? '';
     const probe = await probeResponse(chat, chatHistory(SHORT_SYSTEM_PROMPT, message), { grammar, maxTokens: MAX_TOKENS });
     JSON.parse(probe.text); // the requirement, spelled out; grammar.parse() adds schema validation
-    const parsed = grammar.parse(probe.text);
+    grammar.parse(probe.text); // throws unless the output matches the schema
+    const parsed = OperationsSchema.parse(JSON.parse(probe.text));
     probes.push(probe);
     console.log(
       `  #${String(run + 1).padStart(2)} ${probe.totalMs.toFixed(1).padStart(6)} ms, prompt ${String(probe.promptTokensEvaluated).padStart(3)} tok evaluated, ` +
@@ -136,7 +139,7 @@ async function checkBenchModel(llama: Llama, options: Options): Promise<void> {
     checkRoundTrip(model);
     const parityTokens = await checkQwenTokenizerParity(model);
     console.log(`tokenizer: ${TOKENIZER_SAMPLES.length} sample texts (${parityTokens} tokens) give the same ids as the reference Qwen tokenizer`);
-    const grammar = await llama.createGrammarForJsonSchema(RECONCILE_SCHEMA);
+    const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(RECONCILE_SCHEMA);
     const systemPrompt = longSystemPrompt();
     console.log(`system prompt: ${model.tokenize(systemPrompt).length} tokens on its own; ${options.repeat} repetitions, medians shown`);
     for (const threads of options.benchThreads) await benchWithThreads(model, grammar, systemPrompt, threads, options.repeat);

@@ -2,7 +2,7 @@ import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Llm, LlmRequest } from '../llm/llm.js';
-import type { MemoryEvent, MemoryItem, Message, Scope } from '../schema.js';
+import type { MemoryEvent, MemoryItem, MemoryKind, Message, Scope } from '../schema.js';
 import type { Store } from '../store/store.js';
 import { cleanText, textHash } from '../text-hash.js';
 import { toEpochMs } from '../time.js';
@@ -91,26 +91,7 @@ function applyChange(
   messageIds: number[],
 ): MemoryEvent | undefined {
   const { store } = deps;
-  if (change.event === 'ADD') {
-    const known = store.currentMemoryByHash(input.scope, change.hash) ?? nearDuplicate(deps, input.scope, vector as Float32Array);
-    if (known) return { id: known.id, memory: known.memory, event: 'NONE' };
-    const item = store.insertMemory(
-      {
-        id: newId(input.now),
-        text: change.text,
-        hash: change.hash,
-        kind: change.kind,
-        scope: input.scope,
-        metadata: input.metadata,
-        validFrom: observedAt,
-        source: { messageIds },
-        embedding: vector as Float32Array,
-      },
-      input.now,
-      'llm',
-    );
-    return { id: item.id, memory: item.memory, event: 'ADD' };
-  }
+  if (change.event === 'ADD') return storeNewFact(deps, input, { ...change, vector: vector as Float32Array }, observedAt, messageIds);
   // The model saw a version; if another writer changed the memory since, its decision no longer applies.
   const current = store.memory(change.target.id);
   if (!current || current.version !== change.target.version) return undefined;
@@ -132,6 +113,38 @@ function applyChange(
     'llm',
   ) as MemoryItem;
   return { id: revised.id, memory: revised.memory, event: 'UPDATE', previousMemory: current.memory };
+}
+
+/**
+ * Stores a fact the model stated, unless exactly this scope already holds it
+ * word for word or nearly (then NONE, with the memory that says it).
+ * Call inside the write transaction.
+ */
+export function storeNewFact(
+  deps: InferDeps,
+  input: InferAddInput,
+  fact: { text: string; hash: string; kind: MemoryKind; vector: Float32Array },
+  observedAt: number,
+  messageIds: number[],
+): MemoryEvent {
+  const known = deps.store.currentMemoryByHash(input.scope, fact.hash) ?? nearDuplicate(deps, input.scope, fact.vector);
+  if (known) return { id: known.id, memory: known.memory, event: 'NONE' };
+  const item = deps.store.insertMemory(
+    {
+      id: newId(input.now),
+      text: fact.text,
+      hash: fact.hash,
+      kind: fact.kind,
+      scope: input.scope,
+      metadata: input.metadata,
+      validFrom: observedAt,
+      source: { messageIds },
+      embedding: fact.vector,
+    },
+    input.now,
+    'llm',
+  );
+  return { id: item.id, memory: item.memory, event: 'ADD' };
 }
 
 /** The nearest current memories of exactly this scope to any of the new messages, renamed "0", "1", …. */

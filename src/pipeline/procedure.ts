@@ -1,8 +1,7 @@
 import { embedChecked } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
-import { newId } from '../ids.js';
 import { cleanText, textHash } from '../text-hash.js';
-import { callLlm, logMessages, observationTime, type AddOutcome, type InferAddInput, type InferDeps } from './infer-add.js';
+import { callLlm, logMessages, observationTime, storeNewFact, type AddOutcome, type InferAddInput, type InferDeps } from './infer-add.js';
 import { PROCEDURE_JSON_SCHEMA, ProcedureSchema, parseModelOutput } from './operations.js';
 import { procedurePrompt } from './prompts.js';
 
@@ -29,27 +28,8 @@ export async function addProcedure(deps: InferDeps, input: InferAddInput): Promi
 
   return deps.store.write(() => {
     const messageIds = logMessages(deps.store, input);
-    const known = deps.store.currentMemoryByHash(input.scope, hash);
-    const [near] = known ? [] : deps.store.nearest(vector as Float32Array, 1, input.scope, { exactScope: true });
-    const similar = near && 1 - near.distance >= deps.nearDuplicate ? deps.store.resolveHits([near])[0]?.item : undefined;
-    const existing = known ?? similar;
-    if (existing) return { results: [{ id: existing.id, memory: existing.memory, event: 'NONE' as const }], droppedOperations: 0 };
-    const item = deps.store.insertMemory(
-      {
-        id: newId(input.now),
-        text,
-        hash,
-        kind: 'procedural',
-        scope: input.scope,
-        metadata: input.metadata,
-        validFrom: observedAt,
-        source: { messageIds },
-        embedding: vector as Float32Array,
-      },
-      input.now,
-      'llm',
-    );
-    return { results: [{ id: item.id, memory: item.memory, event: 'ADD' as const }], droppedOperations: 0 };
+    const event = storeNewFact(deps, input, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, messageIds);
+    return { results: [event], droppedOperations: 0 };
   }, 'storing a procedural memory');
 }
 
