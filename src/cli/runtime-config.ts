@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { LlamaCppLlm } from '../llm/llama-cpp-llm.js';
+import { Memory } from '../memory.js';
+
+/** The parseArgs options every command that opens a store shares. */
+export const STORE_OPTIONS = {
+  db: { type: 'string' },
+  'embedding-model': { type: 'string' },
+  'llm-model': { type: 'string' },
+  'models-dir': { type: 'string' },
+} as const;
+
+export type StoreFlags = { db?: string | undefined; 'embedding-model'?: string | undefined; 'llm-model'?: string | undefined; 'models-dir'?: string | undefined };
+type Env = Record<string, string | undefined>;
+
+export type RuntimeConfig = { db: string; modelsDir: string; embeddingModel: string; llmModel: string };
+
+/**
+ * Where a command finds its database and models: a flag, else an environment
+ * variable, else the default — the user's data folder for the database, and
+ * `./models` (when present) or the data folder for models.
+ */
+export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env): RuntimeConfig {
+  const dataDir = userDataDir(env);
+  const modelsDir = flags['models-dir'] || env.ENGRAM_MODELS_DIR || (existsSync('models') ? 'models' : join(dataDir, 'models'));
+  return {
+    db: flags.db || env.ENGRAM_DB || join(dataDir, 'memory.db'),
+    modelsDir,
+    embeddingModel: flags['embedding-model'] || env.ENGRAM_EMBEDDING_MODEL || join(modelsDir, 'embedding'),
+    llmModel: flags['llm-model'] || env.ENGRAM_LLM_MODEL || join(modelsDir, 'llm.gguf'),
+  };
+}
+
+/** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add. */
+export function openConfiguredMemory(config: RuntimeConfig): Promise<Memory> {
+  return Memory.open({
+    path: config.db,
+    embedder: { model: config.embeddingModel },
+    // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
+    llm: existsSync(config.llmModel) ? { model: config.llmModel } : new LlamaCppLlm({ model: config.llmModel }),
+  });
+}
+
+/** The per-user data folder: XDG on Linux, Application Support on macOS, AppData on Windows. */
+export function userDataDir(env: Env = process.env): string {
+  if (env.ENGRAM_HOME) return env.ENGRAM_HOME;
+  if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'engram');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'engram');
+  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'engram');
+}
