@@ -6,6 +6,8 @@ export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
 export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
 export { OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
 export type { PromptContext } from './pipeline/context.js';
+export type { ImportProgress, ImportResult } from './pipeline/import.js';
+export { ExportRecordSchema, EXPORT_FORMAT_VERSION, type ExportRecord } from './export-format.js';
 export { LIMITS } from './limits.js';
 export type { MetadataFilter, FieldOperators, FilterValue } from './filter.js';
 export {

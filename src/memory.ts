@@ -7,6 +7,8 @@ import { createLlm, LlmOptionSchema } from './llm/create-llm.js';
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
 import { estimateTokens, formatContext, type PromptContext } from './pipeline/context.js';
+import { importLines, type ImportProgress, type ImportResult } from './pipeline/import.js';
+import type { ExportRecord } from './export-format.js';
 import { addWithInference } from './pipeline/infer-add.js';
 import { addProcedure } from './pipeline/procedure.js';
 import { ScopeQueue } from './pipeline/scope-queue.js';
@@ -296,6 +298,73 @@ export class Memory {
     this.assertOpen();
     const problems = this.store.read(() => this.store.verify(), 'verifying the store');
     return { ok: problems.length === 0, problems };
+  }
+
+  /**
+   * Every record of the file in Engram's portable format (JSON Lines when each
+   * record is written on its own line): a header, the message log, then each
+   * memory with all its versions, validity, history and provenance. Vectors
+   * are not exported; import re-embeds. Do not write to this Memory while
+   * iterating.
+   */
+  *export(): Generator<ExportRecord> {
+    this.assertOpen();
+    yield* this.store.exportRecords();
+  }
+
+  /**
+   * Imports an export (its lines), into an empty or a populated file.
+   * Validated line by line first: a bad line fails the whole import with its
+   * line number, and nothing is written. Idempotent: importing twice adds
+   * nothing, and an interrupted import can be re-run.
+   */
+  async import(lines: Iterable<string> | AsyncIterable<string>, options: { onProgress?: (progress: ImportProgress) => void } = {}): Promise<ImportResult> {
+    this.assertOpen();
+    return importLines(this.store, this.embedder, lines, options.onProgress);
+  }
+
+  /**
+   * Re-embeds every memory of a file with another embedding model, so the file
+   * can be opened with it. Vectors are computed beside the live index and
+   * swapped in at the end in one transaction: an interrupted reindex resumes
+   * where it stopped, and until it finishes the file keeps working with the
+   * old model.
+   */
+  static async reindex(options: {
+    path: string;
+    embedder: MemoryOptions['embedder'];
+    batchSize?: number;
+    onProgress?: (progress: { done: number; total: number }) => void;
+  }): Promise<{ reembedded: number; model: string }> {
+    const path = validate(MemoryOptionsSchema.shape.path, options.path, 'path');
+    const { embedder, owned } = createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));
+    const batchSize = validate(z.number().int().min(1).max(4096).default(256), options.batchSize, 'batchSize');
+    const store = Store.open({ path, busyTimeoutMs: 5_000 });
+    try {
+      const bound = store.embeddingModel();
+      if (bound && bound.id === embedder.id && bound.dimension === embedder.dimension) return { reembedded: 0, model: embedder.id };
+      store.startReindex(embedder.id, embedder.dimension);
+      options.onProgress?.(store.reindexCounts());
+      let reembedded = 0;
+      for (;;) {
+        const pending = store.pendingReindex(batchSize);
+        if (pending.length === 0) {
+          if (store.finishReindex(embedder.id, embedder.dimension)) break;
+          continue; // a memory arrived meanwhile: embed it too
+        }
+        const vectors = await embedChecked(
+          embedder,
+          pending.map((p) => p.text),
+        );
+        store.storeReindexVectors(pending.map((p, i) => ({ seq: p.seq, embedding: vectors[i] as Float32Array })));
+        reembedded += pending.length;
+        options.onProgress?.(store.reindexCounts());
+      }
+      return { reembedded, model: embedder.id };
+    } finally {
+      store.close();
+      if (owned) await embedder.dispose?.();
+    }
   }
 
   /** Erases every memory, vector, history entry and message in this file. Irreversible. */

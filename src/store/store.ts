@@ -1,4 +1,5 @@
 import { EngramError } from '../errors.js';
+import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
@@ -11,7 +12,9 @@ import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
 import { META_KEYS, readMeta } from './meta.js';
+import { exportMemories, exportMessages, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
 import { purgeScope } from './purge.js';
+import * as reindex from './reindex.js';
 import { scopeColumns, scopeWhere } from './scope-sql.js';
 import { toEngramError } from './sqlite-errors.js';
 import { verifyInvariants } from './verify.js';
@@ -297,6 +300,60 @@ export class Store {
   /** Erases a scope for good: every version, vector, full-text entry, history row and message. */
   purge(scope: Scope): { memories: number; messages: number } {
     return purgeScope(this.db, scopeColumns(scope));
+  }
+
+  // ---- export and import ----
+
+  /** Every record of the file in Engram's portable format: header, messages, memories (all versions, history). */
+  *exportRecords(): Generator<ExportRecord> {
+    yield { type: 'engram', format: EXPORT_FORMAT_VERSION, exportedAt: new Date().toISOString(), ...(this.embeddingModel() ? { embeddingModel: this.embeddingModel()?.id } : {}) };
+    yield* exportMessages(this.db);
+    yield* exportMemories(this.db);
+  }
+
+  /** Logs an imported message unless the same one is already logged; call inside write(). */
+  importMessage(message: ExportMessage): { id: number; added: boolean } {
+    const existing = findMessage(this.db, message);
+    if (existing !== undefined) return { id: existing, added: false };
+    return { id: insertImportedMessage(this.db, message), added: true };
+  }
+
+  /**
+   * Writes an imported memory with all its versions, unless its id exists or
+   * its current text is already current in its exact scope. Call inside write().
+   */
+  importMemory(memory: ExportMemory, hashes: string[], vectors: Float32Array[]): boolean {
+    if (this.hasMemory(memory.id)) return false;
+    const last = memory.versions.at(-1);
+    const scope: Scope = {};
+    if (memory.userId !== undefined) scope.userId = memory.userId;
+    if (memory.agentId !== undefined) scope.agentId = memory.agentId;
+    if (memory.runId !== undefined) scope.runId = memory.runId;
+    if (last && last.validTo === undefined && this.currentMemoryByHash(scope, hashes.at(-1) as string)) return false;
+    insertImportedMemory(this.db, memory, hashes, vectors);
+    return true;
+  }
+
+  // ---- reindex (another embedding model) ----
+
+  startReindex(modelId: string, dimension: number): void {
+    this.write(() => reindex.startReindex(this.db, modelId, dimension), 'preparing the reindex');
+  }
+
+  pendingReindex(limit: number): { seq: number; text: string }[] {
+    return this.read(() => reindex.pendingReindex(this.db, limit), 'reading memories to re-embed');
+  }
+
+  reindexCounts(): { done: number; total: number } {
+    return this.read(() => reindex.reindexCounts(this.db), 'counting re-embedded memories');
+  }
+
+  storeReindexVectors(rows: { seq: number; embedding: Float32Array }[]): void {
+    this.write(() => reindex.storeReindexVectors(this.db, rows), 'storing re-embedded vectors');
+  }
+
+  finishReindex(modelId: string, dimension: number): boolean {
+    return this.write(() => reindex.finishReindex(this.db, modelId, dimension), 'switching to the new vectors');
   }
 
   /** Removes every memory, vector, history row and message; keeps the schema and the embedding binding. */

@@ -18,16 +18,7 @@ export function bindEmbeddingModel(db: Database, modelId: string, dimension: num
     const boundId = readMeta(db, META_KEYS.embeddingModel);
     const boundDimension = Number(readMeta(db, META_KEYS.embeddingDimension) ?? 0);
     if (boundId === undefined) {
-      db.exec(`
-        CREATE VIRTUAL TABLE memory_vectors USING vec0(
-          memory_seq INTEGER PRIMARY KEY,
-          embedding FLOAT[${Math.trunc(dimension)}] distance_metric=cosine,
-          user_id TEXT PARTITION KEY,
-          agent_id TEXT,
-          run_id TEXT,
-          valid_from INTEGER,
-          valid_to INTEGER
-        )`);
+      createVectorTable(db, dimension);
       writeMeta(db, META_KEYS.embeddingModel, modelId);
       writeMeta(db, META_KEYS.embeddingDimension, String(dimension));
       return;
@@ -42,6 +33,20 @@ export function bindEmbeddingModel(db: Database, modelId: string, dimension: num
     }
   });
   bind.immediate();
+}
+
+/** The vec0 index: cosine distance; the user as partition key; agent, run and validity as metadata columns KNN can filter on. */
+export function createVectorTable(db: Database, dimension: number): void {
+  db.exec(`
+    CREATE VIRTUAL TABLE memory_vectors USING vec0(
+      memory_seq INTEGER PRIMARY KEY,
+      embedding FLOAT[${Math.trunc(dimension)}] distance_metric=cosine,
+      user_id TEXT PARTITION KEY,
+      agent_id TEXT,
+      run_id TEXT,
+      valid_from INTEGER,
+      valid_to INTEGER
+    )`);
 }
 
 export function insertVector(db: Database, seq: number, embedding: Float32Array, scope: ScopeColumns, validFrom: number): void {

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { HistoryEntrySchema, KindSchema, MemoryIdSchema, MetadataSchema, ScopeIdSchema, TextSchema } from './schema.js';
+
+/**
+ * Engram's portable format: JSON Lines, one record per line. A header, then
+ * the message log, then one record per memory holding every version and its
+ * history. Vectors are not exported: they belong to an embedding model, and
+ * import re-embeds with the target's.
+ */
+export const EXPORT_FORMAT_VERSION = 1;
+
+const IsoSchema = z.iso.datetime({ offset: true });
+
+export const ExportHeaderSchema = z.strictObject({
+  type: z.literal('engram'),
+  format: z.literal(EXPORT_FORMAT_VERSION),
+  exportedAt: IsoSchema,
+  embeddingModel: z.string().optional(),
+});
+
+const ScopeFields = {
+  userId: ScopeIdSchema.optional(),
+  agentId: ScopeIdSchema.optional(),
+  runId: ScopeIdSchema.optional(),
+};
+
+export const ExportMessageSchema = z.strictObject({
+  type: z.literal('message'),
+  /** The message's id in the file it came from; provenance (`source.messageIds`) refers to it. */
+  id: z.number().int().positive(),
+  ...ScopeFields,
+  role: z.enum(['user', 'assistant', 'system']),
+  name: z.string().max(256).optional(),
+  content: z.string().max(100_000),
+  createdAt: IsoSchema,
+  addedAt: IsoSchema,
+});
+
+export const ExportVersionSchema = z.strictObject({
+  version: z.number().int().min(1),
+  memory: TextSchema,
+  metadata: MetadataSchema,
+  validFrom: IsoSchema,
+  validTo: IsoSchema.optional(),
+  updatedAt: IsoSchema,
+  source: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ExportMemorySchema = z
+  .strictObject({
+    type: z.literal('memory'),
+    id: MemoryIdSchema,
+    kind: KindSchema,
+    ...ScopeFields,
+    createdAt: IsoSchema,
+    versions: z.array(ExportVersionSchema).min(1).max(10_000),
+    history: z.array(HistoryEntrySchema.omit({ id: true, memoryId: true }).strict()).max(20_000),
+  })
+  .superRefine((memory, ctx) => {
+    if (memory.userId === undefined && memory.agentId === undefined && memory.runId === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a memory needs at least one of userId, agentId, runId' });
+    }
+    if (memory.history.length > 0) {
+      const changes = memory.history.filter((h) => h.event !== 'DELETE').length;
+      if (memory.history[0]?.event !== 'ADD') ctx.addIssue({ code: 'custom', path: ['history', 0], message: 'history must start with ADD' });
+      if (changes !== memory.versions.length) {
+        ctx.addIssue({ code: 'custom', path: ['history'], message: `${memory.versions.length} versions need ${memory.versions.length} ADD/UPDATE entries, not ${changes}` });
+      }
+    }
+    memory.versions.forEach((v, i) => {
+      if (v.version !== i + 1) ctx.addIssue({ code: 'custom', path: ['versions', i, 'version'], message: `versions must be numbered 1, 2, … in order` });
+      const last = i === memory.versions.length - 1;
+      if (!last && v.validTo === undefined) ctx.addIssue({ code: 'custom', path: ['versions', i, 'validTo'], message: 'only the last version can be current' });
+      if (v.validTo !== undefined && Date.parse(v.validTo) < Date.parse(v.validFrom)) {
+        ctx.addIssue({ code: 'custom', path: ['versions', i, 'validTo'], message: 'validTo is before validFrom' });
+      }
+    });
+  });
+
+export const ExportRecordSchema = z.discriminatedUnion('type', [ExportHeaderSchema, ExportMessageSchema, ExportMemorySchema]);
+export type ExportRecord = z.infer<typeof ExportRecordSchema>;
+export type ExportMessage = z.infer<typeof ExportMessageSchema>;
+export type ExportMemory = z.infer<typeof ExportMemorySchema>;

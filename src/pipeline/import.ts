@@ -1,0 +1,112 @@
+import { embedChecked, type Embedder } from '../embed/embedder.js';
+import { EngramError } from '../errors.js';
+import { ExportRecordSchema, type ExportMemory, type ExportMessage } from '../export-format.js';
+import type { Store } from '../store/store.js';
+import { textHash } from '../text-hash.js';
+
+export type ImportProgress = { phase: 'reading' | 'messages' | 'memories'; done: number; total: number };
+export type ImportResult = { memories: { added: number; skipped: number }; messages: { added: number; skipped: number } };
+
+/** Memories embedded and written per transaction: a crash loses at most one batch, and a re-run skips what landed. */
+const BATCH = 200;
+const MAX_REPORTED_ERRORS = 20;
+
+/**
+ * Imports Engram's JSON Lines export. Every line is validated first (errors
+ * name their line numbers, and nothing is written if any line is bad). Then
+ * messages and memories are written in batches, each one transaction. Import
+ * is idempotent: a memory whose id exists, a memory whose current text is
+ * already current in its scope, and a message already logged are skipped, so
+ * importing twice adds nothing and an interrupted import can simply be re-run.
+ */
+export async function importLines(
+  store: Store,
+  embedder: Embedder,
+  lines: Iterable<string> | AsyncIterable<string>,
+  onProgress?: (progress: ImportProgress) => void,
+): Promise<ImportResult> {
+  const { messages, memories } = await readRecords(lines, onProgress);
+  const result: ImportResult = { memories: { added: 0, skipped: 0 }, messages: { added: 0, skipped: 0 } };
+
+  const messageIds = new Map<number, number>();
+  for (let start = 0; start < messages.length; start += BATCH) {
+    store.write(() => {
+      for (const message of messages.slice(start, start + BATCH)) {
+        const { id, added } = store.importMessage(message);
+        messageIds.set(message.id, id);
+        result.messages[added ? 'added' : 'skipped'] += 1;
+      }
+    }, 'importing messages');
+    onProgress?.({ phase: 'messages', done: Math.min(messages.length, start + BATCH), total: messages.length });
+  }
+
+  for (let start = 0; start < memories.length; start += BATCH) {
+    const batch = memories.slice(start, start + BATCH).filter((m) => !store.hasMemory(m.id));
+    result.memories.skipped += Math.min(BATCH, memories.length - start) - batch.length;
+    const texts = batch.flatMap((m) => m.versions.map((v) => v.memory));
+    const vectors = await embedChecked(embedder, texts);
+    store.write(() => {
+      let next = 0;
+      for (const memory of batch) {
+        const own = vectors.slice(next, next + memory.versions.length);
+        next += memory.versions.length;
+        const added = store.importMemory(remapSources(memory, messageIds), memory.versions.map((v) => textHash(v.memory)), own);
+        result.memories[added ? 'added' : 'skipped'] += 1;
+      }
+    }, 'importing memories');
+    onProgress?.({ phase: 'memories', done: Math.min(memories.length, start + BATCH), total: memories.length });
+  }
+  return result;
+}
+
+async function readRecords(lines: Iterable<string> | AsyncIterable<string>, onProgress?: (progress: ImportProgress) => void) {
+  const messages: ExportMessage[] = [];
+  const memories: ExportMemory[] = [];
+  const errors: string[] = [];
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    if (line.trim() === '') continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      errors.push(`line ${lineNumber}: not JSON`);
+      continue;
+    }
+    const parsed = ExportRecordSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      errors.push(`line ${lineNumber}: ${issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : 'invalid record'}`);
+      continue;
+    }
+    if (parsed.data.type === 'message') messages.push(parsed.data);
+    else if (parsed.data.type === 'memory') memories.push(parsed.data);
+    if (lineNumber % 1000 === 0) onProgress?.({ phase: 'reading', done: lineNumber, total: 0 });
+  }
+  if (errors.length > 0) {
+    const shown = errors.slice(0, MAX_REPORTED_ERRORS).join('; ');
+    const more = errors.length > MAX_REPORTED_ERRORS ? `; and ${errors.length - MAX_REPORTED_ERRORS} more` : '';
+    throw new EngramError('INVALID_INPUT', `the import has ${errors.length} invalid line(s), nothing was imported: ${shown}${more}`, {
+      details: { errors },
+    });
+  }
+  const ids = new Set<string>();
+  for (const memory of memories) {
+    if (ids.has(memory.id)) throw new EngramError('INVALID_INPUT', `the import holds memory ${memory.id} twice; nothing was imported`);
+    ids.add(memory.id);
+  }
+  return { messages, memories };
+}
+
+/** Provenance points at message ids of the exporting file; in this file those messages may have other ids. */
+function remapSources(memory: ExportMemory, messageIds: Map<number, number>): ExportMemory {
+  return {
+    ...memory,
+    versions: memory.versions.map((v) => {
+      const ids = v.source?.messageIds;
+      if (!Array.isArray(ids)) return v;
+      return { ...v, source: { ...v.source, messageIds: ids.map((id) => (typeof id === 'number' ? (messageIds.get(id) ?? id) : id)) } };
+    }),
+  };
+}

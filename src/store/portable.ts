@@ -1,0 +1,155 @@
+import type { ExportMemory, ExportMessage } from '../export-format.js';
+import { toIso } from '../time.js';
+import type { Database } from './database.js';
+import { appendHistory, historyOf } from './history.js';
+import { insertMemory, type MemoryRow } from './memories.js';
+import { toHistoryEntry } from './memory-item.js';
+import type { MessageRow } from './messages.js';
+import { insertVector, OPEN_END, closeVector } from './vectors.js';
+
+type FullMessageRow = MessageRow & { user_id: string | null; agent_id: string | null; run_id: string | null; added_at: number };
+
+/** Every logged message as an export record, oldest first. */
+export function* exportMessages(db: Database): Generator<ExportMessage> {
+  for (const row of db.prepare('SELECT * FROM messages ORDER BY id').iterate() as Iterable<FullMessageRow>) {
+    yield {
+      type: 'message',
+      id: row.id,
+      ...scopeOf(row),
+      role: row.role,
+      ...(row.name === null ? {} : { name: row.name }),
+      content: row.content,
+      createdAt: toIso(row.created_at),
+      addedAt: toIso(row.added_at),
+    };
+  }
+}
+
+/** Every memory, with all its versions and its history, as export records. */
+export function* exportMemories(db: Database): Generator<ExportMemory> {
+  const ids = db.prepare('SELECT id FROM memories WHERE version = 1 ORDER BY seq').pluck().iterate() as Iterable<string>;
+  const versionsOf = db.prepare('SELECT * FROM memories WHERE id = ? ORDER BY version');
+  for (const id of ids) {
+    const versions = versionsOf.all(id) as MemoryRow[];
+    const first = versions[0] as MemoryRow;
+    yield {
+      type: 'memory',
+      id,
+      kind: first.kind,
+      ...scopeOf(first),
+      createdAt: toIso(first.created_at),
+      versions: versions.map((v) => ({
+        version: v.version,
+        memory: v.text,
+        metadata: JSON.parse(v.metadata) as ExportMemory['versions'][number]['metadata'],
+        validFrom: toIso(v.valid_from),
+        ...(v.valid_to === null ? {} : { validTo: toIso(v.valid_to) }),
+        updatedAt: toIso(v.updated_at),
+        ...(v.source === null ? {} : { source: JSON.parse(v.source) as Record<string, unknown> }),
+      })),
+      history: historyOf(db, id).map((row) => {
+        const { id: _id, memoryId: _memoryId, ...entry } = toHistoryEntry(row);
+        return entry;
+      }),
+    };
+  }
+}
+
+/** The id of a logged message equal to this one (same scope, role, text and time), if any: what makes import idempotent. */
+export function findMessage(db: Database, message: ExportMessage): number | undefined {
+  return db
+    .prepare(
+      `SELECT id FROM messages WHERE user_id IS ? AND agent_id IS ? AND run_id IS ? AND role = ? AND content = ? AND created_at = ? LIMIT 1`,
+    )
+    .pluck()
+    .get(message.userId ?? null, message.agentId ?? null, message.runId ?? null, message.role, message.content, Date.parse(message.createdAt)) as
+    | number
+    | undefined;
+}
+
+export function insertImportedMessage(db: Database, message: ExportMessage): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO messages (user_id, agent_id, run_id, role, name, content, created_at, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        message.userId ?? null,
+        message.agentId ?? null,
+        message.runId ?? null,
+        message.role,
+        message.name ?? null,
+        message.content,
+        Date.parse(message.createdAt),
+        Date.parse(message.addedAt),
+      ).lastInsertRowid,
+  );
+}
+
+/**
+ * Writes an imported memory as it was: every version with its own times and
+ * vector, and its history (or, when the record has none, the history its
+ * versions imply, so the file's invariants hold). Call inside a transaction.
+ */
+export function insertImportedMemory(db: Database, memory: ExportMemory, hashes: string[], vectors: Float32Array[]): void {
+  const scope = { user_id: memory.userId, agent_id: memory.agentId, run_id: memory.runId };
+  memory.versions.forEach((v, i) => {
+    const seq = insertMemory(db, {
+      id: memory.id,
+      version: v.version,
+      text: v.memory,
+      hash: hashes[i] as string,
+      kind: memory.kind,
+      user_id: memory.userId ?? null,
+      agent_id: memory.agentId ?? null,
+      run_id: memory.runId ?? null,
+      metadata: JSON.stringify(v.metadata),
+      created_at: Date.parse(memory.createdAt),
+      updated_at: Date.parse(v.updatedAt),
+      valid_from: Date.parse(v.validFrom),
+      source: v.source === undefined ? null : JSON.stringify(v.source),
+    });
+    insertVector(db, seq, vectors[i] as Float32Array, scope, Date.parse(v.validFrom));
+    if (v.validTo !== undefined) {
+      const validTo = Date.parse(v.validTo);
+      db.prepare('UPDATE memories SET valid_to = ? WHERE seq = ?').run(validTo, seq);
+      closeVector(db, seq, validTo);
+    }
+  });
+  const history = memory.history.length > 0 ? memory.history : impliedHistory(memory);
+  for (const entry of history) {
+    appendHistory(db, {
+      memory_id: memory.id,
+      event: entry.event,
+      old_text: entry.oldMemory ?? null,
+      new_text: entry.newMemory ?? null,
+      old_metadata: entry.oldMetadata === undefined ? null : JSON.stringify(entry.oldMetadata),
+      new_metadata: entry.newMetadata === undefined ? null : JSON.stringify(entry.newMetadata),
+      actor: entry.actor,
+      reason: entry.reason ?? null,
+      created_at: Date.parse(entry.createdAt),
+    });
+  }
+}
+
+/** ADD for the first version, UPDATE for each later one, DELETE when the last is closed. */
+function impliedHistory(memory: ExportMemory): ExportMemory['history'] {
+  const entries: ExportMemory['history'] = memory.versions.map((v, i) => {
+    const previous = memory.versions[i - 1];
+    return previous
+      ? { event: 'UPDATE', oldMemory: previous.memory, newMemory: v.memory, oldMetadata: previous.metadata, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom }
+      : { event: 'ADD', newMemory: v.memory, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom };
+  });
+  const last = memory.versions.at(-1);
+  if (last?.validTo !== undefined) entries.push({ event: 'DELETE', oldMemory: last.memory, oldMetadata: last.metadata, actor: 'api', createdAt: last.validTo });
+  return entries;
+}
+
+function scopeOf(row: { user_id: string | null; agent_id: string | null; run_id: string | null }) {
+  return {
+    ...(row.user_id === null ? {} : { userId: row.user_id }),
+    ...(row.agent_id === null ? {} : { agentId: row.agent_id }),
+    ...(row.run_id === null ? {} : { runId: row.run_id }),
+  };
+}
+
