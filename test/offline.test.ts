@@ -24,7 +24,7 @@ beforeAll(() => {
     attempts.push(what);
     throw new Error(`network blocked by the offline test: ${what}`);
   };
-  net.Socket.prototype.connect = function connect(...args: unknown[]) {
+  net.Socket.prototype.connect = function connect(this: net.Socket, ...args: unknown[]) {
     // Local IPC (unix sockets, named pipes) is not the network.
     const target = args[0];
     if (typeof target === 'string' || (typeof target === 'object' && target !== null && 'path' in target)) {
