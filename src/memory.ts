@@ -318,7 +318,7 @@ export class Memory {
    * line number, and nothing is written. Idempotent: importing twice adds
    * nothing, and an interrupted import can be re-run.
    */
-  async import(lines: Iterable<string> | AsyncIterable<string>, options: { onProgress?: (progress: ImportProgress) => void } = {}): Promise<ImportResult> {
+  async import(lines: Iterable<string> | AsyncIterable<string> | string, options: { onProgress?: (progress: ImportProgress) => void } = {}): Promise<ImportResult> {
     this.assertOpen();
     return importLines(this.store, this.embedder, lines, options.onProgress);
   }

@@ -7,7 +7,13 @@ import type { Scope } from './schema.js';
  * where it is ("options.limit: ...").
  */
 export function validate<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(input);
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(input) as z.ZodSafeParseResult<z.output<S>>;
+  } catch (error) {
+    // A hostile object (a throwing getter or proxy) must not escape as a raw error.
+    throw new EngramError('INVALID_INPUT', `${what} could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const where = [what, ...issue.path.map(String)].join('.');

@@ -10,6 +10,8 @@ Usage:
   engram models pull [name ...] [--models-dir <dir>] [--host <url>] [--force]
                                                            download and verify the local models (once)
   engram models list [--models-dir <dir>] [--json]         the models you can pull, and what is installed
+  engram serve [--host <addr>] [--port <n>] [--token <secret>]   a Mem0-compatible REST server (engram serve --help)
+  engram mcp [--user <id>] [--db <file>] [...]             serve your memories to an AI assistant over MCP (stdio)
   engram --help | --version
 
 Options:
@@ -23,6 +25,14 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'models') {
     const { runModelsCommand } = await import('./models-command.js');
     return runModelsCommand(argv.slice(1), { out: (line) => console.log(line), err: process.stderr, env: process.env });
+  }
+  if (argv[0] === 'mcp') {
+    const { runMcpCommand } = await import('./mcp-command.js');
+    return runMcpCommand(argv.slice(1), { stdin: process.stdin, stdout: process.stdout, err: (line) => console.error(line), env: process.env });
+  }
+  if (argv[0] === 'serve') {
+    const { runServeCommand } = await import('./serve-command.js');
+    return runServeCommand(argv.slice(1), { out: (line) => console.log(line), err: process.stderr, env: process.env });
   }
   const { values, positionals } = parseArgs({
     args: argv,

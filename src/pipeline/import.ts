@@ -22,7 +22,7 @@ const MAX_REPORTED_ERRORS = 20;
 export async function importLines(
   store: Store,
   embedder: Embedder,
-  lines: Iterable<string> | AsyncIterable<string>,
+  lines: Iterable<string> | AsyncIterable<string> | string,
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportResult> {
   const { messages, memories } = await readRecords(lines, onProgress);
@@ -59,13 +59,26 @@ export async function importLines(
   return result;
 }
 
-async function readRecords(lines: Iterable<string> | AsyncIterable<string>, onProgress?: (progress: ImportProgress) => void) {
+/** The lines of an import: an iterable (or async iterable) of strings, or one string of JSON Lines. */
+function asLines(lines: unknown): Iterable<unknown> | AsyncIterable<unknown> {
+  if (typeof lines === 'string') return lines.split('\n');
+  if (typeof lines === 'object' && lines !== null && (Symbol.iterator in lines || Symbol.asyncIterator in lines)) {
+    return lines as Iterable<unknown> | AsyncIterable<unknown>;
+  }
+  throw new EngramError('INVALID_INPUT', 'import needs the lines of an export: an array or (async) iterable of strings, or one string');
+}
+
+async function readRecords(input: unknown, onProgress?: (progress: ImportProgress) => void) {
   const messages: ExportMessage[] = [];
   const memories: ExportMemory[] = [];
   const errors: string[] = [];
   let lineNumber = 0;
-  for await (const line of lines) {
+  for await (const line of asLines(input)) {
     lineNumber += 1;
+    if (typeof line !== 'string') {
+      errors.push(`line ${lineNumber}: not a string`);
+      continue;
+    }
     if (line.trim() === '') continue;
     let json: unknown;
     try {

@@ -1,0 +1,190 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { EngramError, type Memory } from '../index.js';
+import { assertSafeBinding, TokenSchema } from '../server/auth.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
+import type { RequestErrorReport } from '../server/create-server.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from '../server/start-server.js';
+import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
+
+export const SERVE_USAGE = `engram serve — a Mem0-compatible REST server over one memory file
+
+Usage:
+  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--max-body <bytes>] [--verbose]
+               [--db <file>] [--embedding-model <folder>] [--llm-model <file.gguf>] [--models-dir <dir>]
+
+Options:
+  --host <addr>        address to listen on (default: ${DEFAULT_HOST}). Anything but a loopback
+                       address needs a token
+  --port <n>           TCP port (default: ${DEFAULT_PORT}; 0 picks a free one, the printed URL tells which)
+  --token <secret>     require "Authorization: Bearer <secret>" on every request except GET /health;
+                       at least 16 characters (env ENGRAM_TOKEN — better: a command line is visible
+                       to other users of the machine)
+  --max-body <bytes>   largest request body; larger ones get 413 (default: ${DEFAULT_MAX_BODY_BYTES})
+  --verbose            print every failed request to stderr
+  --db <file>          SQLite file (env ENGRAM_DB; default: the user's data folder)
+  --embedding-model <folder>, --llm-model <file.gguf>, --models-dir <dir>
+                       the local models (env ENGRAM_EMBEDDING_MODEL, ENGRAM_LLM_MODEL, ENGRAM_MODELS_DIR)
+
+Prints the URL once listening. Ctrl-C or SIGTERM stops it: requests in flight finish, then the file
+is closed. Routes: see the README, section "REST server".
+`;
+
+export type ServeCommandIo = {
+  out: (line: string) => void;
+  err: { write(text: string): unknown };
+  env: Record<string, string | undefined>;
+  /** Stops the server like SIGTERM does (for embedding and tests). */
+  signal?: AbortSignal;
+};
+
+const ServeArgsSchema = z.strictObject({
+  host: z.string().min(1, { error: '--host must not be empty' }),
+  port: z
+    .string()
+    .regex(/^\d{1,5}$/, { error: '--port must be a number from 0 to 65535' })
+    .transform(Number)
+    .refine((n) => n <= 65_535, { error: '--port must be a number from 0 to 65535' }),
+  token: TokenSchema.optional(),
+  maxBodyBytes: z
+    .string()
+    .regex(/^\d{1,10}$/, { error: '--max-body must be a number of bytes' })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1_073_741_824, { error: '--max-body must be between 1 and 1073741824 bytes' }),
+  verbose: z.boolean(),
+});
+type ServeArgs = z.output<typeof ServeArgsSchema>;
+
+/**
+ * `engram serve`: opens the configured store, serves it over HTTP until
+ * SIGINT/SIGTERM (or `io.signal`), then closes the server and the store.
+ * Returns the exit code: 0 after a clean stop, 1 when the port cannot be
+ * bound, 2 for bad usage (including a non-loopback host without a token).
+ * Engram errors from opening the store are thrown (the CLI prints them, exit 1).
+ */
+export async function runServeCommand(argv: string[], io: ServeCommandIo): Promise<number> {
+  const parsed = parseServeArgs(argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const { args, storeFlags } = parsed;
+  const config = resolveRuntimeConfig(storeFlags, io.env);
+  const memory = await openConfiguredMemory(config);
+  let running: RunningServer;
+  try {
+    running = await startServer(memory, {
+      host: args.host,
+      port: args.port,
+      token: args.token,
+      maxBodyBytes: args.maxBodyBytes,
+      onError: args.verbose ? (report) => io.err.write(describeFailure(report)) : undefined,
+    });
+  } catch (error) {
+    await memory.close();
+    return listenFailure(error, args, io);
+  }
+  io.out(`engram serve: listening on ${running.url} (db: ${config.db})`);
+  await stopRequested(io.signal);
+  await shutdown(running, memory);
+  return 0;
+}
+
+type StoreFlags = Parameters<typeof resolveRuntimeConfig>[0];
+
+function parseServeArgs(argv: string[], io: ServeCommandIo): { args: ServeArgs; storeFlags: StoreFlags } | number {
+  let values: ReturnType<typeof parse>['values'];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv));
+  } catch (error) {
+    if (error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) return usageError(io, error.message);
+    throw error;
+  }
+  if (values.help) {
+    io.out(SERVE_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) return usageError(io, `unexpected argument "${positionals[0]}"`);
+  const args = ServeArgsSchema.safeParse({
+    host: values.host ?? DEFAULT_HOST,
+    port: values.port ?? String(DEFAULT_PORT),
+    token: values.token ?? (io.env.ENGRAM_TOKEN || undefined),
+    maxBodyBytes: values['max-body'] ?? String(DEFAULT_MAX_BODY_BYTES),
+    verbose: values.verbose ?? false,
+  });
+  if (!args.success) return usageError(io, args.error.issues.map((i) => i.message).join('; '));
+  try {
+    assertSafeBinding(args.data.host, args.data.token);
+  } catch (error) {
+    if (error instanceof EngramError) return usageError(io, error.message);
+    throw error;
+  }
+  return { args: args.data, storeFlags: values };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ...STORE_OPTIONS,
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+      'max-body': { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function usageError(io: ServeCommandIo, message: string): number {
+  io.err.write(`engram serve: ${message}\n\n${SERVE_USAGE}`);
+  return 2;
+}
+
+function listenFailure(error: unknown, args: ServeArgs, io: ServeCommandIo): number {
+  const code = (error as { code?: unknown }).code;
+  const where = `${args.host}:${args.port}`;
+  if (code === 'EADDRINUSE') io.err.write(`engram serve: ${where} is already in use; choose another --port\n`);
+  else if (code === 'EACCES') io.err.write(`engram serve: not allowed to listen on ${where}; choose a --port above 1023\n`);
+  else if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') io.err.write(`engram serve: ${args.host} is not an address of this machine\n`);
+  else throw error;
+  return 1;
+}
+
+/** One line per failed request; the stack only for unexpected (500) failures. */
+function describeFailure(report: RequestErrorReport): string {
+  const message = report.error instanceof Error ? report.error.message : String(report.error);
+  const stack = report.status === 500 && report.error instanceof Error && report.error.stack ? `\n${report.error.stack}` : '';
+  return `engram serve: ${report.method} ${report.path} → ${report.status} ${report.code}: ${message}${stack}\n`;
+}
+
+/** Resolves on the first SIGINT or SIGTERM, or when `signal` aborts. */
+function stopRequested(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    if (signal?.aborted) return stop();
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    signal?.addEventListener('abort', stop);
+  });
+}
+
+/** Closes the server (a second signal cuts the requests still running), then the store. */
+async function shutdown(running: RunningServer, memory: Memory): Promise<void> {
+  const hurry = () => running.server.closeAllConnections();
+  process.on('SIGINT', hurry);
+  process.on('SIGTERM', hurry);
+  try {
+    await running.close();
+  } finally {
+    process.off('SIGINT', hurry);
+    process.off('SIGTERM', hurry);
+    await memory.close();
+  }
+}

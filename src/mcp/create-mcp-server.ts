@@ -1,0 +1,51 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { EngramError, ScopeSchema, type Memory } from '../index.js';
+import type { ServerScope } from './scope.js';
+import { registerMemoryTools } from './tools.js';
+
+export type EngramMcpServerOptions = {
+  /** The user (and optionally agent) every tool call acts for. */
+  scope: ServerScope;
+  /**
+   * Let clients pass `user_id` / `agent_id` to the tools. Off by default: a
+   * client then can neither read nor delete another user's memories.
+   * @default false
+   */
+  allowScopeOverride?: boolean | undefined;
+  /** Reported to clients in the MCP handshake. @default '0.1.0' */
+  version?: string | undefined;
+};
+
+const INSTRUCTIONS =
+  "Engram is the user's long-term memory, kept on their own machine. Search it (search_memory) before answering anything " +
+  'that may depend on what the user told you in earlier conversations, and store (add_memories) durable facts they share.';
+
+/**
+ * An MCP server exposing a Memory as tools: `add_memories`, `search_memory`,
+ * `list_memories`, `delete_memory`, `delete_all_memories`. Connect it to a
+ * transport with `server.connect(transport)`; it does not own the Memory.
+ *
+ * @example
+ * const server = createMcpServer(memory, { scope: { userId: 'alice' } });
+ * await server.connect(new StdioServerTransport());
+ */
+export function createMcpServer(memory: Memory, options: EngramMcpServerOptions): McpServer {
+  const scope = validScope(options.scope);
+  const allowScopeOverride = options.allowScopeOverride ?? false;
+  const whose = allowScopeOverride
+    ? ' The tools use the memories of the server\'s user unless you pass user_id.'
+    : ' The tools only ever see the memories of the user this server was started for.';
+  const server = new McpServer({ name: 'engram', version: options.version ?? '0.1.0' }, { instructions: INSTRUCTIONS + whose });
+  registerMemoryTools(server, { memory, scope, allowScopeOverride });
+  return server;
+}
+
+/** A bad scope fails at start, not on every call. */
+function validScope(scope: ServerScope): ServerScope {
+  const parsed = ScopeSchema.safeParse(scope);
+  if (!parsed.success || parsed.data.userId === undefined) {
+    const reason = parsed.success ? 'a user id is required' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new EngramError('INVALID_INPUT', `invalid MCP server scope (${reason})`);
+  }
+  return { userId: parsed.data.userId, agentId: parsed.data.agentId };
+}

@@ -1,0 +1,189 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { EngramError, isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
+import { formatAdd, formatList, formatSearch } from './format.js';
+import { callScope, isInScope, type ScopeOverride, type ServerScope } from './scope.js';
+import { toolError, toolResult } from './tool-result.js';
+
+/** What the tools work on: one store, the server's scope, and whether a client may choose another. */
+export type ToolContext = {
+  memory: Memory;
+  scope: ServerScope;
+  allowScopeOverride: boolean;
+};
+
+const ScopeOverrideShape = {
+  user_id: z
+    .string()
+    .min(1)
+    .max(LIMITS.maxScopeIdLength)
+    .optional()
+    .describe("Whose memories to use, instead of the server's default user. Leave it out unless told to act for another user."),
+  agent_id: z
+    .string()
+    .min(1)
+    .max(LIMITS.maxScopeIdLength)
+    .optional()
+    .describe("Narrow to one agent's memories of the user, instead of the server's default agent."),
+};
+
+/**
+ * A tool's input schema: strict (an unknown argument is an error, not silently
+ * dropped), with the scope inputs only when the server allows scope override.
+ */
+function toolInput<Shape extends z.ZodRawShape>(shape: Shape, allowOverride: boolean) {
+  const schema = allowOverride ? z.strictObject({ ...shape, ...ScopeOverrideShape }) : z.strictObject(shape);
+  // Both variants parse to the base fields plus, at most, the optional scope fields.
+  return schema as unknown as z.ZodType<z.output<z.ZodObject<Shape>> & ScopeOverride>;
+}
+
+const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const;
+
+const NO_LLM_HINT =
+  'No local LLM is installed, so add_memories cannot extract facts from the text. Tell the user to run `engram models pull` once ' +
+  '(this server picks the model up without a restart), or call add_memories again with infer: false to store the text as said.';
+
+/** Registers Engram's five memory tools on an MCP server. */
+export function registerMemoryTools(server: McpServer, context: ToolContext): void {
+  const { memory, allowScopeOverride } = context;
+
+  /** Runs a tool call in its scope; any failure becomes a tool error the model can read, never a crash. */
+  const handle =
+    <Args extends ScopeOverride>(run: (args: Args, scope: Scope) => Promise<CallToolResult>) =>
+    async (args: Args): Promise<CallToolResult> => {
+      try {
+        return await run(args, callScope(context.scope, args, allowScopeOverride));
+      } catch (error) {
+        return toolError(error);
+      }
+    };
+
+  /** The memory with this id, if it exists and belongs to the call's scope; another user's memory is NOT_FOUND, as if absent. */
+  const ownMemory = async (id: string, scope: Scope) => {
+    const item = await memory.get(id);
+    return item !== null && isInScope(item, scope) ? item : null;
+  };
+
+  server.registerTool(
+    'add_memories',
+    {
+      title: 'Remember',
+      description:
+        'Store information about the user in long-term memory, for future conversations. Call it when the user shares something ' +
+        'worth remembering beyond this conversation (preferences, personal facts, people in their life, plans, health details, ' +
+        'corrections of something they said before) or asks you to remember something. Do not store small talk, your own replies, ' +
+        'or facts that only matter for the current task. With infer (the default) a local model extracts the facts and updates or ' +
+        'retires memories they contradict; with infer: false the text is stored exactly as given.',
+      inputSchema: toolInput(
+        {
+          text: z
+            .string()
+            .min(1)
+            .max(LIMITS.maxTextLength)
+            .describe("What to remember: the user's message, or short self-contained statements in the user's voice (\"I am allergic to penicillin.\")."),
+          infer: z
+            .boolean()
+            .default(true)
+            .describe('true: extract facts and reconcile them with existing memories (needs the local LLM). false: store the text as said.'),
+        },
+        allowScopeOverride,
+      ),
+      outputSchema: { results: z.array(MemoryEventSchema), droppedOperations: z.number().int() },
+      annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
+    },
+    handle(async ({ text, infer }, scope) => {
+      try {
+        const added = await memory.add(text, { ...scope, infer });
+        return toolResult(formatAdd(added.results), added);
+      } catch (error) {
+        const noLlm = infer && (isEngramError(error, 'MODEL_NOT_FOUND') || isEngramError(error, 'LLM_NOT_CONFIGURED'));
+        return toolError(error, noLlm ? NO_LLM_HINT : undefined);
+      }
+    }),
+  );
+
+  server.registerTool(
+    'search_memory',
+    {
+      title: 'Search memories',
+      description:
+        "Search the user's long-term memories by meaning. Call it before answering whenever the answer may depend on something the " +
+        'user told you in an earlier conversation (preferences, personal facts, people, past decisions), instead of asking again. ' +
+        'Returns the best matches first, each with a relevance score from 0 to 1 and its id.',
+      inputSchema: toolInput(
+        {
+          query: z.string().min(1).max(LIMITS.maxTextLength).describe('What you want to know, as a question or keywords ("Which antibiotics must I avoid?").'),
+          limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10).describe('How many memories to return at most.'),
+        },
+        allowScopeOverride,
+      ),
+      outputSchema: { results: z.array(ScoredMemorySchema) },
+      annotations: READ_ONLY,
+    },
+    handle(async ({ query, limit }, scope) => {
+      const { results } = await memory.search(query, { ...scope, limit });
+      return toolResult(formatSearch(query, results), { results });
+    }),
+  );
+
+  server.registerTool(
+    'list_memories',
+    {
+      title: 'List memories',
+      description:
+        'List what is stored about the user, newest first. Call it when the user asks what you remember about them, or to review ' +
+        'memories before deleting some. To answer a specific question, use search_memory instead.',
+      inputSchema: toolInput(
+        { limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100).describe('How many memories to return at most.') },
+        allowScopeOverride,
+      ),
+      outputSchema: { results: z.array(MemoryItemSchema) },
+      annotations: READ_ONLY,
+    },
+    handle(async ({ limit }, scope) => {
+      const { results } = await memory.getAll({ ...scope, limit });
+      return toolResult(formatList(results), { results });
+    }),
+  );
+
+  server.registerTool(
+    'delete_memory',
+    {
+      title: 'Forget one memory',
+      description:
+        'Delete one memory by its id (from search_memory or list_memories). Call it when the user asks you to forget something ' +
+        'specific, or says a stored memory is wrong. The memory stops appearing in searches; its change history is kept.',
+      inputSchema: toolInput({ memory_id: z.string().min(1).max(128).describe('The id of the memory to delete.') }, allowScopeOverride),
+      outputSchema: { deleted: z.string() },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    handle(async ({ memory_id: id }, scope) => {
+      if ((await ownMemory(id, scope)) === null) return toolError(notFound(id));
+      await memory.delete(id);
+      return toolResult(`Deleted memory ${id}.`, { deleted: id });
+    }),
+  );
+
+  server.registerTool(
+    'delete_all_memories',
+    {
+      title: 'Forget everything',
+      description:
+        "Delete ALL of the user's memories. Call it only when the user explicitly asks you to forget everything about them, and " +
+        'confirm with them first. To remove one fact, use delete_memory.',
+      inputSchema: toolInput({}, allowScopeOverride),
+      outputSchema: { deleted: z.number().int() },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    handle(async (_args, scope) => {
+      const { deleted } = await memory.deleteAll(scope);
+      return toolResult(`Deleted ${deleted} ${deleted === 1 ? 'memory' : 'memories'}.`, { deleted });
+    }),
+  );
+}
+
+/** The error Engram itself gives for an id with no current memory, so another user's id reveals nothing. */
+function notFound(id: string): EngramError {
+  return new EngramError('NOT_FOUND', `no current memory with id ${id}`);
+}

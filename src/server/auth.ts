@@ -1,0 +1,91 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { EngramError } from '../index.js';
+import { HttpError } from './http-errors.js';
+
+/** The shortest bearer token the server accepts: a guessable token is no protection. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** A bearer token: long enough not to be guessed, and safe in an HTTP header. */
+export const TokenSchema = z
+  .string()
+  .min(MIN_TOKEN_LENGTH, { error: `the token must be at least ${MIN_TOKEN_LENGTH} characters; use e.g. \`openssl rand -hex 32\`` })
+  .regex(/^[\x21-\x7e]+$/, { error: 'the token must be printable ASCII without spaces (it travels in an HTTP header)' });
+
+/** True for host names and addresses that only this machine can reach: localhost, 127.0.0.0/8, ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost') return true;
+  if (name === '::1' || name === '0:0:0:0:0:0:0:1') return true;
+  const v4 = name.startsWith('::ffff:') ? name.slice('::ffff:'.length) : name;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/**
+ * The binding rule: loopback needs nothing; any other address (0.0.0.0, a LAN
+ * address, a host name) exposes every memory in the file to the network, so it
+ * needs a bearer token. Throws INVALID_INPUT saying how to fix it.
+ */
+export function assertSafeBinding(host: string, token: string | undefined): void {
+  if (token === undefined && !isLoopbackHost(host)) {
+    throw new EngramError(
+      'INVALID_INPUT',
+      `refusing to listen on ${host} without a token: anyone who can reach it could read and erase every memory. ` +
+        'Set ENGRAM_TOKEN (or --token) to a long random secret, e.g. `openssl rand -hex 32`, or bind 127.0.0.1',
+    );
+  }
+}
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time (both sides are
+ * hashed first, so neither the token nor its length leaks through timing).
+ * Throws 401 UNAUTHORIZED.
+ */
+export function requireBearer(headers: IncomingHttpHeaders, token: string): void {
+  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? '');
+  const given = match?.[1];
+  if (given === undefined || !timingSafeEqual(digest(given), digest(token))) {
+    const message = given === undefined ? 'this server needs `Authorization: Bearer <token>`' : 'the bearer token is wrong';
+    throw new HttpError(401, 'UNAUTHORIZED', message, { 'www-authenticate': 'Bearer realm="engram"' });
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/**
+ * Without a token, the server trusts everything that reaches the loopback
+ * interface — except a web browser acting for some web page. Two checks keep
+ * pages out: the `Host` must be a loopback name (a DNS-rebinding page sends its
+ * own domain), and an `Origin`, when present, must be a loopback origin (a
+ * cross-site form or fetch sends the page's). Non-browser clients (curl, SDKs)
+ * send no Origin and pass. Throws 403 FORBIDDEN.
+ */
+export function requireLocalCaller(headers: IncomingHttpHeaders): void {
+  const host = headers.host;
+  if (host !== undefined && !isLoopbackHost(hostName(host))) {
+    throw new HttpError(403, 'FORBIDDEN', `requests must be addressed to a loopback host (localhost, 127.0.0.1, [::1]), not "${host}"`);
+  }
+  const origin = headers.origin;
+  if (origin !== undefined && !isLoopbackOrigin(origin)) {
+    throw new HttpError(403, 'FORBIDDEN', 'requests from web pages of other origins are refused; start the server with a token to allow remote clients');
+  }
+}
+
+function hostName(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const url = new URL(origin);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
+}

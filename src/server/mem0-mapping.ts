@@ -1,0 +1,96 @@
+import { EngramError, type HistoryEntry, type MemoryEvent, type MemoryItem, type ScoredMemory } from '../index.js';
+
+/**
+ * The camelCase spellings the server accepts beside Mem0's snake_case. Requests
+ * are renamed to snake_case first and validated against one snake_case schema.
+ */
+const CAMEL_TO_SNAKE: ReadonlyMap<string, string> = new Map([
+  ['userId', 'user_id'],
+  ['agentId', 'agent_id'],
+  ['runId', 'run_id'],
+  ['createdAt', 'created_at'],
+  ['asOf', 'as_of'],
+  ['halfLifeDays', 'half_life_days'],
+]);
+
+/** Values that belong to the user, whose keys are never renamed. */
+const OPAQUE_KEYS: ReadonlySet<string> = new Set(['metadata', 'filters']);
+
+/**
+ * Renames the camelCase keys Engram knows (userId → user_id, …) to Mem0's
+ * snake_case, at every level except inside `metadata` and `filters` (user data).
+ * A key given in both spellings is INVALID_INPUT: which one was meant is unknowable.
+ */
+export function toSnakeKeys(value: unknown, where: string): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => toSnakeKeys(item, `${where}[${i}]`));
+  if (!isPlainRecord(value)) return value;
+  const entries = Object.entries(value).map(([key, child]): [string, unknown] => {
+    const name = CAMEL_TO_SNAKE.get(key) ?? key;
+    if (name !== key && Object.hasOwn(value, name)) {
+      throw new EngramError('INVALID_INPUT', `${where} has both "${name}" and "${key}"; send one of them`);
+    }
+    return [name, OPAQUE_KEYS.has(name) ? child : toSnakeKeys(child, `${where}.${name}`)];
+  });
+  // fromEntries defines own properties, so a "__proto__" key stays data (and is refused as unknown).
+  return Object.fromEntries(entries);
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A memory as Mem0's REST server returns it (snake_case), with Engram's extra fields. */
+export function toWireMemory(item: MemoryItem) {
+  return {
+    id: item.id,
+    memory: item.memory,
+    hash: item.hash,
+    metadata: item.metadata,
+    created_at: item.createdAt,
+    updated_at: item.updatedAt,
+    user_id: item.userId,
+    agent_id: item.agentId,
+    run_id: item.runId,
+    kind: item.kind,
+    version: item.version,
+    valid_from: item.validFrom,
+    valid_to: item.validTo,
+  };
+}
+
+/** A search hit: the memory, its `score` in [0, 1] and, with `explain`, its per-signal scores. */
+export function toWireScoredMemory(item: ScoredMemory) {
+  const signals = item.signals;
+  return {
+    ...toWireMemory(item),
+    score: item.score,
+    signals: signals && {
+      vector: signals.vector,
+      vector_rank: signals.vectorRank,
+      keyword: signals.keyword,
+      keyword_rank: signals.keywordRank,
+      recency: signals.recency,
+    },
+  };
+}
+
+/** One result of `add`, as Mem0 returns it (`previous_memory` on UPDATE). */
+export function toWireEvent(event: MemoryEvent) {
+  return { id: event.id, memory: event.memory, event: event.event, previous_memory: event.previousMemory };
+}
+
+/** One history entry, with Mem0's names (`memory_id`, `old_memory`, `new_memory`, `created_at`). */
+export function toWireHistoryEntry(entry: HistoryEntry) {
+  return {
+    id: entry.id,
+    memory_id: entry.memoryId,
+    event: entry.event,
+    old_memory: entry.oldMemory,
+    new_memory: entry.newMemory,
+    old_metadata: entry.oldMetadata,
+    new_metadata: entry.newMetadata,
+    actor: entry.actor,
+    reason: entry.reason,
+    created_at: entry.createdAt,
+  };
+}

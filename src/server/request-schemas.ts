@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import {
+  EngramError,
+  MemoryItemSchema,
+  MessageSchema,
+  type AddOptions,
+  type GetAllOptions,
+  type Message,
+  type Metadata,
+  type MetadataFilter,
+  type Scope,
+  type SearchOptions,
+} from '../index.js';
+import { toSnakeKeys } from './mem0-mapping.js';
+
+// The edge checks shapes and types, in Mem0's snake_case, and refuses unknown
+// keys; the Memory API then checks values (lengths, ranges, metadata, filters)
+// as it does for every caller. Each schema's output is the camelCase API call.
+// Transforms never throw: zod runs them even beside non-fatal issues (an
+// unknown key), which must be reported first.
+
+/** Optional, and Python clients send `None` (null) for "not given". */
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((value) => value ?? undefined);
+
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const MetadataWire = z.custom<Metadata>(isObject, { error: 'metadata must be a JSON object' });
+const FiltersWire = z.custom<MetadataFilter>(isObject, { error: 'filters must be a JSON object' });
+
+const ScopeWire = {
+  user_id: optional(z.string()),
+  agent_id: optional(z.string()),
+  run_id: optional(z.string()),
+};
+type ScopeFields = { user_id?: string | undefined; agent_id?: string | undefined; run_id?: string | undefined };
+
+function scopeOf(fields: ScopeFields): Scope {
+  const scope: Scope = {};
+  if (fields.user_id !== undefined) scope.userId = fields.user_id;
+  if (fields.agent_id !== undefined) scope.agentId = fields.agent_id;
+  if (fields.run_id !== undefined) scope.runId = fields.run_id;
+  return scope;
+}
+
+/**
+ * SCOPE_REQUIRED in the words a REST client uses, before the Memory API says
+ * it in camelCase. Returns `options` for chaining.
+ */
+export function requireScope<T extends Scope>(options: T): T {
+  if (options.userId === undefined && options.agentId === undefined && options.runId === undefined) {
+    throw new EngramError('SCOPE_REQUIRED', 'give at least one of user_id, agent_id, run_id (or userId, agentId, runId)');
+  }
+  return options;
+}
+
+const MessageWire = z
+  .strictObject({
+    role: MessageSchema.shape.role,
+    content: z.string(),
+    name: optional(z.string()),
+    created_at: optional(z.string()),
+  })
+  .transform(({ created_at, ...message }): Message => ({ ...message, createdAt: created_at }));
+
+/** `POST /memories`: Mem0's body, plus Engram's `kind`. */
+export const AddBodySchema = z
+  .strictObject({
+    messages: z.union([z.string(), z.array(MessageWire)], { error: 'messages must be a string or an array of { role, content }' }),
+    ...ScopeWire,
+    metadata: optional(MetadataWire),
+    infer: optional(z.boolean()),
+    kind: optional(MemoryItemSchema.shape.kind),
+  })
+  .transform(({ messages, metadata, infer, kind, ...scope }) => {
+    const options: AddOptions = { ...scopeOf(scope), metadata, infer, kind };
+    return { messages, options };
+  });
+
+const RecencyWire = z
+  .strictObject({ half_life_days: z.number(), weight: optional(z.number()) })
+  .transform(({ half_life_days, weight }) => ({ halfLifeDays: half_life_days, weight }));
+
+/** `POST /search`: Mem0's body, plus Engram's `mode`, `explain`, `recency` and `as_of`. */
+export const SearchBodySchema = z
+  .strictObject({
+    query: z.string({ error: 'query must be a string' }),
+    ...ScopeWire,
+    limit: optional(z.number()),
+    threshold: optional(z.number()),
+    filters: optional(FiltersWire),
+    mode: optional(z.enum(['hybrid', 'vector', 'keyword'])),
+    explain: optional(z.boolean()),
+    recency: optional(RecencyWire),
+    as_of: optional(z.string()),
+  })
+  .transform(({ query, user_id, agent_id, run_id, as_of, ...rest }) => {
+    const options: SearchOptions = { ...scopeOf({ user_id, agent_id, run_id }), ...rest, asOf: as_of };
+    return { query, options };
+  });
+
+/** `PUT /memories/:id`: `{ text }` (Engram, Mem0 platform) or `{ data }` (Mem0 OSS clients), and `metadata`. */
+export const UpdateBodySchema = z
+  .strictObject({ text: optional(z.string()), data: optional(z.string()), metadata: optional(MetadataWire) })
+  .refine(({ text, data }) => (text === undefined) !== (data === undefined), {
+    error: 'give the new text as "text" (or Mem0\'s "data"), exactly one of them',
+  })
+  .transform(({ text, data, metadata }) => ({ text: text ?? data ?? '', options: { metadata } }));
+
+const Count = z
+  .string()
+  .regex(/^\d{1,9}$/, { error: 'must be a whole number' })
+  .transform(Number);
+
+const JsonObjectParam = z.string().transform((text, ctx) => {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (isObject(value)) return value as MetadataFilter;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object, URL-encoded' });
+  return z.NEVER;
+});
+
+/** `GET /memories?user_id=…&limit=…&offset=…&as_of=…&filters=<JSON>`. */
+export const ListQuerySchema = z
+  .strictObject({ ...ScopeWire, limit: Count.optional(), offset: Count.optional(), as_of: z.string().optional(), filters: JsonObjectParam.optional() })
+  .transform(({ user_id, agent_id, run_id, as_of, ...rest }): GetAllOptions => ({ ...scopeOf({ user_id, agent_id, run_id }), ...rest, asOf: as_of }));
+
+/** `DELETE /memories?user_id=…` (Mem0's delete-all). */
+export const DeleteAllQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
+
+/**
+ * Validates a JSON body or a query (as an object) against a snake_case schema,
+ * after renaming known camelCase keys. Throws INVALID_INPUT naming each problem
+ * ("body.user_id: …", "query: unknown field "foo"").
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query'): z.output<S> {
+  const result = schema.safeParse(toSnakeKeys(input, where));
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const at = [where, ...issue.path.map(String)].join('.');
+    if (issue.code === 'unrecognized_keys') return `${at}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return `${at}: ${issue.message}`;
+  });
+  throw new EngramError('INVALID_INPUT', problems.join('; '), { cause: result.error });
+}
+
+/**
+ * The query string as an object. A parameter given twice is INVALID_INPUT:
+ * `?user_id=a&user_id=b` must not silently pick one user.
+ */
+export function queryObject(params: URLSearchParams): Record<string, string> {
+  const entries: [string, string][] = [];
+  for (const [key, value] of params) {
+    if (entries.some(([seen]) => seen === key)) throw new EngramError('INVALID_INPUT', `query: "${key}" is given more than once`);
+    entries.push([key, value]);
+  }
+  return Object.fromEntries(entries);
+}

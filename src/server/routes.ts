@@ -1,0 +1,157 @@
+import type { IncomingMessage } from 'node:http';
+import { EngramError, type Memory } from '../index.js';
+import { readJsonBody } from './body.js';
+import { toWireEvent, toWireHistoryEntry, toWireMemory, toWireScoredMemory } from './mem0-mapping.js';
+import {
+  AddBodySchema,
+  DeleteAllQuerySchema,
+  ListQuerySchema,
+  parseRequest,
+  queryObject,
+  requireScope,
+  SearchBodySchema,
+  UpdateBodySchema,
+} from './request-schemas.js';
+
+/** What a handler gets: the store, the request, the path parameters and the query. */
+export type RouteContext = {
+  memory: Memory;
+  req: IncomingMessage;
+  params: Readonly<Record<string, string>>;
+  query: URLSearchParams;
+  maxBodyBytes: number;
+  version: string;
+};
+
+/** A handler returns the JSON body of a 200 answer, or throws. */
+type Handler = (ctx: RouteContext) => Promise<unknown>;
+
+export const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+export type Method = (typeof METHODS)[number];
+
+export type Route = {
+  /** Segments; `:name` captures one (URL-decoded). */
+  path: string;
+  /** Answered without a token even when the server has one. */
+  public?: boolean;
+  methods: Partial<Record<Method, Handler>>;
+};
+
+const body = (ctx: RouteContext) => readJsonBody(ctx.req, ctx.maxBodyBytes);
+const query = (ctx: RouteContext) => queryObject(ctx.query);
+const idOf = (ctx: RouteContext) => ctx.params.id as string;
+
+/** Mem0's REST routes (server/main.py) over the Memory API, plus `GET /health`. */
+export const ROUTES: readonly Route[] = [
+  {
+    path: '/health',
+    public: true,
+    methods: { GET: async (ctx) => ({ status: 'ok', version: ctx.version }) },
+  },
+  {
+    path: '/memories',
+    methods: {
+      POST: async (ctx) => {
+        const { messages, options } = parseRequest(AddBodySchema, await body(ctx), 'body');
+        const { results, droppedOperations } = await ctx.memory.add(messages, requireScope(options));
+        return { results: results.map(toWireEvent), dropped_operations: droppedOperations };
+      },
+      GET: async (ctx) => {
+        const { results } = await ctx.memory.getAll(requireScope(parseRequest(ListQuerySchema, query(ctx), 'query')));
+        return { results: results.map(toWireMemory) };
+      },
+      DELETE: async (ctx) => {
+        const { deleted } = await ctx.memory.deleteAll(requireScope(parseRequest(DeleteAllQuerySchema, query(ctx), 'query')));
+        return { message: 'All relevant memories deleted', deleted };
+      },
+    },
+  },
+  {
+    path: '/memories/:id',
+    methods: {
+      GET: async (ctx) => {
+        const item = await ctx.memory.get(idOf(ctx));
+        // Mem0 answers 200 with null here; a 404 is what an HTTP client can act on.
+        if (!item) throw new EngramError('NOT_FOUND', `no current memory with id ${idOf(ctx)}`);
+        return toWireMemory(item);
+      },
+      PUT: async (ctx) => {
+        const { text, options } = parseRequest(UpdateBodySchema, await body(ctx), 'body');
+        return toWireMemory(await ctx.memory.update(idOf(ctx), text, options));
+      },
+      DELETE: async (ctx) => {
+        await ctx.memory.delete(idOf(ctx));
+        return { message: 'Memory deleted successfully' };
+      },
+    },
+  },
+  {
+    path: '/memories/:id/history',
+    methods: { GET: async (ctx) => (await ctx.memory.history(idOf(ctx))).map(toWireHistoryEntry) },
+  },
+  {
+    path: '/search',
+    methods: {
+      POST: async (ctx) => {
+        const { query: text, options } = parseRequest(SearchBodySchema, await body(ctx), 'body');
+        const { results } = await ctx.memory.search(text, requireScope(options));
+        return { results: results.map(toWireScoredMemory) };
+      },
+    },
+  },
+  {
+    path: '/reset',
+    methods: {
+      POST: async (ctx) => {
+        await ctx.memory.reset();
+        return { message: 'All memories reset' };
+      },
+    },
+  },
+];
+
+/**
+ * The route whose path matches `pathname` (a trailing slash is ignored, as
+ * Mem0's platform URLs end in one), with its captured parameters; or null.
+ * A malformed percent-escape in a parameter is INVALID_INPUT.
+ */
+export function matchRoute(pathname: string): { route: Route; params: Record<string, string> } | null {
+  const segments = pathname.replace(/\/+$/, '').split('/').slice(1);
+  for (const route of ROUTES) {
+    const params = matchSegments(route.path.split('/').slice(1), segments);
+    if (params) return { route, params };
+  }
+  return null;
+}
+
+function matchSegments(pattern: string[], segments: string[]): Record<string, string> | null {
+  if (pattern.length !== segments.length) return null;
+  const params: [string, string][] = [];
+  for (const [i, part] of pattern.entries()) {
+    const segment = segments[i] as string;
+    if (part.startsWith(':')) {
+      if (segment === '') return null;
+      params.push([part.slice(1), segment]);
+    } else if (part !== segment) {
+      return null;
+    }
+  }
+  return Object.fromEntries(params.map(([name, raw]) => [name, decodeSegment(raw)]));
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (error) {
+    throw new EngramError('INVALID_INPUT', `the path segment "${segment}" is not valid percent-encoding`, { cause: error });
+  }
+}
+
+/** The methods a route answers, for a 405's `Allow` header. */
+export function allowedMethods(route: Route): string {
+  return METHODS.filter((method) => route.methods[method] !== undefined).join(', ');
+}
+
+export function isMethod(value: string | undefined): value is Method {
+  return (METHODS as readonly string[]).includes(value ?? '');
+}
