@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'LLM_OUTPUT_INVALID',
   /** The LLM engine failed while generating. */
   'LLM_FAILED',
+  /** The database is encrypted and the key given is wrong (or missing). */
+  'ENCRYPTION_KEY_INVALID',
   /** Another connection held the database lock longer than the busy timeout. */
   'DB_LOCKED',
   /** The database file is not an Engram database, is corrupt, or is newer than this version. */

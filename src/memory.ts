@@ -35,6 +35,7 @@ import {
   type SearchOptions,
   type UpdateOptions,
 } from './schema.js';
+import { rekeyDatabase } from './store/rekey.js';
 import { Store } from './store/store.js';
 import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs } from './time.js';
@@ -67,6 +68,13 @@ export const MemoryOptionsSchema = z.strictObject({
    * @default 5000
    */
   busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
+  /**
+   * Encrypts the database file at rest (SQLCipher v4 format); the same key
+   * opens it again, a wrong one fails with ENCRYPTION_KEY_INVALID. The CLI and
+   * servers read it from ENGRAM_KEY. Keep the key safe: without it the
+   * memories cannot be recovered.
+   */
+  encryptionKey: z.string().min(8, { error: 'encryptionKey must have at least 8 characters' }).max(1024).optional(),
 });
 export type MemoryOptions = z.input<typeof MemoryOptionsSchema>;
 
@@ -99,7 +107,7 @@ export class Memory {
     const { embedder, owned } = createEmbedder(config.embedder);
     // An explicit LLM file must exist now; the default one is only needed by the first inferring add.
     const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
-    const store = Store.open({ path: config.path, busyTimeoutMs: config.busyTimeoutMs });
+    const store = Store.open({ path: config.path, busyTimeoutMs: config.busyTimeoutMs, encryptionKey: config.encryptionKey });
     try {
       store.bindEmbeddingModel(embedder.id, embedder.dimension);
     } catch (error) {
@@ -333,13 +341,15 @@ export class Memory {
   static async reindex(options: {
     path: string;
     embedder: MemoryOptions['embedder'];
+    encryptionKey?: string | undefined;
     batchSize?: number;
     onProgress?: (progress: { done: number; total: number }) => void;
   }): Promise<{ reembedded: number; model: string }> {
     const path = validate(MemoryOptionsSchema.shape.path, options.path, 'path');
     const { embedder, owned } = createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));
     const batchSize = validate(z.number().int().min(1).max(4096).default(256), options.batchSize, 'batchSize');
-    const store = Store.open({ path, busyTimeoutMs: 5_000 });
+    const encryptionKey = validate(MemoryOptionsSchema.shape.encryptionKey, options.encryptionKey, 'encryptionKey');
+    const store = Store.open({ path, busyTimeoutMs: 5_000, encryptionKey });
     try {
       const bound = store.embeddingModel();
       if (bound && bound.id === embedder.id && bound.dimension === embedder.dimension) return { reembedded: 0, model: embedder.id };
@@ -365,6 +375,22 @@ export class Memory {
       store.close();
       if (owned) await embedder.dispose?.();
     }
+  }
+
+  /**
+   * Encrypts (`newKey`), decrypts (`key` only) or re-keys (both) a database
+   * file: the change is made on a copy, verified, then swapped in atomically;
+   * on any failure the original is untouched. Close every Memory on the file
+   * first.
+   */
+  static async rekey(options: { path: string; key?: string | undefined; newKey?: string | undefined }): Promise<void> {
+    const parsed = validate(
+      z.strictObject({ path: MemoryOptionsSchema.shape.path, key: MemoryOptionsSchema.shape.encryptionKey, newKey: MemoryOptionsSchema.shape.encryptionKey }),
+      options,
+      'options',
+    );
+    if (parsed.path === ':memory:') throw new EngramError('INVALID_INPUT', 'an in-memory database has no file to encrypt');
+    rekeyDatabase(parsed);
   }
 
   /** Erases every memory, vector, history entry and message in this file. Irreversible. */

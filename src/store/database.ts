@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
@@ -14,7 +15,31 @@ export type OpenDatabaseOptions = {
   path: string;
   /** How long to wait for another connection's lock before failing with DB_LOCKED. */
   busyTimeoutMs: number;
+  /** Encrypts the file (SQLCipher v4 format) with this passphrase; the same one opens it again. */
+  encryptionKey?: string | undefined;
 };
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The driver: better-sqlite3, or its SQLite3 Multiple Ciphers build (same API)
+ * when a key is given. Loaded on demand, so files without a key never need it.
+ */
+function driver(encrypted: boolean): typeof BetterSqlite3 {
+  return encrypted ? (require('better-sqlite3-multiple-ciphers') as typeof BetterSqlite3) : BetterSqlite3;
+}
+
+/** Applies the key before anything else touches the file, and proves it right by reading the schema. */
+export function unlock(db: Database, key: string, path: string): void {
+  db.pragma(`cipher = 'sqlcipher'`);
+  db.pragma('legacy = 4');
+  db.pragma(`key = '${key.replaceAll("'", "''")}'`);
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (error) {
+    throw new EngramError('ENCRYPTION_KEY_INVALID', `${path} cannot be decrypted with this key (or is not an encrypted Engram file)`, { cause: error });
+  }
+}
 
 /**
  * Opens (or creates) an Engram database: WAL, busy timeout, foreign keys,
@@ -29,7 +54,8 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   }
   let db: Database | undefined;
   try {
-    db = new BetterSqlite3(path, { timeout: options.busyTimeoutMs });
+    db = new (driver(options.encryptionKey !== undefined))(path, { timeout: options.busyTimeoutMs });
+    if (options.encryptionKey !== undefined) unlock(db, options.encryptionKey, path);
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
     if (!inMemory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -9,7 +9,11 @@ export function toEngramError(error: unknown, doing: string): EngramError {
     return new EngramError('DB_LOCKED', `the database stayed locked by another connection while ${doing}; retry, or raise busyTimeoutMs`, { cause: error });
   }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
-    return new EngramError('DB_INVALID', `the file is not a readable SQLite database (${message}) while ${doing}`, { cause: error });
+    return new EngramError(
+      'DB_INVALID',
+      `the file is not a readable SQLite database (${message}) while ${doing}; if it is encrypted, open it with its encryptionKey (ENGRAM_KEY)`,
+      { cause: error },
+    );
   }
   return new EngramError('DB_ERROR', `SQLite failed while ${doing}: ${message}`, { cause: error });
 }

@@ -44,7 +44,7 @@ export type Revision = {
 };
 
 export type ReadOptions = { at?: number | undefined };
-export type StoreOptions = { path: string; busyTimeoutMs: number };
+export type StoreOptions = { path: string; busyTimeoutMs: number; encryptionKey?: string | undefined };
 
 /**
  * The one SQLite file behind a Memory. Reads are plain calls; writes happen
