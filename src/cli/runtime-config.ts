@@ -15,12 +15,13 @@ export const STORE_OPTIONS = {
 export type StoreFlags = { db?: string | undefined; 'embedding-model'?: string | undefined; 'llm-model'?: string | undefined; 'models-dir'?: string | undefined };
 type Env = Record<string, string | undefined>;
 
-export type RuntimeConfig = { db: string; modelsDir: string; embeddingModel: string; llmModel: string };
+export type RuntimeConfig = { db: string; modelsDir: string; embeddingModel: string; llmModel: string; encryptionKey: string | undefined };
 
 /**
  * Where a command finds its database and models: a flag, else an environment
  * variable, else the default — the user's data folder for the database, and
- * `./models` (when present) or the data folder for models.
+ * `./models` (when present) or the data folder for models. An encrypted
+ * database's key comes from ENGRAM_KEY.
  */
 export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env): RuntimeConfig {
   const dataDir = userDataDir(env);
@@ -30,6 +31,8 @@ export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env):
     modelsDir,
     embeddingModel: flags['embedding-model'] || env.ENGRAM_EMBEDDING_MODEL || join(modelsDir, 'embedding'),
     llmModel: flags['llm-model'] || env.ENGRAM_LLM_MODEL || join(modelsDir, 'llm.gguf'),
+    // Never a flag: a key on the command line would land in shell history and `ps`.
+    encryptionKey: env.ENGRAM_KEY || undefined,
   };
 }
 
@@ -40,6 +43,7 @@ export function openConfiguredMemory(config: RuntimeConfig): Promise<Memory> {
     embedder: { model: config.embeddingModel },
     // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
     llm: existsSync(config.llmModel) ? { model: config.llmModel } : new LlamaCppLlm({ model: config.llmModel }),
+    ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
   });
 }
 
