@@ -46,7 +46,12 @@ export function createServer(memory: Memory, options: ServerOptions = {}): Serve
     });
   }
   const config: ServerConfig = { ...parsed.data, version: parsed.data.version ?? packageVersion() };
-  return createHttpServer((req, res) => void handle(memory, config, req, res));
+  const server = createHttpServer((req, res) => {
+    // Once close() is called, answer and hang up, so a keep-alive client does not hold the shutdown open.
+    res.on('finish', () => server.listening || server.closeIdleConnections());
+    void handle(memory, config, req, res);
+  });
+  return server;
 }
 
 async function handle(memory: Memory, config: ServerConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {

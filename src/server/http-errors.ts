@@ -53,7 +53,9 @@ const STATUS_OF: Record<ErrorCode, number> = {
   DB_LOCKED: 503,
   // The store is closing (shutdown in progress).
   CLOSED: 503,
+  // Raised when a store opens (the CLI reports them at start); a running server should not meet them.
   DB_INVALID: 500,
+  ENCRYPTION_KEY_INVALID: 500,
   DB_ERROR: 500,
   MODEL_DOWNLOAD_FAILED: 500,
   MODEL_CHECKSUM_MISMATCH: 500,
@@ -81,9 +83,4 @@ export function toErrorResponse(error: unknown): ErrorResponse {
     return { status, headers, body: { error: { code: error.code, message: error.message } } };
   }
   return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };
-}
-
-/** The HTTP status an Engram error code is answered with. */
-export function statusOfCode(code: ErrorCode): number {
-  return STATUS_OF[code];
 }

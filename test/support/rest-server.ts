@@ -1,0 +1,74 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach } from 'vitest';
+import type { Memory, MemoryOptions } from 'engram';
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/start-server.js';
+import { openTestMemory } from './test-memory.js';
+
+const running: RunningServer[] = [];
+
+afterEach(async () => {
+  for (const server of running.splice(0)) await server.close(0);
+});
+
+/** A real REST server on 127.0.0.1 (a free port) over a fresh test memory; both closed after the test. */
+export async function startTestServer(
+  options: { memory?: Partial<MemoryOptions>; server?: Omit<StartServerOptions, 'host' | 'port'> } = {},
+): Promise<{ memory: Memory; server: RunningServer; api: RestClient }> {
+  const memory = await openTestMemory(options.memory);
+  const server = await startServer(memory, { ...options.server, host: '127.0.0.1', port: 0 });
+  running.push(server);
+  return { memory, server, api: new RestClient(server.url) };
+}
+
+/** A parsed JSON answer; tests read it as a plain document, as a Mem0 client in Python would. */
+export type JsonDocument = any;
+
+export type Reply = { status: number; headers: Headers; body: JsonDocument };
+
+/** Speaks HTTP with `fetch`, as a Mem0 client does: JSON in, JSON out. */
+export class RestClient {
+  constructor(
+    readonly url: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  /** The same server, with these headers on every request (e.g. Authorization). */
+  with(headers: Record<string, string>): RestClient {
+    return new RestClient(this.url, { ...this.headers, ...headers });
+  }
+
+  get = (path: string) => this.send('GET', path);
+  delete = (path: string) => this.send('DELETE', path);
+  post = (path: string, body?: unknown) => this.send('POST', path, body);
+  put = (path: string, body?: unknown) => this.send('PUT', path, body);
+
+  /** Any method; a string body is sent as is, anything else as JSON. */
+  async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const init: RequestInit = { method, headers: { ...this.headers, ...headers } };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      init.headers = { 'content-type': 'application/json', ...init.headers };
+    }
+    const res = await fetch(`${this.url}${path}`, init);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+  }
+}
+
+/**
+ * A request with headers `fetch` will not let you set (Host), through
+ * node:http, still to 127.0.0.1.
+ */
+export function rawRequest(url: string, options: { method?: string; path: string; headers: Record<string, string> }): Promise<{ status: number; body: JsonDocument }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: Number(port), method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
