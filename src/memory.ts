@@ -155,8 +155,8 @@ export class Memory {
 
   /**
    * The memories of a scope that best answer `query`, best first, each with a
-   * `score` in [0, 1]. Hybrid by default: meaning (vectors) and words (BM25)
-   * fused by reciprocal rank. @default options.limit 10, options.mode 'hybrid'
+   * `score` in [0, 1]. Hybrid by default: meaning (vectors) and words (BM25),
+   * weighed together. @default options.limit 10, options.mode 'hybrid'
    */
   async search(query: string, options: SearchOptions): Promise<{ results: ScoredMemory[] }> {
     this.assertOpen();
@@ -178,6 +178,8 @@ export class Memory {
           filter: opts.filters,
           at: toEpochMs(opts.asOf),
           explain: opts.explain,
+          fusion: opts.fusion,
+          vectorWeight: opts.vectorWeight,
           recency: opts.recency,
         }),
       'searching',

@@ -91,13 +91,22 @@ export type SearchMode = z.infer<typeof SearchModeSchema>;
 
 export const SearchOptionsSchema = ScopeSchema.extend({
   /**
-   * 'hybrid' fuses meaning (vectors) and words (BM25) by reciprocal rank;
-   * 'vector' and 'keyword' use one signal.
+   * 'hybrid' fuses meaning (vectors) and words (BM25); 'vector' and 'keyword'
+   * use one signal.
    * @default 'hybrid'
    */
   mode: SearchModeSchema.default('hybrid'),
   /** Add each signal's score and rank to every result (`signals`). */
   explain: z.boolean().default(false),
+  /**
+   * How hybrid mode combines meaning and words: 'linear' weighs the cosine
+   * against BM25 (relative to the best match); 'rrf' fuses the two rankings by
+   * reciprocal rank.
+   * @default 'linear'
+   */
+  fusion: z.enum(['linear', 'rrf']).default('linear'),
+  /** The vector signal's share in linear fusion. @default 0.5 */
+  vectorWeight: z.number().min(0).max(1).default(0.5),
   /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
   recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),

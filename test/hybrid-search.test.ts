@@ -67,17 +67,34 @@ describe('hybrid search', () => {
     expect(meaning.results[0]?.memory).toBe('I prefer aisle seats on long flights.');
   });
 
-  it('orders by fused rank, with scores in [0, 1], and explains each signal', async () => {
+  it('weighs cosine against relative BM25 by default, with scores in [0, 1], and explains each signal', async () => {
     const memory = await seeded();
     const { results } = await memory.search('physiotherapy for my knee', { userId: 'u', explain: true });
     expect(results[0]!.memory).toBe('I started physiotherapy for my left knee in March.');
     expect(results[0]!.signals).toMatchObject({ vectorRank: 1, keywordRank: 1 });
+    // The best keyword match counts 1 on the keyword side: score = 0.5 × cosine + 0.5.
+    expect(results[0]!.score).toBeCloseTo(0.5 * results[0]!.signals!.vector! + 0.5, 6);
+    const scores = results.map((r) => r.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    for (const r of results) {
+      expect(r.score).toBeGreaterThanOrEqual(0);
+      expect(r.score).toBeLessThanOrEqual(1);
+      expect(r.signals?.vector, 'every candidate is judged on its cosine').toBeDefined();
+    }
+    const onlyVector = results.filter((r) => r.signals?.keywordRank === undefined);
+    for (const r of onlyVector) expect(r.score).toBeCloseTo(0.5 * r.signals!.vector!, 6);
+    const keywordHeavy = await memory.search('physiotherapy for my knee', { userId: 'u', vectorWeight: 0 });
+    expect(keywordHeavy.results[0]!.score).toBeCloseTo(1, 6);
+  });
+
+  it('can fuse by reciprocal rank instead: 1 for first in both rankings, at most 0.5 for one', async () => {
+    const memory = await seeded();
+    const { results } = await memory.search('physiotherapy for my knee', { userId: 'u', explain: true, fusion: 'rrf' });
+    expect(results[0]!.memory).toBe('I started physiotherapy for my left knee in March.');
     expect(results[0]!.score).toBeCloseTo(1, 5);
     const scores = results.map((r) => r.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
-    for (const r of results) expect(r.score).toBeGreaterThanOrEqual(0), expect(r.score).toBeLessThanOrEqual(1);
-    const onlyVector = results.filter((r) => r.signals?.keywordRank === undefined);
-    for (const r of onlyVector) expect(r.score).toBeLessThanOrEqual(0.5 + 1e-9);
+    for (const r of results.filter((x) => x.signals?.keywordRank === undefined)) expect(r.score).toBeLessThanOrEqual(0.5 + 1e-9);
   });
 
   it('applies threshold to the mode’s score the same way in every mode', async () => {

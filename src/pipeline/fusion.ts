@@ -6,13 +6,14 @@ export const RRF_K = 60;
  * (rank from 1) for every id it holds. Returns ids best first with their fused
  * score normalized to [0, 1], where 1 means "first in every list".
  */
-export function reciprocalRankFusion(lists: readonly (readonly number[])[]): { id: number; score: number }[] {
+export function reciprocalRankFusion(lists: readonly (readonly number[])[], weights: readonly number[] = lists.map(() => 1)): { id: number; score: number }[] {
   if (lists.length === 0) return [];
   const fused = new Map<number, number>();
-  for (const list of lists) {
-    list.forEach((id, index) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + index + 1)));
-  }
-  const best = lists.length / (RRF_K + 1);
+  lists.forEach((list, l) => {
+    const weight = weights[l] ?? 1;
+    list.forEach((id, index) => fused.set(id, (fused.get(id) ?? 0) + weight / (RRF_K + index + 1)));
+  });
+  const best = weights.reduce((sum, w) => sum + w, 0) / (RRF_K + 1);
   return [...fused.entries()]
     .map(([id, score]) => ({ id, score: score / best }))
     .sort((a, b) => b.score - a.score || a.id - b.id);

@@ -16,6 +16,10 @@ export type RetrieveInput = {
   /** Search the store as it was at this instant (ms); current memories when undefined. */
   at?: number | undefined;
   explain?: boolean | undefined;
+  /** How hybrid mode combines the signals. */
+  fusion: 'linear' | 'rrf';
+  /** In linear fusion, the share of the vector signal (the rest is keyword). */
+  vectorWeight: number;
   recency?: { halfLifeDays: number; weight: number } | undefined;
 };
 
@@ -30,12 +34,14 @@ const MAX_K = 4096;
 /**
  * Retrieval inside a scope. Vector KNN runs in sqlite-vec with the scope and
  * validity applied inside it; keyword search is FTS5 BM25 over the same
- * scope; hybrid fuses both rankings by reciprocal rank. Metadata filters and
+ * scope; hybrid fuses both. Metadata filters and
  * the threshold apply the same way in every mode.
  *
  * Scores: vector mode, the cosine similarity; keyword mode, BM25 squashed to
- * [0, 1) as b / (1 + b); hybrid, the fused rank score (1 = first in both
- * rankings). `explain` adds each signal's score and rank.
+ * [0, 1) as b / (1 + b); hybrid, by default the weighted sum of the cosine and
+ * of BM25 relative to the best match (`fusion: 'rrf'`: the normalized
+ * reciprocal-rank score, 1 = first in both rankings). `explain` adds each
+ * signal's score and rank.
  */
 export function retrieve(store: Store, input: RetrieveInput): ScoredMemory[] {
   const pool = Math.min(MAX_K, Math.max(MIN_POOL, input.limit * POOL_FACTOR));
@@ -58,8 +64,12 @@ export function retrieve(store: Store, input: RetrieveInput): ScoredMemory[] {
   let scored: { seq: number; score: number }[];
   if (input.mode === 'vector') scored = vector.map((h) => ({ seq: h.seq, score: similarity(h.distance) }));
   else if (input.mode === 'keyword') scored = keyword.map((h) => ({ seq: h.seq, score: squash(h.bm25) }));
-  else
+  else if (input.fusion === 'rrf') {
     scored = reciprocalRankFusion([vector.map((h) => h.seq), keyword.map((h) => h.seq)]).map((f) => ({ seq: f.id, score: f.score }));
+  } else {
+    if (input.queryVector) fillVectorSignal(store, input.queryVector, keyword, signals);
+    scored = linearFusion(signals, keyword, input.vectorWeight);
+  }
 
   if (input.recency) scored = weighByRecency(scored, items, signals, input.recency, input.at ?? Date.now());
 
@@ -85,6 +95,26 @@ function vectorRanking(store: Store, query: Float32Array, pool: number, input: R
     found = store.resolveHits(store.nearestFiltered(query, pool, input.scope, input.filter, at), input.filter, at);
   }
   return found;
+}
+
+/** Keyword-only candidates still have a cosine to the query: read it, so every candidate is judged on both signals. */
+function fillVectorSignal(store: Store, query: Float32Array, keyword: { seq: number }[], signals: Map<number, SearchSignals>): void {
+  const missing = keyword.filter((h) => signals.get(h.seq)?.vector === undefined).map((h) => h.seq);
+  for (const [seq, distance] of store.distances(query, missing)) signals.set(seq, { ...signals.get(seq), vector: similarity(distance) });
+}
+
+/**
+ * weight × cosine + (1 − weight) × BM25 relative to the best keyword match.
+ * Unlike rank fusion it keeps how strong each signal is, so a weak embedder's
+ * arbitrary ranking cannot outvote a strong keyword match (measured on LoCoMo:
+ * evidence recall@10 0.623 against 0.572 for RRF with the test embedder).
+ */
+function linearFusion(signals: Map<number, SearchSignals>, keyword: { seq: number; bm25: number }[], weight: number): { seq: number; score: number }[] {
+  const best = Math.max(1e-9, ...keyword.map((h) => h.bm25));
+  const bm25 = new Map(keyword.map((h) => [h.seq, h.bm25]));
+  return [...signals.entries()]
+    .map(([seq, s]) => ({ seq, score: weight * (s.vector ?? 0) + (1 - weight) * ((bm25.get(seq) ?? 0) / best) }))
+    .sort((a, b) => b.score - a.score || a.seq - b.seq);
 }
 
 function weighByRecency(

@@ -146,6 +146,18 @@ export class Store {
     });
   }
 
+  /** Cosine distances from `query` to the vectors of the given memory versions. */
+  distances(query: Float32Array, seqs: readonly number[]): Map<number, number> {
+    if (seqs.length === 0) return new Map();
+    const rows = this.db
+      .prepare(
+        `SELECT v.memory_seq AS seq, vec_distance_cosine(v.embedding, ?) AS distance
+         FROM json_each(?) AS wanted JOIN memory_vectors v ON v.memory_seq = wanted.value`,
+      )
+      .all(vectors.vectorBlob(query), JSON.stringify(seqs)) as { seq: number; distance: number | null }[];
+    return new Map(rows.map((r) => [r.seq, r.distance ?? 1]));
+  }
+
   /** The k best BM25 matches of a safe FTS5 query in a scope, with their memories, best first. */
   keywordMatches(query: string, k: number, scope: Scope, filter?: FilterNode, options: ReadOptions = {}): { seq: number; item: MemoryItem; bm25: number }[] {
     const fragment = filter && compileFilter(filter, 'm.metadata');
