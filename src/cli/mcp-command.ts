@@ -42,7 +42,7 @@ export type McpCommandIo = {
 };
 
 /** How long shutdown waits for unanswered requests: after the client closed stdin, and after a signal. */
-const DRAIN_AFTER_EOF_MS = 60_000;
+const DRAIN_AFTER_EOF_MS = 120_000;
 const DRAIN_AFTER_SIGNAL_MS = 5_000;
 
 /**

@@ -41,8 +41,8 @@ function toolInput<Shape extends z.ZodRawShape>(shape: Shape, allowOverride: boo
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const;
 
 const NO_LLM_HINT =
-  'No local LLM is installed, so add_memories cannot extract facts from the text. Tell the user to run `engram models pull` once ' +
-  '(this server picks the model up without a restart), or call add_memories again with infer: false to store the text as said.';
+  'No local LLM is installed, so add_memories cannot extract facts from the text. Tell the user to run `engram models pull` ' +
+  "into this server's models folder (no restart needed), or call add_memories again with infer: false to store the text as said.";
 
 /** Registers Engram's five memory tools on an MCP server. */
 export function registerMemoryTools(server: McpServer, context: ToolContext): void {

@@ -1,0 +1,224 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runMcpCommand } from '../src/cli/mcp-command.js';
+import { call, connectInProcess, spawnMcpServer, textOf } from './support/mcp-client.js';
+import { ops, ScriptedLlm } from './support/scripted-llm.js';
+import { openTestMemory, tempDbPath, tempDir, TEST_EMBEDDING_MODEL } from './support/test-memory.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TOOLS = ['add_memories', 'delete_all_memories', 'delete_memory', 'list_memories', 'search_memory'];
+
+type StructuredList = { results: { id: string; memory: string; userId?: string; agentId?: string; score?: number }[] };
+const structured = (result: { structuredContent?: Record<string, unknown> | undefined }) => result.structuredContent as StructuredList;
+
+/** The real server, as a desktop assistant starts it, with no LLM file. */
+function serverArgs(db: string, user: string, ...more: string[]): string[] {
+  return ['--db', db, '--embedding-model', TEST_EMBEDDING_MODEL, '--llm-model', join(tempDir(), 'absent.gguf'), '--user', user, ...more];
+}
+
+describe('engram mcp over stdio (the real server process)', () => {
+  it('lists the five tools with strict input schemas that have no user_id', async () => {
+    const { client } = await spawnMcpServer(serverArgs(tempDbPath(), 'alice'));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
+    expect(byName.add_memories?.inputSchema).toMatchObject({
+      type: 'object',
+      properties: { text: { type: 'string' }, infer: { type: 'boolean', default: true } },
+      required: ['text'],
+      additionalProperties: false,
+    });
+    expect(byName.search_memory?.inputSchema).toMatchObject({ properties: { query: { type: 'string' }, limit: { type: 'integer' } }, required: ['query'] });
+    expect(byName.list_memories?.inputSchema).toMatchObject({ properties: { limit: { type: 'integer' } } });
+    expect(byName.delete_memory?.inputSchema).toMatchObject({ properties: { memory_id: { type: 'string' } }, required: ['memory_id'] });
+    expect(byName.delete_all_memories?.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
+    for (const tool of tools) {
+      expect(Object.keys(tool.inputSchema.properties ?? {})).not.toContain('user_id');
+      expect(Object.keys(tool.inputSchema.properties ?? {})).not.toContain('agent_id');
+      expect(tool.description?.length).toBeGreaterThan(80);
+    }
+  });
+
+  it('adds, searches, lists and deletes memories; errors are tool errors and stdout carries only protocol', async () => {
+    const { client, stderr, transportErrors } = await spawnMcpServer(serverArgs(tempDbPath(), 'alice'));
+
+    const added = await call(client, 'add_memories', { text: 'I am allergic to penicillin.', infer: false });
+    expect(added.isError).toBeFalsy();
+    expect(textOf(added)).toMatch(/^ADD\s+I am allergic to penicillin\. \(id: \S+\)$/m);
+    await call(client, 'add_memories', { text: 'My daughter Mia plays the violin.', infer: false });
+    const allergyId = structured(added).results[0]!.id;
+
+    const found = await call(client, 'search_memory', { query: 'Which antibiotics must the doctor avoid?', limit: 1 });
+    expect(textOf(found)).toMatch(new RegExp(`^1\\. \\[0\\.\\d\\d\\] I am allergic to penicillin\\. \\(id: ${allergyId}\\)$`, 'm'));
+    expect(structured(found).results).toMatchObject([{ id: allergyId, memory: 'I am allergic to penicillin.', userId: 'alice' }]);
+
+    const listed = await call(client, 'list_memories');
+    expect(structured(listed).results.map((m) => m.memory).sort()).toEqual(['I am allergic to penicillin.', 'My daughter Mia plays the violin.']);
+    expect(textOf(listed)).toContain(`(id: ${allergyId}, since `);
+
+    const noLlm = await call(client, 'add_memories', { text: 'I switched to green tea.' });
+    expect(noLlm.isError).toBe(true);
+    expect(textOf(noLlm)).toMatch(/^MODEL_NOT_FOUND: /);
+    expect(textOf(noLlm)).toContain('`engram models pull`');
+    expect(textOf(noLlm)).toContain('infer: false');
+
+    const unknown = await call(client, 'delete_memory', { memory_id: 'no-such-memory' });
+    expect(unknown).toMatchObject({ isError: true });
+    expect(textOf(unknown)).toBe('NOT_FOUND: no current memory with id no-such-memory');
+
+    expect(textOf(await call(client, 'delete_memory', { memory_id: allergyId }))).toBe(`Deleted memory ${allergyId}.`);
+    expect(textOf(await call(client, 'search_memory', { query: 'penicillin' }))).not.toContain(allergyId);
+    const all = await call(client, 'delete_all_memories');
+    expect(all.structuredContent).toEqual({ deleted: 1 });
+    expect(textOf(await call(client, 'list_memories'))).toBe('No memories stored yet.');
+
+    expect(transportErrors).toEqual([]);
+    expect(stderr()).toContain('serving the memories of user "alice"');
+  });
+
+  it('keeps each server in its user: bob never sees, finds or deletes alice\'s memories, and cannot ask for them', async () => {
+    const db = tempDbPath();
+    const alice = await spawnMcpServer(serverArgs(db, 'alice'));
+    const added = await call(alice.client, 'add_memories', { text: 'I am allergic to penicillin.', infer: false });
+    const aliceMemory = structured(added).results[0]!.id;
+
+    const bob = await spawnMcpServer(serverArgs(db, 'bob'));
+    expect(structured(await call(bob.client, 'list_memories')).results).toEqual([]);
+    expect(structured(await call(bob.client, 'search_memory', { query: 'penicillin allergy' })).results).toEqual([]);
+    expect(textOf(await call(bob.client, 'delete_memory', { memory_id: aliceMemory }))).toMatch(/^NOT_FOUND: /);
+    expect(structured(await call(bob.client, 'delete_all_memories'))).toEqual({ deleted: 0 });
+
+    const asAlice = await call(bob.client, 'search_memory', { query: 'penicillin', user_id: 'alice' });
+    expect(asAlice.isError).toBe(true);
+    expect(textOf(asAlice)).toContain('user_id');
+    expect(textOf(asAlice)).not.toContain('penicillin.');
+    expect(await call(bob.client, 'list_memories', { user_id: 'alice' })).toMatchObject({ isError: true });
+
+    expect(structured(await call(alice.client, 'list_memories')).results.map((m) => m.id)).toEqual([aliceMemory]);
+  });
+
+  it('answers a request written just before stdin closes, prints nothing but JSON-RPC, then exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mcp', ...serverArgs(tempDbPath(), 'alice')], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const messages = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add_memories', arguments: { text: 'I live in Lyon.', infer: false } } },
+    ];
+    child.stdin.end(messages.map((m) => JSON.stringify(m)).join('\n') + '\n');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    const replies = lines.map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result: { content: { text: string }[] } });
+    expect(replies.every((r) => r.jsonrpc === '2.0')).toBe(true);
+    expect(replies.map((r) => r.id)).toEqual([1, 2]);
+    expect(replies[1]?.result.content[0]?.text).toMatch(/^ADD\s+I live in Lyon\./m);
+  });
+
+  it('closes the store and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mcp', ...serverArgs(tempDbPath(), 'alice')], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    await expect.poll(() => err, { timeout: 20_000 }).toContain('serving the memories');
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(err).not.toMatch(/error/i);
+  });
+});
+
+describe('engram mcp tools (in-process)', () => {
+  it('acts only inside the configured agent when one is given', async () => {
+    const memory = await openTestMemory();
+    await memory.add('I prefer morning runs.', { userId: 'alice', agentId: 'coach', infer: false });
+    await memory.add('I like jazz.', { userId: 'alice', agentId: 'dj', infer: false });
+    const client = await connectInProcess(memory, { scope: { userId: 'alice', agentId: 'coach' } });
+
+    expect(structured(await call(client, 'list_memories')).results.map((m) => m.memory)).toEqual(['I prefer morning runs.']);
+    const added = await call(client, 'add_memories', { text: 'I run 10 km on Sundays.', infer: false });
+    expect((await memory.get(structured(added).results[0]!.id))?.agentId).toBe('coach');
+    const jazz = (await memory.getAll({ userId: 'alice', agentId: 'dj' })).results[0]!;
+    expect(textOf(await call(client, 'delete_memory', { memory_id: jazz.id }))).toMatch(/^NOT_FOUND/);
+    expect(structured(await call(client, 'delete_all_memories'))).toEqual({ deleted: 2 });
+    expect((await memory.get(jazz.id))?.memory).toBe('I like jazz.');
+  });
+
+  it('accepts user_id and agent_id only with allowScopeOverride', async () => {
+    const memory = await openTestMemory();
+    await memory.add('I am allergic to peanuts.', { userId: 'bob', infer: false });
+    const fixed = await connectInProcess(memory, { scope: { userId: 'alice' } });
+    const open = await connectInProcess(memory, { scope: { userId: 'alice' }, allowScopeOverride: true });
+
+    const { tools } = await open.listTools();
+    for (const tool of tools) {
+      expect(tool.inputSchema.properties).toHaveProperty('user_id');
+      expect(tool.inputSchema.properties).toHaveProperty('agent_id');
+      expect(tool.inputSchema.required ?? []).not.toContain('user_id');
+    }
+    expect(structured(await call(open, 'search_memory', { query: 'peanuts', user_id: 'bob' })).results.map((m) => m.memory)).toEqual([
+      'I am allergic to peanuts.',
+    ]);
+    expect(structured(await call(open, 'search_memory', { query: 'peanuts' })).results).toEqual([]);
+    expect(await call(fixed, 'search_memory', { query: 'peanuts', user_id: 'bob' })).toMatchObject({ isError: true });
+    expect(await call(fixed, 'delete_all_memories', { user_id: 'bob' })).toMatchObject({ isError: true });
+    expect((await memory.getAll({ userId: 'bob' })).results).toHaveLength(1);
+  });
+
+  it('infers with the configured LLM by default, and names the fix when there is none', async () => {
+    const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Alice is vegetarian.' }));
+    const client = await connectInProcess(await openTestMemory({ llm }), { scope: { userId: 'alice' } });
+    const added = await call(client, 'add_memories', { text: 'I stopped eating meat last year.' });
+    expect(textOf(added)).toMatch(/^ADD\s+Alice is vegetarian\./m);
+    expect(llm.requests).toHaveLength(1);
+
+    const none = await connectInProcess(await openTestMemory({ llm: null }), { scope: { userId: 'alice' } });
+    const failed = await call(none, 'add_memories', { text: 'I stopped eating meat last year.' });
+    expect(failed.isError).toBe(true);
+    expect(textOf(failed)).toMatch(/^LLM_NOT_CONFIGURED: /);
+    expect(textOf(failed)).toContain('`engram models pull`');
+  });
+
+  it('reports bad input as tool errors, with Engram codes, and keeps serving', async () => {
+    const client = await connectInProcess(await openTestMemory(), { scope: { userId: 'alice' } });
+    expect(await call(client, 'search_memory', { query: 'x', limit: 0 })).toMatchObject({ isError: true });
+    expect(await call(client, 'add_memories', { text: 42 })).toMatchObject({ isError: true });
+    const blank = await call(client, 'search_memory', { query: '   ' });
+    expect(blank.isError).toBe(true);
+    expect(textOf(blank)).toMatch(/^INVALID_INPUT: /);
+    expect(textOf(await call(client, 'search_memory', { query: 'anything' }))).toBe('No memories match "anything".');
+  });
+
+  it('says NONE for a text already stored, and keeps multi-line memories on one line', async () => {
+    const client = await connectInProcess(await openTestMemory(), { scope: { userId: 'alice' } });
+    await call(client, 'add_memories', { text: 'Shopping list:\nmilk\neggs', infer: false });
+    const again = await call(client, 'add_memories', { text: 'Shopping list:\nmilk\neggs', infer: false });
+    expect(textOf(again)).toMatch(/^0 changes:\nNONE\s+Shopping list: milk eggs \(already known; id: \S+\)$/);
+    expect(textOf(await call(client, 'list_memories')).split('\n')).toHaveLength(2);
+  });
+
+  it('refuses to start with a bad command line (exit 2, usage on stderr, nothing on stdout)', async () => {
+    const stdout = new PassThrough();
+    let written = '';
+    stdout.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const errors: string[] = [];
+    const io = { stdin: new PassThrough(), stdout, err: (line: string) => errors.push(line), env: {} };
+    expect(await runMcpCommand(['--bogus'], io)).toBe(2);
+    expect(await runMcpCommand(['--user', ''], io)).toBe(2);
+    expect(await runMcpCommand(['extra'], io)).toBe(2);
+    expect(written).toBe('');
+    expect(errors.join('\n')).toContain('engram mcp [--user <id>]');
+    expect(await runMcpCommand(['--help'], io)).toBe(0);
+    expect(written).toContain('--allow-scope-override');
+  });
+});
