@@ -1,0 +1,75 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { describe, expect, it } from 'vitest';
+import { createMcpServer } from '../src/mcp/create-mcp-server.js';
+import { pick, seededRandom } from './support/seeded-random.js';
+import { snapshotStore } from './support/store-snapshot.js';
+import { startTestServer } from './support/rest-server.js';
+import { openTestMemory, tempDbPath } from './support/test-memory.js';
+
+const SEED = Number(process.env.ENGRAM_FUZZ_SEED ?? 1337);
+
+/** JSON values meant to break a handler: wrong types, huge or malformed strings, SQL and FTS syntax, prototype keys, deep nesting. */
+function hostileJson(random: () => number): unknown {
+  const deep = JSON.parse('{"a":'.repeat(200) + '1' + '}'.repeat(200)) as unknown;
+  return pick(random, [
+    null, 0, -1, 1e308, true, '', ' ', 'x'.repeat(20_000), 'a\u0000b', '\ud800', "'; DROP TABLE memories; --", 'NEAR(a b) OR "x" col:y*',
+    [], [1, 'a'], {}, deep, JSON.parse('{"__proto__": {"polluted": 1}}'), { constructor: { prototype: { polluted: 1 } } },
+    { user_id: 'u' }, { userId: 'u' }, { user_id: ['u'] }, { user_id: '' }, { messages: 'hi', user_id: 'u', infer: false },
+    { messages: [{ role: 'tool', content: 'x' }], user_id: 'u' }, { query: 'x', user_id: 'u', filters: { "'; DROP": { $gt: 1 } } },
+    { query: 'x', user_id: 'u', limit: 'all' }, { text: 'x', metadata: deep }, { data: 12 }, { query: { nested: 'x' }, user_id: 'u' },
+  ]);
+}
+
+describe(`hostile input through the interfaces (seed ${SEED})`, () => {
+  it('REST: 600 hostile requests get JSON errors with a code, never a 500, and refused ones change nothing', { timeout: 120_000 }, async () => {
+    const random = seededRandom(SEED);
+    const path = tempDbPath();
+    const { memory, api } = await startTestServer({ memory: { path } });
+    const [kept] = (await memory.add('must survive', { userId: 'u', infer: false })).results;
+    const paths = ['/memories', '/memories/' + kept!.id, '/memories/zzz', '/search', '/memories/' + kept!.id + '/history', '/memories?user_id=u', '/nope', '/memories?user_id=%00', '/memories?limit=-1&user_id=u'];
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 600; i++) {
+      const method = pick(random, methods);
+      const path = pick(random, paths);
+      const raw = random() < 0.15 ? pick(random, ['{', 'not json', '[1,', '\u0000', '{"a":1}{"b":2}']) : JSON.stringify(hostileJson(random));
+      const before = snapshotStore(path);
+      const reply = await api.send(method, path, method === 'GET' ? undefined : raw);
+      statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+      expect(reply.status, `seed ${SEED}, request ${i}: ${method} ${path} ${raw.slice(0, 80)}`).not.toBe(500);
+      if (reply.status >= 400) {
+        expect(reply.body?.error?.code, `seed ${SEED}, request ${i}`).toEqual(expect.any(String));
+        expect(snapshotStore(path), `seed ${SEED}, request ${i} changed the store`).toBe(before);
+      }
+    }
+    expect((await api.get('/health')).status).toBe(200);
+    expect(await memory.verify()).toEqual({ ok: true, problems: [] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    console.log(`REST fuzz, seed ${SEED}: statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+  });
+
+  it('MCP: 300 hostile tool calls come back as tool errors or results; the server keeps serving', { timeout: 120_000 }, async () => {
+    const random = seededRandom(SEED + 1);
+    const memory = await openTestMemory({ llm: null });
+    await memory.add('must survive', { userId: 'alice', infer: false });
+    const server = createMcpServer(memory, { scope: { userId: 'alice' } });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'fuzz', version: '1.0.0' });
+    await client.connect(clientSide);
+    const tools = ['add_memories', 'search_memory', 'list_memories', 'delete_memory', 'delete_all_memories', 'no_such_tool'];
+    let errors = 0;
+    for (let i = 0; i < 300; i++) {
+      const name = pick(random, tools.filter((t) => t !== 'delete_all_memories'));
+      const args = random() < 0.5 ? (hostileJson(random) as Record<string, unknown>) : { text: hostileJson(random), query: hostileJson(random), memory_id: hostileJson(random), limit: hostileJson(random) };
+      const result = await client.callTool({ name, arguments: args }).catch((e: unknown) => ({ isError: true, protocolError: String(e) }));
+      if ((result as { isError?: boolean }).isError) errors += 1;
+    }
+    const listed = await client.callTool({ name: 'list_memories', arguments: {} });
+    expect(listed.isError).toBeFalsy();
+    expect(await memory.verify()).toEqual({ ok: true, problems: [] });
+    expect(errors).toBeGreaterThan(100);
+    await client.close();
+  });
+});
