@@ -32,12 +32,12 @@ describe(`hostile input through the interfaces (seed ${SEED})`, () => {
     const statuses = new Map<number, number>();
     for (let i = 0; i < 600; i++) {
       const method = pick(random, methods);
-      const path = pick(random, paths);
+      const route = pick(random, paths);
       const raw = random() < 0.15 ? pick(random, ['{', 'not json', '[1,', '\u0000', '{"a":1}{"b":2}']) : JSON.stringify(hostileJson(random));
       const before = snapshotStore(path);
-      const reply = await api.send(method, path, method === 'GET' ? undefined : raw);
+      const reply = await api.send(method, route, method === 'GET' ? undefined : raw);
       statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
-      expect(reply.status, `seed ${SEED}, request ${i}: ${method} ${path} ${raw.slice(0, 80)}`).not.toBe(500);
+      expect(reply.status, `seed ${SEED}, request ${i}: ${method} ${route} ${raw.slice(0, 80)}`).not.toBe(500);
       if (reply.status >= 400) {
         expect(reply.body?.error?.code, `seed ${SEED}, request ${i}`).toEqual(expect.any(String));
         expect(snapshotStore(path), `seed ${SEED}, request ${i} changed the store`).toBe(before);
