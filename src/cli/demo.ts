@@ -1,20 +1,13 @@
-import { existsSync } from 'node:fs';
-import { Memory } from '../index.js';
-import type { MemoryEvent, Scope, ScoredMemory } from '../index.js';
+import type { Memory, MemoryEvent, Scope, ScoredMemory } from '../index.js';
 
-export type DemoOptions = { db: string; embeddingModel: string | undefined; out: (line: string) => void };
-
-const DEFAULT_MODEL = 'models/embedding';
-const TEST_MODEL = 'models/test/embedding';
+type Out = (line: string) => void;
 
 /**
- * A short scripted session through the public API: store, deduplicate,
- * search by meaning inside a user's scope, correct, delete, and audit.
+ * Part one of `engram demo`: a short scripted session through the public API,
+ * with messages stored as said (no LLM): store, deduplicate, search by meaning
+ * inside a user's scope, correct, delete, and audit.
  */
-export async function runDemo(options: DemoOptions): Promise<void> {
-  const { out } = options;
-  const model = chooseModel(options.embeddingModel, out);
-  await using memory = await Memory.open({ path: options.db, embedder: { model } });
+export async function runStoredAsSaidDemo(memory: Memory, out: Out): Promise<void> {
   const alice: Scope = { userId: 'alice' };
 
   out('\n1. Alice talks to her health companion (stored as said: infer: false, no LLM yet)');
@@ -54,23 +47,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   out('\n7. What Engram now knows about Alice');
   for (const item of (await memory.getAll(alice)).results) out(`   - ${item.memory}  (since ${item.validFrom.slice(0, 10)})`);
-  out('');
 }
 
-function chooseModel(requested: string | undefined, out: (line: string) => void): string {
-  if (requested) return requested;
-  if (existsSync(DEFAULT_MODEL)) return DEFAULT_MODEL;
-  out(`Notice: no downloaded embedding model at ${DEFAULT_MODEL}; using the generated test model (${TEST_MODEL}).`);
-  out('        It is built from GloVe word vectors: it carries meaning, but far less than a real sentence model.');
-  if (!existsSync(TEST_MODEL)) throw new Error(`no model at ${TEST_MODEL} either; run \`npm run models:test\` first`);
-  return TEST_MODEL;
-}
-
-function printEvents(events: MemoryEvent[], out: (line: string) => void): void {
+function printEvents(events: MemoryEvent[], out: Out): void {
   for (const e of events) out(`   ${e.event.padEnd(4)} ${e.memory}`);
 }
 
-async function printSearch(memory: Memory, query: string, scope: Scope, out: (line: string) => void): Promise<void> {
+async function printSearch(memory: Memory, query: string, scope: Scope, out: Out): Promise<void> {
   out(`   search "${query}"`);
   const { results } = await memory.search(query, { ...scope, limit: 3 });
   results.forEach((r: ScoredMemory) => out(`     ${r.score.toFixed(2)}  ${r.memory}`));

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { EngramError, isEngramError, MemoryItemSchema, MessageSchema, type AddOptions, type Memory, type Message } from '../../index.js';
+import { expectPositionals, flagValue, normalizeBooleanFlag } from '../args.js';
+import { EXIT, UsageError, type CliIo } from '../command.js';
+import { JSON_OPTION, SCOPE_USAGE, STORE_USAGE } from '../common-flags.js';
+import { defineCommand } from '../define-command.js';
+import { count, eventLine, printJson } from '../format.js';
+import { readStdinText } from '../input.js';
+import { metadataFlag } from '../json-flags.js';
+import { STORE_OPTIONS } from '../runtime-config.js';
+import { describeScope, SCOPE_OPTIONS, scopeFromFlags } from '../scope-flags.js';
+import { withMemory } from '../with-memory.js';
+
+const USAGE = `engram add — remember what was said
+
+Usage:
+  engram add <text...> [--no-infer] [--kind <kind>] [--metadata <json>] [--json]
+  engram add - [...]     the messages come from stdin: a JSON array of
+                         {"role": "user" | "assistant" | "system", "content": "...", "createdAt"?: "<iso>"}
+
+  By default the local LLM reads the text and decides, in one call, which facts
+  to ADD and which memories it changes (UPDATE), retracts (DELETE) or repeats
+  (NONE). With --no-infer the text is stored as said, with no LLM.
+
+Options:
+  --no-infer, --infer=false   store as said (no LLM needed)
+  --kind <kind>               semantic (default), episodic or procedural; with inference, procedural
+                              summarizes an agent's run into one memory (needs --agent)
+  --metadata <json>           metadata of the new memories, e.g. '{"topic":"health"}'
+  --json                      print {"results": [{id, memory, event, previousMemory?}], "droppedOperations"}
+
+${SCOPE_USAGE}
+
+${STORE_USAGE}
+
+Examples:
+  engram add --user alice "I am allergic to penicillin"
+  engram add --user alice --no-infer --metadata '{"topic":"health"}' "I take metformin 500 mg twice a day"
+  echo '[{"role":"user","content":"I moved to Berlin"}]' | engram add --user alice -
+`;
+
+const InferSchema = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const addCommand = defineCommand({
+  name: 'add',
+  summary: 'remember a text or messages (the LLM decides what to keep; --no-infer stores as said)',
+  usage: USAGE,
+  options: { ...STORE_OPTIONS, ...SCOPE_OPTIONS, ...JSON_OPTION, infer: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'string' } },
+  prepare: (argv) => normalizeBooleanFlag(argv, 'infer'),
+  async run({ values, positionals }, io) {
+    const options: AddOptions = {
+      ...scopeFromFlags(values, io.env, 'os-user'),
+      infer: values.infer === undefined ? true : flagValue('--infer', InferSchema, values.infer),
+      kind: values.kind === undefined ? undefined : flagValue('--kind', MemoryItemSchema.shape.kind, values.kind),
+      metadata: metadataFlag(values.metadata),
+    };
+    const messages = await messagesFrom(positionals, io);
+    return withMemory(values, io, async (memory, config) => {
+      const outcome = await addExplained(memory, messages, options, config.llmModel);
+      if (values.json) {
+        printJson(io, outcome);
+        return EXIT.ok;
+      }
+      if (outcome.results.length === 0) io.out(`Nothing to remember for ${describeScope(options)}.`);
+      for (const event of outcome.results) io.out(eventLine(event));
+      if (outcome.droppedOperations > 0) io.out(`(${count(outcome.droppedOperations, 'operation')} of the model refused: unknown ids or empty texts)`);
+      return EXIT.ok;
+    });
+  },
+});
+
+async function messagesFrom(positionals: string[], io: CliIo): Promise<string | Message[]> {
+  expectPositionals(positionals, { min: 1 }, 'the text to remember (or "-" to read messages from stdin)');
+  if (positionals.length > 1 || positionals[0] !== '-') return positionals.join(' ');
+  const text = await readStdinText(io);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`stdin must be a JSON array of messages (${(error as Error).message})`);
+  }
+  if (typeof parsed === 'string') return parsed;
+  if (!Array.isArray(parsed)) throw new UsageError('stdin must be a JSON array of messages, e.g. [{"role":"user","content":"..."}]');
+  // Checked here only to name the bad field (Memory.add's message for a string-or-array is vaguer).
+  const messages = MessageSchema.array().safeParse(parsed);
+  if (!messages.success) {
+    const problems = messages.error.issues.map((issue) => `messages.${issue.path.join('.')}: ${issue.message}`);
+    throw new EngramError('INVALID_INPUT', `stdin: ${problems.join('; ')}`, { cause: messages.error });
+  }
+  return messages.data;
+}
+
+/** add(), saying what to do in CLI terms when the LLM file is missing. */
+async function addExplained(memory: Memory, messages: string | Message[], options: AddOptions, llmModel: string) {
+  try {
+    return await memory.add(messages, options);
+  } catch (error) {
+    if (options.infer && isEngramError(error, 'MODEL_NOT_FOUND')) {
+      const fix = 'download one with `engram models pull`, choose one with --llm-model <file.gguf>, or store the text as said with --no-infer';
+      throw new EngramError('MODEL_NOT_FOUND', `no LLM at ${llmModel}: ${fix}`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type { ExportRecord } from '../../index.js';
+import { expectPositionals } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
+import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
+import { defineCommand } from '../define-command.js';
+import { count, printJson } from '../format.js';
+import { STORE_OPTIONS } from '../runtime-config.js';
+import { withMemory } from '../with-memory.js';
+
+const USAGE = `engram export — the whole file in Engram's portable format (JSON Lines)
+
+Usage:
+  engram export [--out <file>] [--json]
+
+  One JSON record per line: a header, the message log, then every memory with
+  all its versions, validity, metadata, history and provenance. Vectors are not
+  exported: \`engram import\` re-embeds with the target's model. Without --out
+  the lines go to stdout.
+
+Options:
+  --out <file>                write to this file (replaced only once the export is complete)
+  --json                      with --out: print {"file", "memories", "messages"}
+
+${STORE_USAGE}
+
+Examples:
+  engram export --out backup.jsonl
+  engram export --db old.db | engram import --db new.db -
+`;
+
+type Counts = { memories: number; messages: number };
+
+export const exportCommand = defineCommand({
+  name: 'export',
+  summary: 'write every memory, version, history entry and message as JSON Lines',
+  usage: USAGE,
+  options: { ...STORE_OPTIONS, ...JSON_OPTION, out: { type: 'string' } },
+  async run({ values, positionals }, io) {
+    expectPositionals(positionals, { min: 0, max: 0 }, '');
+    const out = values.out;
+    if (values.json && out === undefined) throw new UsageError('--json needs --out: without it the export itself goes to stdout');
+    if (out === '') throw new UsageError('--out needs a file name');
+    return withMemory(values, io, async (memory) => {
+      if (out === undefined) {
+        for (const record of memory.export()) io.out(JSON.stringify(record));
+        return EXIT.ok;
+      }
+      const counts = await writeExportFile(out, memory.export());
+      if (values.json) printJson(io, { file: out, ...counts });
+      else io.out(`Exported ${count(counts.memories, 'memory', 'memories')} and ${count(counts.messages, 'message')} to ${out}.`);
+      return EXIT.ok;
+    });
+  },
+});
+
+function tally(counts: Counts, record: ExportRecord): void {
+  if (record.type === 'memory') counts.memories += 1;
+  if (record.type === 'message') counts.messages += 1;
+}
+
+/** Writes beside the target and renames at the end, so a failed export never leaves half a file under its name. */
+async function writeExportFile(path: string, records: Iterable<ExportRecord>): Promise<Counts> {
+  const temp = `${path}.${process.pid}.partial`;
+  const stream = createWriteStream(temp, { encoding: 'utf8' });
+  try {
+    const counts: Counts = { memories: 0, messages: 0 };
+    for (const record of records) {
+      tally(counts, record);
+      if (!stream.write(`${JSON.stringify(record)}\n`)) await once(stream, 'drain');
+    }
+    stream.end();
+    await finished(stream);
+    await rename(temp, path);
+    return counts;
+  } catch (error) {
+    stream.destroy();
+    await rm(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'EROFS') throw new UsageError(`cannot write ${path}: ${code}`);
+    throw error;
+  }
+}

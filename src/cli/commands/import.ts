@@ -1,0 +1,57 @@
+import type { ImportProgress } from '../../index.js';
+import { expectPositionals } from '../args.js';
+import { EXIT } from '../command.js';
+import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
+import { CountProgressView } from '../count-progress.js';
+import { defineCommand } from '../define-command.js';
+import { printJson } from '../format.js';
+import { inputLines } from '../input.js';
+import { STORE_OPTIONS } from '../runtime-config.js';
+import { withMemory } from '../with-memory.js';
+
+const USAGE = `engram import — load an export (JSON Lines) into a file
+
+Usage:
+  engram import <file | -> [--json]
+
+  Every line is checked first: if one is invalid, the import fails with its
+  line number (exit code 1) and nothing is written. Memories are re-embedded
+  with this file's embedding model. Importing is idempotent: memories and
+  messages already present are skipped, so importing twice adds nothing and an
+  interrupted import can simply be run again. Progress goes to stderr.
+
+Options:
+  --json                      print {"memories": {added, skipped}, "messages": {added, skipped}}
+
+${STORE_USAGE}
+
+Examples:
+  engram import backup.jsonl --db restored.db
+  engram export --db old.db | engram import --db new.db -
+`;
+
+const PHASE_LABELS: Record<ImportProgress['phase'], string> = { reading: 'checking lines', messages: 'messages', memories: 'memories' };
+
+export const importCommand = defineCommand({
+  name: 'import',
+  summary: 'load an export into a file (validated first, idempotent)',
+  usage: USAGE,
+  options: { ...STORE_OPTIONS, ...JSON_OPTION },
+  async run({ values, positionals }, io) {
+    expectPositionals(positionals, { min: 1, max: 1 }, 'the file to import (or "-" for stdin)');
+    const lines = await inputLines(positionals[0] as string, io);
+    return withMemory(values, io, async (memory) => {
+      const view = new CountProgressView(io.err);
+      const result = await memory
+        .import(lines, { onProgress: (p) => view.update(PHASE_LABELS[p.phase], p.done, p.total) })
+        .finally(() => view.finish());
+      if (values.json) {
+        printJson(io, result);
+        return EXIT.ok;
+      }
+      const { memories: m, messages: s } = result;
+      io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped.`);
+      return EXIT.ok;
+    });
+  },
+});

@@ -1,0 +1,41 @@
+import type { CliCommand } from '../command.js';
+import { addCommand } from './add.js';
+import { deleteCommand } from './delete.js';
+import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
+import { exportCommand } from './export.js';
+import { forgetCommand } from './forget.js';
+import { getCommand } from './get.js';
+import { historyCommand } from './history.js';
+import { importCommand } from './import.js';
+import { listCommand } from './list.js';
+import { mcpCommand } from './mcp.js';
+import { modelsCommand } from './models.js';
+import { reindexCommand } from './reindex.js';
+import { searchCommand } from './search.js';
+import { serveCommand } from './serve.js';
+import { updateCommand } from './update.js';
+
+/** Every `engram` command, in the order `engram --help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [
+  addCommand,
+  searchCommand,
+  listCommand,
+  getCommand,
+  updateCommand,
+  deleteCommand,
+  historyCommand,
+  forgetCommand,
+  exportCommand,
+  importCommand,
+  reindexCommand,
+  doctorCommand,
+  demoCommand,
+  modelsCommand,
+  serveCommand,
+  mcpCommand,
+];
+
+export function findCommand(name: string): CliCommand | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { LIMITS, type SearchOptions } from '../../index.js';
+import { expectPositionals, flagValue, integerFlag, numberFlag } from '../args.js';
+import { EXIT } from '../command.js';
+import { JSON_OPTION, SCOPE_USAGE, STORE_USAGE } from '../common-flags.js';
+import { defineCommand } from '../define-command.js';
+import { printJson, scoredLines } from '../format.js';
+import { filterFlag } from '../json-flags.js';
+import { STORE_OPTIONS } from '../runtime-config.js';
+import { describeScope, SCOPE_OPTIONS, scopeFromFlags } from '../scope-flags.js';
+import { AS_OF_USAGE, asOfFlag } from '../time-flags.js';
+import { withMemory } from '../with-memory.js';
+
+const USAGE = `engram search — find memories by meaning and by words
+
+Usage:
+  engram search <query...> [--limit <n>] [--mode hybrid|vector|keyword] [--threshold <x>]
+                [--filter <json>] [--as-of <time>] [--explain] [--json]
+
+  Prints the best memories first, each with its score in [0, 1], its id and its text.
+
+Options:
+  --limit <n>                 how many results, 1 to ${LIMITS.maxSearchLimit} (default 10)
+  --mode <mode>               hybrid (default: meaning and words fused by rank), vector, or keyword
+  --threshold <x>             leave out results scoring below x (0 to 1)
+  --filter <json>             metadata filter, e.g. '{"topic":"health"}' or '{"priority":{"gte":2}}'
+${AS_OF_USAGE}
+  --explain                   show each signal's score and rank under every result
+  --json                      print {"results": [memory & {score, signals?}]}
+
+${SCOPE_USAGE}
+
+${STORE_USAGE}
+
+Examples:
+  engram search --user alice "which antibiotics should the doctor avoid?"
+  engram search --user alice --mode keyword --limit 3 penicillin --json
+`;
+
+const ModeSchema = z.enum(['hybrid', 'vector', 'keyword'], { error: 'must be hybrid, vector or keyword' });
+
+export const searchCommand = defineCommand({
+  name: 'search',
+  summary: 'find memories by meaning and words, best first',
+  usage: USAGE,
+  options: {
+    ...STORE_OPTIONS,
+    ...SCOPE_OPTIONS,
+    ...JSON_OPTION,
+    limit: { type: 'string' },
+    mode: { type: 'string' },
+    threshold: { type: 'string' },
+    filter: { type: 'string' },
+    'as-of': { type: 'string' },
+    explain: { type: 'boolean' },
+  },
+  async run({ values, positionals }, io) {
+    expectPositionals(positionals, { min: 1 }, 'the query');
+    const query = positionals.join(' ');
+    const options: SearchOptions = {
+      ...scopeFromFlags(values, io.env, 'os-user'),
+      limit: integerFlag('--limit', values.limit, 1, LIMITS.maxSearchLimit),
+      mode: values.mode === undefined ? undefined : flagValue('--mode', ModeSchema, values.mode),
+      threshold: numberFlag('--threshold', values.threshold, 0, 1),
+      filters: filterFlag(values.filter),
+      asOf: asOfFlag(values['as-of']),
+      explain: values.explain ?? false,
+    };
+    return withMemory(values, io, async (memory) => {
+      const { results } = await memory.search(query, options);
+      if (values.json) printJson(io, { results });
+      else if (results.length === 0) io.out(`No memories of ${describeScope(options)} match.`);
+      else for (const result of results) for (const line of scoredLines(result)) io.out(line);
+      return EXIT.ok;
+    });
+  },
+});

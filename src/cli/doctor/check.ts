@@ -1,0 +1,22 @@
+import { isEngramError } from '../../index.js';
+
+/** ok: fine; warn: works, with something missing that some commands need; fail: broken, doctor exits 1. */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** One line of `engram doctor`, and what to do about it. */
+export type CheckResult = { name: string; status: CheckStatus; detail: string; fix?: string | undefined };
+
+const MARKS: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗' };
+
+/** "✓ name: detail", then "    fix: …" when there is something to do. */
+export function checkLines(result: CheckResult): string[] {
+  const lines = [`${MARKS[result.status]} ${result.name}: ${result.detail}`];
+  if (result.fix && result.status !== 'ok') lines.push(`    fix: ${result.fix}`);
+  return lines;
+}
+
+/** A failed check from an error: its message, and the Engram code when there is one. */
+export function failed(name: string, error: unknown, fix: string): CheckResult {
+  const detail = isEngramError(error) ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
+  return { name, status: 'fail', detail, fix };
+}
