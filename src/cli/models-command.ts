@@ -6,6 +6,7 @@ import { listInstalledModels, type InstalledModelState } from '../models/install
 import { DEFAULT_MODEL_NAMES, MODEL_CATALOGUE, mergeCatalogues, readCatalogueFile, type ModelSpec } from '../models/manifest.js';
 import { pullModels } from '../models/pull.js';
 import { formatBytes, PullProgressView, type ProgressStream } from './progress-bar.js';
+import { resolveRuntimeConfig } from './runtime-config.js';
 
 export const MODELS_USAGE = `engram models — download the local models (the only command that uses the network)
 
@@ -18,7 +19,8 @@ Usage:
   list   the models you can pull, and what is installed
 
 Options:
-  --models-dir <dir>  where models are installed (default: models)
+  --models-dir <dir>  where models are installed (env ENGRAM_MODELS_DIR; default: ./models if present,
+                      else the models folder in your data folder — where every other command looks)
   --host <url>        a Hugging Face mirror (env ENGRAM_MODEL_HOST; default: https://huggingface.co)
   --force             download again even when installed and intact
   --json              print the list as JSON
@@ -63,7 +65,7 @@ export async function runModelsCommand(argv: string[], io: ModelsCommandIo): Pro
   if (subcommand === 'pull') {
     const args = PullArgsSchema.safeParse({
       names: rest,
-      modelsDir: values['models-dir'] ?? 'models',
+      modelsDir: resolveRuntimeConfig({ 'models-dir': values['models-dir'] }, io.env).modelsDir,
       host: values.host,
       force: values.force ?? false,
     });
@@ -80,7 +82,7 @@ export async function runModelsCommand(argv: string[], io: ModelsCommandIo): Pro
     if (rest.length > 0 || values.host !== undefined || values.force) {
       return usageError(io, '`engram models list` takes only --models-dir and --json');
     }
-    return list(resolve(values['models-dir'] ?? 'models'), catalogue, values.json ?? false, io);
+    return list(resolve(resolveRuntimeConfig({ 'models-dir': values['models-dir'] }, io.env).modelsDir), catalogue, values.json ?? false, io);
   }
   return usageError(io, `unknown subcommand "${subcommand}"`);
 }

@@ -3,6 +3,7 @@ import { addCommand } from './add.js';
 import { deleteCommand } from './delete.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { decryptCommand, encryptCommand, rekeyCommand } from './encryption.js';
 import { exportCommand } from './export.js';
 import { forgetCommand } from './forget.js';
 import { getCommand } from './get.js';
@@ -29,6 +30,9 @@ export const COMMANDS: readonly CliCommand[] = [
   exportCommand,
   importCommand,
   reindexCommand,
+  encryptCommand,
+  decryptCommand,
+  rekeyCommand,
   doctorCommand,
   demoCommand,
   modelsCommand,
