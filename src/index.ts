@@ -1,4 +1,5 @@
-export { Memory, MemoryOptionsSchema, type MemoryOptions } from './memory.js';
+export { Memory } from './memory.js';
+export { MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
 export { EngramError, ERROR_CODES, isEngramError, type ErrorCode } from './errors.js';
 export type { Embedder } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';

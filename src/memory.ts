@@ -3,9 +3,11 @@ import { createEmbedder, EmbedderOptionSchema } from './embed/create-embedder.js
 import { embedChecked, type Embedder } from './embed/embedder.js';
 import { QueryCache } from './embed/query-cache.js';
 import { EngramError } from './errors.js';
-import { createLlm, LlmOptionSchema } from './llm/create-llm.js';
+import { createLlm } from './llm/create-llm.js';
+import { DEFAULT_LLM, MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
+import { reindexFile } from './pipeline/reindex.js';
 import { estimateTokens, formatContext, type PromptContext } from './pipeline/context.js';
 import { importLines, type ImportProgress, type ImportResult } from './pipeline/import.js';
 import type { ExportRecord } from './export-format.js';
@@ -41,42 +43,7 @@ import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs } from './time.js';
 import { requireScope, validate } from './validate.js';
 
-const DEFAULT_LLM = { model: 'models/llm.gguf' };
 
-export const MemoryOptionsSchema = z.strictObject({
-  /** SQLite file to open or create; ':memory:' for a throwaway store. */
-  path: z.string({ error: 'path must be a file path or ":memory:"' }).min(1, { error: 'path must be a file path or ":memory:"' }),
-  /**
-   * The embedding model: a local transformers.js model folder, or your own Embedder.
-   * @default { model: 'models/embedding' }
-   */
-  embedder: EmbedderOptionSchema.default({ model: 'models/embedding' }),
-  /**
-   * The LLM for `add` with `infer: true`: a local GGUF file, your own Llm, or
-   * null for none. Loaded on the first inferring add, never at open.
-   * @default { model: 'models/llm.gguf' }
-   */
-  llm: LlmOptionSchema.optional(),
-  /**
-   * Cosine similarity at or above which a newly inferred fact counts as one
-   * already stored in the scope (event NONE).
-   * @default 0.95
-   */
-  nearDuplicate: z.number().min(0.5).max(1).default(0.95),
-  /**
-   * How long a write waits for another process's lock before failing with DB_LOCKED.
-   * @default 5000
-   */
-  busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
-  /**
-   * Encrypts the database file at rest (SQLCipher v4 format); the same key
-   * opens it again, a wrong one fails with ENCRYPTION_KEY_INVALID. The CLI and
-   * servers read it from ENGRAM_KEY. Keep the key safe: without it the
-   * memories cannot be recovered.
-   */
-  encryptionKey: z.string().min(8, { error: 'encryptionKey must have at least 8 characters' }).max(1024).optional(),
-});
-export type MemoryOptions = z.input<typeof MemoryOptionsSchema>;
 
 /**
  * Long-term memory for an assistant, in one SQLite file.
@@ -351,30 +318,9 @@ export class Memory {
     const { embedder, owned } = createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));
     const batchSize = validate(z.number().int().min(1).max(4096).default(256), options.batchSize, 'batchSize');
     const encryptionKey = validate(MemoryOptionsSchema.shape.encryptionKey, options.encryptionKey, 'encryptionKey');
-    const store = Store.open({ path, busyTimeoutMs: 5_000, encryptionKey });
     try {
-      const bound = store.embeddingModel();
-      if (bound && bound.id === embedder.id && bound.dimension === embedder.dimension) return { reembedded: 0, model: embedder.id };
-      store.startReindex(embedder.id, embedder.dimension);
-      options.onProgress?.(store.reindexCounts());
-      let reembedded = 0;
-      for (;;) {
-        const pending = store.pendingReindex(batchSize);
-        if (pending.length === 0) {
-          if (store.finishReindex(embedder.id, embedder.dimension)) break;
-          continue; // a memory arrived meanwhile: embed it too
-        }
-        const vectors = await embedChecked(
-          embedder,
-          pending.map((p) => p.text),
-        );
-        store.storeReindexVectors(pending.map((p, i) => ({ seq: p.seq, embedding: vectors[i] as Float32Array })));
-        reembedded += pending.length;
-        options.onProgress?.(store.reindexCounts());
-      }
-      return { reembedded, model: embedder.id };
+      return await reindexFile({ path, encryptionKey, embedder, batchSize, onProgress: options.onProgress });
     } finally {
-      store.close();
       if (owned) await embedder.dispose?.();
     }
   }

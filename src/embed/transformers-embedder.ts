@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { EngramError } from '../errors.js';
 import type { Embedder } from './embedder.js';
+import { chooseOnnxDtype, loadFromLocalFolder, missingModelFiles, sessionOptions } from './transformers-runtime.js';
 
 export type TransformersEmbedderOptions = {
   /** A local transformers.js model folder: config.json, tokenizer.json, onnx/model*.onnx. */
@@ -29,23 +30,6 @@ type FeatureExtractor = (
   texts: string[],
   options: { pooling: 'mean' | 'cls'; normalize: boolean },
 ) => Promise<{ data: Float32Array | number[]; dims: number[] }>;
-type Transformers = typeof import('@huggingface/transformers');
-
-let transformersModule: Promise<Transformers> | undefined;
-/** transformers.js is heavy: load it on first use, once per process, with remote loading off. */
-function loadTransformers(): Promise<Transformers> {
-  transformersModule ??= import('@huggingface/transformers').then((module) => {
-    module.env.allowRemoteModels = false;
-    module.env.allowLocalModels = true;
-    module.env.useFSCache = false;
-    return module;
-  });
-  return transformersModule;
-}
-
-// env.localModelPath is process-global: serialise model loads so two folders never race on it.
-let loadQueue: Promise<unknown> = Promise.resolve();
-
 /**
  * An Embedder running a sentence-embedding ONNX model in-process with
  * transformers.js: mean pooling, unit-length vectors. Reads the model's config
@@ -67,7 +51,7 @@ export class TransformersEmbedder implements Embedder {
     const config = readModelConfig(this.folder);
     this.id = config.id;
     this.dimension = config.dimension;
-    this.dtype = chooseDtype(this.folder, options.dtype ?? 'auto');
+    this.dtype = chooseOnnxDtype(this.folder, options.dtype ?? 'auto', 'embedding model');
     this.batchSize = options.batchSize ?? 32;
     this.threads = options.threads;
     this.pooling = options.pooling ?? config.pooling ?? 'mean';
@@ -103,17 +87,13 @@ export class TransformersEmbedder implements Embedder {
   }
 
   private async createExtractor(): Promise<FeatureExtractor> {
-    const transformers = await loadTransformers();
-    const load = loadQueue.then(async () => {
-      transformers.env.localModelPath = `${dirname(this.folder)}/`;
-      const sessionOptions = this.threads ? { intraOpNumThreads: this.threads, interOpNumThreads: 1 } : {};
-      return transformers.pipeline('feature-extraction', basename(this.folder), {
+    const load = loadFromLocalFolder(this.folder, (transformers, modelId) =>
+      transformers.pipeline('feature-extraction', modelId, {
         dtype: this.dtype,
         local_files_only: true,
-        session_options: sessionOptions,
-      });
-    });
-    loadQueue = load.catch(() => undefined);
+        session_options: sessionOptions(this.threads),
+      }),
+    );
     try {
       const pipe = await load;
       this.disposeModel = () => pipe.dispose();
@@ -126,11 +106,11 @@ export class TransformersEmbedder implements Embedder {
 
 function readModelConfig(folder: string): { id: string; dimension: number; pooling: 'mean' | 'cls' | undefined } {
   const configPath = join(folder, 'config.json');
-  const missing = ['config.json', 'tokenizer.json'].filter((file) => !existsSync(join(folder, file)));
-  if (missing.length > 0 || !existsSync(join(folder, 'onnx'))) {
+  const missing = missingModelFiles(folder);
+  if (missing.length > 0) {
     throw new EngramError(
       'MODEL_NOT_FOUND',
-      `no embedding model at ${folder} (missing ${[...missing, ...(existsSync(join(folder, 'onnx')) ? [] : ['onnx/'])].join(', ')}); ` +
+      `no embedding model at ${folder} (missing ${missing.join(', ')}); ` +
         'point `embedder.model` at a transformers.js model folder (tests: run `npm run models:test` to generate models/test/embedding)',
     );
   }
@@ -157,17 +137,6 @@ function readPooling(folder: string): 'mean' | 'cls' | undefined {
   } catch (error) {
     throw new EngramError('MODEL_LOAD_FAILED', `${path} is not valid JSON`, { cause: error });
   }
-}
-
-function chooseDtype(folder: string, requested: 'auto' | 'fp32' | 'q8'): 'fp32' | 'q8' {
-  const quantized = existsSync(join(folder, 'onnx', 'model_quantized.onnx'));
-  const full = existsSync(join(folder, 'onnx', 'model.onnx'));
-  const dtype = requested === 'auto' ? (quantized ? 'q8' : 'fp32') : requested;
-  if ((dtype === 'q8' && !quantized) || (dtype === 'fp32' && !full)) {
-    const file = dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx';
-    throw new EngramError('MODEL_NOT_FOUND', `the embedding model at ${folder} has no onnx/${file} (dtype '${dtype}')`);
-  }
-  return dtype;
 }
 
 /** Replaces NaN by 0 and keeps unit length; an all-zero vector (no known word) stays zero. */

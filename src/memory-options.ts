@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { EmbedderOptionSchema } from './embed/create-embedder.js';
+import { LlmOptionSchema } from './llm/create-llm.js';
+
+/** The options of `Memory.open`, with their defaults. */
+export const DEFAULT_LLM = { model: 'models/llm.gguf' };
+
+export const MemoryOptionsSchema = z.strictObject({
+  /** SQLite file to open or create; ':memory:' for a throwaway store. */
+  path: z.string({ error: 'path must be a file path or ":memory:"' }).min(1, { error: 'path must be a file path or ":memory:"' }),
+  /**
+   * The embedding model: a local transformers.js model folder, or your own Embedder.
+   * @default { model: 'models/embedding' }
+   */
+  embedder: EmbedderOptionSchema.default({ model: 'models/embedding' }),
+  /**
+   * The LLM for `add` with `infer: true`: a local GGUF file, your own Llm, or
+   * null for none. Loaded on the first inferring add, never at open.
+   * @default { model: 'models/llm.gguf' }
+   */
+  llm: LlmOptionSchema.optional(),
+  /**
+   * Cosine similarity at or above which a newly inferred fact counts as one
+   * already stored in the scope (event NONE).
+   * @default 0.95
+   */
+  nearDuplicate: z.number().min(0.5).max(1).default(0.95),
+  /**
+   * How long a write waits for another process's lock before failing with DB_LOCKED.
+   * @default 5000
+   */
+  busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
+  /**
+   * Encrypts the database file at rest (SQLCipher v4 format); the same key
+   * opens it again, a wrong one fails with ENCRYPTION_KEY_INVALID. The CLI and
+   * servers read it from ENGRAM_KEY. Keep the key safe: without it the
+   * memories cannot be recovered.
+   */
+  encryptionKey: z.string().min(8, { error: 'encryptionKey must have at least 8 characters' }).max(1024).optional(),
+});
+export type MemoryOptions = z.input<typeof MemoryOptionsSchema>;
