@@ -3,6 +3,8 @@ export { MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
 export { EngramError, ERROR_CODES, isEngramError, type ErrorCode } from './errors.js';
 export type { Embedder } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';
+export type { Reranker } from './rerank/reranker.js';
+export { TransformersReranker, type TransformersRerankerOptions } from './rerank/transformers-reranker.js';
 export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
 export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
 export { OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';

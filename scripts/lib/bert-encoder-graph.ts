@@ -26,10 +26,31 @@ const FLOAT32_MIN = -3.4028234663852886e38;
 
 export function buildBertEncoderGraph(weights: BertWeights, precision: BertPrecision): OnnxGraph {
   const g = new GraphBuilder(`bert_encoder_${precision}`);
-  const tokens = ['batch_size', 'sequence_length'] as const;
-  const inputIds = g.input('input_ids', OnnxType.INT64, tokens);
-  const attentionMask = g.input('attention_mask', OnnxType.INT64, tokens);
-  const tokenTypeIds = g.input('token_type_ids', OnnxType.INT64, tokens);
+  const encoder = addBertEncoder(g, weights, precision);
+  g.output(encoder.lastHiddenState, 'last_hidden_state', OnnxType.FLOAT, [...BERT_TOKEN_AXES, weights.shape.hidden]);
+  return g.build();
+}
+
+/** The dynamic axes of every BERT input: [batch_size, sequence_length]. */
+export const BERT_TOKEN_AXES = ['batch_size', 'sequence_length'] as const;
+
+/** A BERT encoder added to a graph: its output, and its dense layer for heads built on top. */
+export interface BertEncoderNodes {
+  /** [batch, seq, hidden] */
+  readonly lastHiddenState: string;
+  /** y = x·W + b in the encoder's precision (int8 MatMulInteger in 'q8'), for heads on top of the encoder. */
+  linear(input: string, lin: Linear): string;
+}
+
+/**
+ * Adds the inputs (input_ids, attention_mask, token_type_ids) and the encoder layers to
+ * `g`; the caller declares the outputs. Used alone for feature extraction, and under a
+ * classification head for cross-encoders (scripts/lib/bert-classifier-graph.ts).
+ */
+export function addBertEncoder(g: GraphBuilder, weights: BertWeights, precision: BertPrecision): BertEncoderNodes {
+  const inputIds = g.input('input_ids', OnnxType.INT64, BERT_TOKEN_AXES);
+  const attentionMask = g.input('attention_mask', OnnxType.INT64, BERT_TOKEN_AXES);
+  const tokenTypeIds = g.input('token_type_ids', OnnxType.INT64, BERT_TOKEN_AXES);
 
   const ops = new BertOps(g, weights.shape, precision);
   let hidden = g.scope('embeddings', () => ops.embeddings(weights, inputIds, tokenTypeIds));
@@ -37,9 +58,7 @@ export function buildBertEncoderGraph(weights: BertWeights, precision: BertPreci
   weights.layers.forEach((layer, i) => {
     hidden = g.scope(`encoder/layer.${i}`, () => ops.layer(layer, hidden, maskBias));
   });
-
-  g.output(hidden, 'last_hidden_state', OnnxType.FLOAT, [...tokens, weights.shape.hidden]);
-  return g.build();
+  return { lastHiddenState: hidden, linear: (input, lin) => ops.linear(input, lin) };
 }
 
 class BertOps {
@@ -109,7 +128,7 @@ class BertOps {
     return g.op('Reshape', [context, g.constInt64('merge_heads_shape', [0, 0, shape.hidden])]);
   }
 
-  private linear(input: string, lin: Linear): string {
+  linear(input: string, lin: Linear): string {
     const { g } = this;
     const bias = g.initializer(floatTensor('bias', [lin.outputs], lin.bias));
     if (this.precision === 'fp32') {

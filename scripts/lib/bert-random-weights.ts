@@ -65,9 +65,10 @@ export interface BertWeights {
 
 export const INITIALIZER_RANGE = 0.02;
 
-export function randomBertWeights(shape: BertShape, seed: number): BertWeights {
+/** `std` defaults to BERT's initializer_range; a tiny model may want a wider one (see bert-cross-encoder-model.ts). */
+export function randomBertWeights(shape: BertShape, seed: number, std: number = INITIALIZER_RANGE): BertWeights {
   const random = new SeededRandom(seed);
-  const matrix = (size: number): Float32Array => random.fillNormal(new Float32Array(size), INITIALIZER_RANGE);
+  const matrix = (size: number): Float32Array => random.fillNormal(new Float32Array(size), std);
   const linear = (inputs: number, outputs: number): Linear => ({
     inputs,
     outputs,

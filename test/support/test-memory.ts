@@ -8,6 +8,9 @@ import { Memory, type MemoryOptions } from 'engram';
 /** The generated test embedding model (scripts/make-test-models.ts). */
 export const TEST_EMBEDDING_MODEL = fileURLToPath(new URL('../../models/test/embedding', import.meta.url));
 
+/** The generated test cross-encoder, random weights (scripts/make-test-models.ts). */
+export const TEST_RERANKER_MODEL = fileURLToPath(new URL('../../models/test/reranker', import.meta.url));
+
 const cleanups: (() => Promise<void> | void)[] = [];
 
 afterEach(async () => {
