@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EmbedderOptionSchema } from './embed/create-embedder.js';
 import { LlmOptionSchema } from './llm/create-llm.js';
+import { RerankerOptionSchema } from './rerank/create-reranker.js';
 
 /** The options of `Memory.open`, with their defaults. */
 export const DEFAULT_LLM = { model: 'models/llm.gguf' };
@@ -19,6 +20,11 @@ export const MemoryOptionsSchema = z.strictObject({
    * @default { model: 'models/llm.gguf' }
    */
   llm: LlmOptionSchema.optional(),
+  /**
+   * A cross-encoder for `search({ rerank: true })`: a local transformers.js
+   * cross-encoder folder, or your own Reranker. Loaded on first use.
+   */
+  reranker: RerankerOptionSchema.optional(),
   /**
    * Cosine similarity at or above which a newly inferred fact counts as one
    * already stored in the scope (event NONE).

@@ -8,6 +8,9 @@ import { DEFAULT_LLM, MemoryOptionsSchema, type MemoryOptions } from './memory-o
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
 import { reindexFile } from './pipeline/reindex.js';
+import { rerank, rerankPool } from './pipeline/rerank.js';
+import { createReranker } from './rerank/create-reranker.js';
+import type { Reranker } from './rerank/reranker.js';
 import { estimateTokens, formatContext, type PromptContext } from './pipeline/context.js';
 import { importLines, type ImportProgress, type ImportResult } from './pipeline/import.js';
 import type { ExportRecord } from './export-format.js';
@@ -64,6 +67,7 @@ export class Memory {
     private readonly llm: Llm | undefined,
     private readonly ownsLlm: boolean,
     private readonly nearDuplicate: number,
+    private readonly reranker: { reranker: Reranker; owned: boolean } | undefined,
   ) {}
 
   private readonly queue = new ScopeQueue();
@@ -81,7 +85,8 @@ export class Memory {
       store.close();
       throw error;
     }
-    return new Memory(store, embedder, owned, llm, ownsLlm, config.nearDuplicate);
+    const reranker = config.reranker === undefined ? undefined : createReranker(config.reranker);
+    return new Memory(store, embedder, owned, llm, ownsLlm, config.nearDuplicate, reranker);
   }
 
   /**
@@ -131,17 +136,18 @@ export class Memory {
     const opts = validate(SearchOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'search');
+    const reranker = opts.rerank ? this.requireReranker() : undefined;
     const queryVector = opts.mode === 'keyword' ? undefined : await this.embedQuery(text);
     this.assertOpen();
-    const results = this.store.read(
+    const found = this.store.read(
       () =>
         retrieve(this.store, {
           query: text,
           queryVector,
           scope,
-          limit: opts.limit,
+          limit: reranker ? rerankPool(opts.limit) : opts.limit,
           mode: opts.mode,
-          threshold: opts.threshold,
+          threshold: reranker ? undefined : opts.threshold,
           filter: opts.filters,
           at: toEpochMs(opts.asOf),
           explain: opts.explain,
@@ -151,6 +157,7 @@ export class Memory {
         }),
       'searching',
     );
+    const results = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
     return { results };
   }
 
@@ -355,6 +362,7 @@ export class Memory {
     this.store.close();
     if (this.ownsEmbedder) await this.embedder.dispose?.();
     if (this.ownsLlm) await this.llm?.dispose?.();
+    if (this.reranker?.owned) await this.reranker.reranker.dispose?.();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -367,6 +375,13 @@ export class Memory {
     const [vector] = await embedChecked(this.embedder, [text]);
     this.queryCache.set(text, vector as Float32Array);
     return vector as Float32Array;
+  }
+
+  private requireReranker(): Reranker {
+    if (!this.reranker) {
+      throw new EngramError('INVALID_INPUT', 'search with rerank: true needs a cross-encoder: Memory.open({ reranker: { model: "<folder>" } })');
+    }
+    return this.reranker.reranker;
   }
 
   private requireCurrent(id: string): MemoryItem {

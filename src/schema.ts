@@ -107,6 +107,8 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   fusion: z.enum(['linear', 'rrf']).default('linear'),
   /** The vector signal's share in linear fusion. @default 0.5 */
   vectorWeight: z.number().min(0).max(1).default(0.5),
+  /** Reorder the best candidates with the configured cross-encoder (Memory.open({ reranker })). */
+  rerank: z.boolean().default(false),
   /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
   recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
@@ -171,6 +173,8 @@ export const SearchSignalsSchema = z.object({
   keywordRank: z.number().int().optional(),
   /** 2^(-age / halfLife), when recency weighting is on. */
   recency: z.number().optional(),
+  /** The cross-encoder's relevance, when reranking. */
+  rerank: z.number().optional(),
 });
 export type SearchSignals = z.infer<typeof SearchSignalsSchema>;
 
