@@ -107,11 +107,10 @@ export class Memory {
    */
   async add(messages: string | Message[], options: AddOptions): Promise<{ results: MemoryEvent[]; droppedOperations: number }> {
     this.assertOpen();
-    const parsedMessages = validate(MessagesSchema, messages, 'messages');
+    const list = validate(MessagesSchema, messages, 'messages');
     const opts = validate(AddOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'add');
-    const list: Message[] = typeof parsedMessages === 'string' ? [{ role: 'user', content: parsedMessages }] : parsedMessages;
     const input = { messages: list, scope, metadata: opts.metadata ?? {}, now: Date.now() };
     if (!opts.infer) {
       const results = await this.queue.run(scope, () => addRaw(this.store, this.embedder, { ...input, kind: opts.kind }));

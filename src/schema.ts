@@ -64,13 +64,14 @@ export const MessageSchema = z.object({
 });
 export type Message = z.infer<typeof MessageSchema>;
 
-export const MessagesSchema = z.union([
-  TextSchema,
+/** Messages of an add: a list, or a string (one user message). Problems name the message and field ("messages.0.role"). */
+export const MessagesSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? [{ role: 'user', content: value }] : value),
   z
-    .array(MessageSchema)
+    .array(MessageSchema, { error: 'messages must be a string or an array of { role, content }' })
     .min(1, { error: 'messages must not be empty' })
     .max(LIMITS.maxMessagesPerAdd, { error: `at most ${LIMITS.maxMessagesPerAdd} messages per add` }),
-]);
+);
 
 export const AddOptionsSchema = ScopeSchema.extend({
   metadata: MetadataSchema.optional(),

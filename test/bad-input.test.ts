@@ -90,6 +90,9 @@ describe('bad input', () => {
   it('names the offending field in the message', async () => {
     const memory = closeAfterTest(await Memory.open({ path: ':memory:', embedder: { model: TEST_EMBEDDING_MODEL } }));
     await expect(memory.search('hi', { userId: 'u', limit: -3 })).rejects.toThrow(/options\.limit/);
+    await expect(memory.add([{ role: 'user', content: 'ok' }, anyValue({ role: 'tool', content: 'x' })], { userId: 'u', infer: false })).rejects.toThrow(
+      /messages\.1\.role/,
+    );
   });
 
   it('rejects bad open options', async () => {

@@ -2,7 +2,7 @@ import { isEngramError } from '../index.js';
 import { errLine, EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { reportUsageError } from './define-command.js';
-import { cliVersion } from './version.js';
+import { packageVersion } from '../version.js';
 
 /** `engram --help`. */
 export function globalUsage(): string {
@@ -49,7 +49,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
-    io.out(cliVersion());
+    io.out(packageVersion());
     return EXIT.ok;
   }
   const command = findCommand(name);

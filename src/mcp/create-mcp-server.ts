@@ -1,3 +1,4 @@
+import { packageVersion } from '../version.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { EngramError, ScopeSchema, type Memory } from '../index.js';
 import type { ServerScope } from './scope.js';
@@ -35,7 +36,7 @@ export function createMcpServer(memory: Memory, options: EngramMcpServerOptions)
   const whose = allowScopeOverride
     ? ' The tools use the memories of the server\'s user unless you pass user_id.'
     : ' The tools only ever see the memories of the user this server was started for.';
-  const server = new McpServer({ name: 'engram', version: options.version ?? '0.1.0' }, { instructions: INSTRUCTIONS + whose });
+  const server = new McpServer({ name: 'engram', version: options.version ?? packageVersion() }, { instructions: INSTRUCTIONS + whose });
   registerMemoryTools(server, { memory, scope, allowScopeOverride });
   return server;
 }

@@ -5,7 +5,7 @@ import { requireBearer, requireLocalCaller, TokenSchema } from './auth.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
 import { allowedMethods, isMethod, matchRoute, type RouteContext } from './routes.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../version.js';
 
 /** One failed request, for whoever runs the server (the library itself never logs). */
 export type RequestErrorReport = { method: string; path: string; status: number; code: string; error: unknown };
