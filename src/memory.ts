@@ -153,6 +153,7 @@ export class Memory {
           fusion: opts.fusion,
           vectorWeight: opts.vectorWeight,
           recency: opts.recency,
+          exact: opts.exact,
         }),
       'searching',
     );

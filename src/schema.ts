@@ -117,6 +117,12 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   filters: FilterSchema.optional(),
   /** Search the memories as they were at this time (deleted and superseded versions included). */
   asOf: TimestampSchema.optional(),
+  /**
+   * Vector candidates from sqlite-vec's exact KNN over the file, skipping the
+   * in-memory index and its approximate first pass in large scopes (slower;
+   * the reference its recall is measured against).
+   */
+  exact: z.boolean().default(false),
 });
 export type SearchOptions = z.input<typeof SearchOptionsSchema>;
 

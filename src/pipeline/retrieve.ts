@@ -1,7 +1,9 @@
 import type { FilterNode } from '../filter.js';
 import type { Scope, ScoredMemory, SearchMode, SearchSignals } from '../schema.js';
+import { toMemoryItem } from '../store/memory-item.js';
+import type { Candidate } from '../store/search-candidates.js';
 import type { Store } from '../store/store.js';
-import { ftsQuery } from './fts-query.js';
+import { keywordQuery } from './fts-query.js';
 import { reciprocalRankFusion } from './fusion.js';
 
 export type RetrieveInput = {
@@ -21,9 +23,9 @@ export type RetrieveInput = {
   /** In linear fusion, the share of the vector signal (the rest is keyword). */
   vectorWeight: number;
   recency?: { halfLifeDays: number; weight: number } | undefined;
+  /** Exact vector KNN even where an approximate first pass would answer. */
+  exact?: boolean | undefined;
 };
-
-type Ranked = { seq: number; item: Omit<ScoredMemory, 'score' | 'signals'> };
 
 /** Candidates per signal, per wanted result: fusion needs more than the final list. */
 const POOL_FACTOR = 4;
@@ -32,10 +34,10 @@ const MIN_POOL = 40;
 const MAX_K = 4096;
 
 /**
- * Retrieval inside a scope. Vector KNN runs in sqlite-vec with the scope and
- * validity applied inside it; keyword search is FTS5 BM25 over the same
- * scope; hybrid fuses both. Metadata filters and
- * the threshold apply the same way in every mode.
+ * Retrieval inside a scope. The store proposes candidates for each signal
+ * (vector KNN with the scope and validity applied inside it, keyword BM25 over
+ * the same scope) and confirms them; this ranks them: one signal, or both
+ * fused. Metadata filters and the threshold apply the same way in every mode.
  *
  * Scores: vector mode, the cosine similarity; keyword mode, BM25 squashed to
  * [0, 1) as b / (1 + b); hybrid, by default the weighted sum of the cosine and
@@ -45,62 +47,51 @@ const MAX_K = 4096;
  */
 export function retrieve(store: Store, input: RetrieveInput): ScoredMemory[] {
   const pool = Math.min(MAX_K, Math.max(MIN_POOL, input.limit * POOL_FACTOR));
-  const at = { at: input.at };
-  const vector = input.mode === 'keyword' || !input.queryVector ? [] : vectorRanking(store, input.queryVector, pool, input, at);
-  const query = input.mode === 'vector' ? undefined : ftsQuery(input.query);
-  const keyword = query ? store.keywordMatches(query, pool, input.scope, input.filter, at) : [];
+  const keyword = input.mode === 'vector' ? undefined : keywordQuery(input.query);
+  const candidates = store.searchCandidates({
+    scope: input.scope,
+    k: pool,
+    vector: input.mode === 'keyword' ? undefined : input.queryVector,
+    keyword,
+    filter: input.filter,
+    at: input.at,
+    exact: input.exact,
+  });
+  // In keyword mode no vector was asked for; in the others every candidate has its exact cosine.
+  const vectorHits = input.mode === 'keyword' ? [] : candidates.vector;
+  const keywordHits = input.mode === 'vector' ? [] : candidates.keyword;
 
   const signals = new Map<number, SearchSignals>();
-  const items = new Map<number, Ranked['item']>();
-  vector.forEach((hit, i) => {
-    items.set(hit.seq, hit.item);
-    signals.set(hit.seq, { vector: similarity(hit.distance), vectorRank: i + 1 });
-  });
-  keyword.forEach((hit, i) => {
-    items.set(hit.seq, hit.item);
-    signals.set(hit.seq, { ...signals.get(hit.seq), keyword: squash(hit.bm25), keywordRank: i + 1 });
-  });
-
-  let scored: { seq: number; score: number }[];
-  if (input.mode === 'vector') scored = vector.map((h) => ({ seq: h.seq, score: similarity(h.distance) }));
-  else if (input.mode === 'keyword') scored = keyword.map((h) => ({ seq: h.seq, score: squash(h.bm25) }));
-  else if (input.fusion === 'rrf') {
-    scored = reciprocalRankFusion([vector.map((h) => h.seq), keyword.map((h) => h.seq)]).map((f) => ({ seq: f.id, score: f.score }));
-  } else {
-    if (input.queryVector) fillVectorSignal(store, input.queryVector, keyword, signals);
-    scored = linearFusion(signals, keyword, input.vectorWeight);
+  vectorHits.forEach((hit, i) => signals.set(hit.seq, { vector: similarity(hit.distance), vectorRank: i + 1 }));
+  keywordHits.forEach((hit, i) => signals.set(hit.seq, { ...signals.get(hit.seq), keyword: squash(hit.bm25), keywordRank: i + 1 }));
+  if (input.mode === 'hybrid') {
+    // Keyword-only candidates still have a cosine to the query: every candidate is judged on both signals.
+    for (const [seq, s] of signals) {
+      const distance = candidates.bySeq.get(seq)?.distance;
+      if (s.vector === undefined && distance !== undefined) s.vector = similarity(distance);
+    }
   }
 
-  if (input.recency) scored = weighByRecency(scored, items, signals, input.recency, input.at ?? Date.now());
+  let scored: { seq: number; score: number }[];
+  if (input.mode === 'vector') scored = vectorHits.map((h) => ({ seq: h.seq, score: similarity(h.distance) }));
+  else if (input.mode === 'keyword') scored = keywordHits.map((h) => ({ seq: h.seq, score: squash(h.bm25) }));
+  else if (input.fusion === 'rrf') {
+    scored = reciprocalRankFusion([vectorHits.map((h) => h.seq), keywordHits.map((h) => h.seq)]).map((f) => ({ seq: f.id, score: f.score }));
+  } else {
+    scored = linearFusion(signals, keywordHits, input.vectorWeight);
+  }
+
+  const validFrom = (seq: number) => (candidates.bySeq.get(seq) as Candidate).row.valid_from;
+  if (input.recency) scored = weighByRecency(scored, validFrom, signals, input.recency, input.at ?? Date.now());
 
   return scored
     .filter((s) => input.threshold === undefined || s.score >= input.threshold)
     .slice(0, input.limit)
     .map(({ seq, score }) => {
-      const result: ScoredMemory = { ...(items.get(seq) as Ranked['item']), score };
+      const result: ScoredMemory = { ...toMemoryItem((candidates.bySeq.get(seq) as Candidate).row), score };
       if (input.explain) result.signals = signals.get(seq) ?? {};
       return result;
     });
-}
-
-/**
- * Vector candidates passing the filter. When a selective filter leaves too
- * few of the index's candidates, an exact filtered scan answers instead, so a
- * filter never hides a match that exists.
- */
-function vectorRanking(store: Store, query: Float32Array, pool: number, input: RetrieveInput, at: { at?: number | undefined }) {
-  const hits = store.nearest(query, pool, input.scope, at);
-  let found = store.resolveHits(hits, input.filter, at);
-  if (input.filter && found.length < pool && hits.length === pool) {
-    found = store.resolveHits(store.nearestFiltered(query, pool, input.scope, input.filter, at), input.filter, at);
-  }
-  return found;
-}
-
-/** Keyword-only candidates still have a cosine to the query: read it, so every candidate is judged on both signals. */
-function fillVectorSignal(store: Store, query: Float32Array, keyword: { seq: number }[], signals: Map<number, SearchSignals>): void {
-  const missing = keyword.filter((h) => signals.get(h.seq)?.vector === undefined).map((h) => h.seq);
-  for (const [seq, distance] of store.distances(query, missing)) signals.set(seq, { ...signals.get(seq), vector: similarity(distance) });
 }
 
 /**
@@ -119,14 +110,14 @@ function linearFusion(signals: Map<number, SearchSignals>, keyword: { seq: numbe
 
 function weighByRecency(
   scored: { seq: number; score: number }[],
-  items: Map<number, Ranked['item']>,
+  validFrom: (seq: number) => number,
   signals: Map<number, SearchSignals>,
   recency: { halfLifeDays: number; weight: number },
   now: number,
 ): { seq: number; score: number }[] {
   return scored
     .map(({ seq, score }) => {
-      const ageDays = Math.max(0, now - Date.parse((items.get(seq) as Ranked['item']).validFrom)) / 86_400_000;
+      const ageDays = Math.max(0, now - validFrom(seq)) / 86_400_000;
       const fresh = 2 ** (-ageDays / recency.halfLifeDays);
       signals.set(seq, { ...signals.get(seq), recency: fresh });
       return { seq, score: (1 - recency.weight) * score + recency.weight * fresh };

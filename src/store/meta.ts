@@ -14,4 +14,11 @@ export const META_KEYS = {
   schemaVersion: 'schema_version',
   embeddingModel: 'embedding_model',
   embeddingDimension: 'embedding_dimension',
+  /** Bumped by every delete from memories (trigger) and by a reindex: in-memory search indexes rebuild. */
+  searchEpoch: 'search_epoch',
 } as const;
+
+/** Tells every connection's in-memory search indexes to rebuild (see search-indexes.ts). */
+export function bumpSearchEpoch(db: Database): void {
+  db.prepare(`UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = ?`).run(META_KEYS.searchEpoch);
+}

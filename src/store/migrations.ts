@@ -90,6 +90,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_user ON messages (user_id, id) WHERE user_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'search index epoch',
+    sql: `
+      -- In-memory search indexes (search-indexes.ts) follow new rows by seq; a deleted row
+      -- may give its seq to a new one, so any delete tells them to rebuild.
+      INSERT INTO meta (key, value) VALUES ('search_epoch', '0');
+      CREATE TRIGGER memories_search_epoch AFTER DELETE ON memories BEGIN
+        UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'search_epoch';
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

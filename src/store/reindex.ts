@@ -1,5 +1,5 @@
 import type { Database } from './database.js';
-import { META_KEYS, readMeta, writeMeta } from './meta.js';
+import { bumpSearchEpoch, META_KEYS, readMeta, writeMeta } from './meta.js';
 import { createVectorTable, OPEN_END, vectorBlob } from './vectors.js';
 
 const PENDING_MODEL = 'reindex_model';
@@ -53,5 +53,6 @@ export function finishReindex(db: Database, modelId: string, dimension: number):
   writeMeta(db, META_KEYS.embeddingDimension, String(dimension));
   db.exec('DROP TABLE reindex_vectors');
   db.prepare('DELETE FROM meta WHERE key = ?').run(PENDING_MODEL);
+  bumpSearchEpoch(db);
   return true;
 }

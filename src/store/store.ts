@@ -1,12 +1,12 @@
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
+import type { KeywordQuery } from '../pipeline/fts-query.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
 import type { VectorHit } from './vectors.js';
 import { openDatabase, type Database } from './database.js';
 import { compileFilter } from './filter-sql.js';
-import { keywordHits } from './fts.js';
 import { appendHistory, historyOf } from './history.js';
 import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
@@ -16,6 +16,8 @@ import { exportMemories, exportMessages, findMessage, insertImportedMemory, inse
 import { purgeScope } from './purge.js';
 import * as reindex from './reindex.js';
 import { scopeColumns, scopeWhere } from './scope-sql.js';
+import { searchCandidates, type Candidates } from './search-candidates.js';
+import { SearchIndexes } from './search-indexes.js';
 import { toEngramError } from './sqlite-errors.js';
 import { verifyInvariants } from './verify.js';
 import * as vectors from './vectors.js';
@@ -44,6 +46,7 @@ export type Revision = {
 };
 
 export type ReadOptions = { at?: number | undefined };
+
 export type StoreOptions = { path: string; busyTimeoutMs: number; encryptionKey?: string | undefined };
 
 /**
@@ -55,13 +58,19 @@ export type StoreOptions = { path: string; busyTimeoutMs: number; encryptionKey?
  * version (valid_to) and adds the next, so nothing true is ever overwritten.
  */
 export class Store {
-  private constructor(private readonly db: Database) {}
+  /** In-memory keyword and vector indexes of the searched scopes (see search-indexes.ts). */
+  private readonly indexes: SearchIndexes;
+
+  private constructor(private readonly db: Database) {
+    this.indexes = new SearchIndexes(db);
+  }
 
   static open(options: StoreOptions): Store {
     return new Store(openDatabase(options));
   }
 
   close(): void {
+    this.indexes.clear();
     if (this.db.open) this.db.close();
   }
 
@@ -69,7 +78,9 @@ export class Store {
   write<T>(work: () => T, doing: string): T {
     this.assertOpen();
     try {
-      return this.db.transaction(work).immediate();
+      const result = this.db.transaction(work).immediate();
+      this.indexes.noteCommit();
+      return result;
     } catch (error) {
       throw toEngramError(error, doing);
     }
@@ -125,9 +136,29 @@ export class Store {
       .map(toMemoryItem);
   }
 
-  /** The k nearest memories of a scope by the vector index (current, or valid at `at`). */
+  /** The k nearest memories of a scope by sqlite-vec's exact KNN (current, or valid at `at`). */
   nearest(query: Float32Array, k: number, scope: Scope, options: ReadOptions & { exactScope?: boolean } = {}): VectorHit[] {
     return vectors.nearestVectors(this.db, query, k, { scope: scopeColumns(scope), exactScope: options.exactScope ?? false, at: options.at });
+  }
+
+  /**
+   * Search candidates of a scope for each signal, confirmed (visible, passing
+   * the filter) with exact cosine distances; see search-candidates.ts.
+   */
+  searchCandidates(query: {
+    scope: Scope;
+    k: number;
+    vector?: Float32Array | undefined;
+    keyword?: KeywordQuery | undefined;
+    filter?: FilterNode | undefined;
+    at?: number | undefined;
+    exact?: boolean | undefined;
+  }): Candidates {
+    return searchCandidates(this.db, this.indexes, {
+      ...query,
+      scope: scopeColumns(query.scope),
+      filter: query.filter && compileFilter(query.filter, 'm.metadata'),
+    });
   }
 
   /** Resolves vector hits to visible memories passing `filter`, keeping the hits' order. */
@@ -144,53 +175,6 @@ export class Store {
       const row = bySeq.get(hit.seq);
       return row ? [{ seq: hit.seq, item: toMemoryItem(row), distance: hit.distance }] : [];
     });
-  }
-
-  /** Cosine distances from `query` to the vectors of the given memory versions. */
-  distances(query: Float32Array, seqs: readonly number[]): Map<number, number> {
-    if (seqs.length === 0) return new Map();
-    const rows = this.db
-      .prepare(
-        `SELECT v.memory_seq AS seq, vec_distance_cosine(v.embedding, ?) AS distance
-         FROM json_each(?) AS wanted JOIN memory_vectors v ON v.memory_seq = wanted.value`,
-      )
-      .all(vectors.vectorBlob(query), JSON.stringify(seqs)) as { seq: number; distance: number | null }[];
-    return new Map(rows.map((r) => [r.seq, r.distance ?? 1]));
-  }
-
-  /** The k best BM25 matches of a safe FTS5 query in a scope, with their memories, best first. */
-  keywordMatches(query: string, k: number, scope: Scope, filter?: FilterNode, options: ReadOptions = {}): { seq: number; item: MemoryItem; bm25: number }[] {
-    const fragment = filter && compileFilter(filter, 'm.metadata');
-    const hits = keywordHits(this.db, query, k, scopeColumns(scope), options, fragment);
-    const rows = memories.visibleMemoriesBySeq(
-      this.db,
-      hits.map((h) => h.seq),
-      options,
-    );
-    const bySeq = new Map(rows.map((row) => [row.seq, row]));
-    return hits.flatMap((hit) => {
-      const row = bySeq.get(hit.seq);
-      return row ? [{ seq: hit.seq, item: toMemoryItem(row), bm25: hit.bm25 }] : [];
-    });
-  }
-
-  /**
-   * Exact nearest memories of a scope among those passing `filter`: used when
-   * a selective filter leaves too few of the index's candidates.
-   */
-  nearestFiltered(query: Float32Array, k: number, scope: Scope, filter: FilterNode, options: ReadOptions = {}): VectorHit[] {
-    const where = scopeWhere(scopeColumns(scope), 'm');
-    const valid = memories.validityWhere(options, 'm');
-    const fragment = compileFilter(filter, 'm.metadata');
-    const rows = this.db
-      .prepare(
-        `SELECT m.seq AS seq, vec_distance_cosine(v.embedding, ?) AS distance
-         FROM memories m JOIN memory_vectors v ON v.memory_seq = m.seq
-         WHERE ${where.sql} AND ${valid.sql} AND ${fragment.sql}
-         ORDER BY distance LIMIT ?`,
-      )
-      .all(vectors.vectorBlob(query), ...where.params, ...valid.params, ...fragment.params, k) as { seq: number; distance: number | null }[];
-    return rows.map((row) => ({ seq: row.seq, distance: row.distance ?? 1 }));
   }
 
   history(id: string): HistoryEntry[] {
