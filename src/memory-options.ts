@@ -43,5 +43,13 @@ export const MemoryOptionsSchema = z.strictObject({
    * memories cannot be recovered.
    */
   encryptionKey: z.string().min(8, { error: 'encryptionKey must have at least 8 characters' }).max(1024).optional(),
+  /**
+   * Memory (MiB) the in-memory search indexes may hold, all scopes together:
+   * a searched scope keeps its postings and vectors in memory (about 1.6 KB
+   * per memory with 384-dimensional vectors); least recently searched scopes
+   * are dropped first and rebuilt when searched again.
+   * @default 512
+   */
+  searchIndexMiB: z.number().min(0).max(1_048_576).default(512),
 });
 export type MemoryOptions = z.input<typeof MemoryOptionsSchema>;

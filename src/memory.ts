@@ -78,7 +78,12 @@ export class Memory {
     const { embedder, owned } = createEmbedder(config.embedder);
     // An explicit LLM file must exist now; the default one is only needed by the first inferring add.
     const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
-    const store = Store.open({ path: config.path, busyTimeoutMs: config.busyTimeoutMs, encryptionKey: config.encryptionKey });
+    const store = Store.open({
+      path: config.path,
+      busyTimeoutMs: config.busyTimeoutMs,
+      encryptionKey: config.encryptionKey,
+      searchIndexBytes: config.searchIndexMiB * 2 ** 20,
+    });
     try {
       store.bindEmbeddingModel(embedder.id, embedder.dimension);
     } catch (error) {

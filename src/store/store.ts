@@ -17,7 +17,7 @@ import { purgeScope } from './purge.js';
 import * as reindex from './reindex.js';
 import { scopeColumns, scopeWhere } from './scope-sql.js';
 import { searchCandidates, type Candidates } from './search-candidates.js';
-import { SearchIndexes } from './search-indexes.js';
+import { DEFAULT_SEARCH_INDEX_OPTIONS, SearchIndexes } from './search-indexes.js';
 import { toEngramError } from './sqlite-errors.js';
 import { verifyInvariants } from './verify.js';
 import * as vectors from './vectors.js';
@@ -47,7 +47,13 @@ export type Revision = {
 
 export type ReadOptions = { at?: number | undefined };
 
-export type StoreOptions = { path: string; busyTimeoutMs: number; encryptionKey?: string | undefined };
+export type StoreOptions = {
+  path: string;
+  busyTimeoutMs: number;
+  encryptionKey?: string | undefined;
+  /** Budget of the in-memory search indexes (see search-indexes.ts). */
+  searchIndexBytes?: number | undefined;
+};
 
 /**
  * The one SQLite file behind a Memory. Reads are plain calls; writes happen
@@ -61,12 +67,15 @@ export class Store {
   /** In-memory keyword and vector indexes of the searched scopes (see search-indexes.ts). */
   private readonly indexes: SearchIndexes;
 
-  private constructor(private readonly db: Database) {
-    this.indexes = new SearchIndexes(db);
+  private constructor(
+    private readonly db: Database,
+    searchIndexBytes: number | undefined,
+  ) {
+    this.indexes = new SearchIndexes(db, { ...DEFAULT_SEARCH_INDEX_OPTIONS, ...(searchIndexBytes === undefined ? {} : { budgetBytes: searchIndexBytes }) });
   }
 
   static open(options: StoreOptions): Store {
-    return new Store(openDatabase(options));
+    return new Store(openDatabase(options), options.searchIndexBytes);
   }
 
   close(): void {

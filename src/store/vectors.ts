@@ -109,19 +109,6 @@ export function nearestVectors(db: Database, query: Float32Array, k: number, opt
   return rows.map((row) => ({ seq: row.seq, distance: row.distance ?? 1 }));
 }
 
-/** Cosine distances from `query` to those of `seqs` that are current versions (the others are left out). */
-export function currentDistances(db: Database, query: Float32Array, seqs: readonly number[]): Map<number, number> {
-  if (seqs.length === 0) return new Map();
-  const rows = db
-    .prepare(
-      `SELECT m.seq AS seq, vec_distance_cosine(v.embedding, ?) AS distance
-       FROM json_each(?) AS wanted JOIN memories m ON m.seq = wanted.value JOIN memory_vectors v ON v.memory_seq = m.seq
-       WHERE m.valid_to IS NULL`,
-    )
-    .all(vectorBlob(query), JSON.stringify(seqs)) as { seq: number; distance: number | null }[];
-  return new Map(rows.map((row) => [row.seq, row.distance ?? 1]));
-}
-
 export function vectorBlob(embedding: Float32Array): Buffer {
   return Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
 }
