@@ -23,6 +23,11 @@
  * For each N and each mode (vector, keyword, hybrid): search(q, { userId: 'big', limit: 10, mode })
  *   (a) query vector already computed (memoized beforehand): the store's part;
  *   (b) fresh, never-seen queries: the whole call, query embedding included.
+ * Also per N: recall@10 of vector search against sqlite-vec's exact KNN (`exact: true`),
+ * for queries embedded like the stored texts (clustered, as a real model's queries
+ * resemble its documents) and for the MiniLM-shaped model's queries (unrelated to the
+ * stored geometry: the hard case); and the first search of a newly opened Memory (the
+ * scope's in-memory index is built then).
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -118,6 +123,15 @@ class QueryWords {
 type Row = {
   n: number;
   ingestPerSecond: number;
+  /** The first search of a freshly opened Memory: the scope's in-memory index is built (keyword postings and vectors). */
+  coldSearchMs: number;
+  /**
+   * Vector search against exact KNN (search option `exact`): mean recall@10 for
+   * queries drawn like the stored vectors (as a real model's would be), and for
+   * the MiniLM-shaped model's queries, unrelated to the stored geometry (the hard case).
+   */
+  recallAt10: { alike: number; unrelated: number };
+  exactVectorMs: number[];
   store: Record<Mode, number[]>;
   whole: Record<Mode, number[]>;
   embedMs: number[];
@@ -174,7 +188,12 @@ function sizeBreakdown(path: string): string {
   }
 }
 
-async function measure(memory: Memory, embedder: ScaleEmbedder, words: QueryWords, queryCount: number): Promise<Pick<Row, 'store' | 'whole' | 'embedMs'>> {
+async function measure(
+  memory: Memory,
+  embedder: ScaleEmbedder,
+  words: QueryWords,
+  queryCount: number,
+): Promise<Pick<Row, 'store' | 'whole' | 'embedMs' | 'recallAt10' | 'exactVectorMs'>> {
   embedder.mode = 'query';
   const store = { vector: [], keyword: [], hybrid: [] } as Record<Mode, number[]>;
   const whole = { vector: [], keyword: [], hybrid: [] } as Record<Mode, number[]>;
@@ -196,6 +215,27 @@ async function measure(memory: Memory, embedder: ScaleEmbedder, words: QueryWord
   }
   if (embedder.modelCallsMs.length !== callsBefore) throw new Error('a cached query reached the model');
 
+  // Recall of the default vector search against sqlite-vec's exact KNN: the MiniLM-shaped queries above
+  // (unrelated to the stored geometry), then new texts embedded like stored texts (new, because
+  // Memory caches query vectors by text).
+  const exactVectorMs: number[] = [];
+  const recallOf = async (texts: string[], timed: boolean): Promise<number> => {
+    let recall = 0;
+    for (const q of texts) {
+      const approximate = (await memory.search(q, { userId: 'big', limit: 10, mode: 'vector' })).results;
+      const start = performance.now();
+      const exact = (await memory.search(q, { userId: 'big', limit: 10, mode: 'vector', exact: true })).results;
+      if (timed) exactVectorMs.push(performance.now() - start);
+      const truth = new Set(exact.map((r) => r.id));
+      recall += approximate.filter((r) => truth.has(r.id)).length / Math.max(1, truth.size);
+    }
+    return recall / texts.length;
+  };
+  const unrelated = await recallOf(cached, true);
+  embedder.mode = 'ingest';
+  const alike = await recallOf(words.batch(queryCount), false);
+  embedder.mode = 'query';
+
   // (b) the whole call: every query text is new, so each search (but keyword) embeds it.
   const fresh = { vector: words.batch(queryCount), keyword: words.batch(queryCount), hybrid: words.batch(queryCount) } as Record<Mode, string[]>;
   const embedStart = embedder.modelCallsMs.length;
@@ -209,7 +249,23 @@ async function measure(memory: Memory, embedder: ScaleEmbedder, words: QueryWord
   const embedMs = embedder.modelCallsMs.slice(embedStart);
   if (embedMs.length !== 2 * queryCount) throw new Error(`expected ${2 * queryCount} query embeddings, saw ${embedMs.length}`);
   embedder.mode = 'ingest';
-  return { store, whole, embedMs };
+  return { store, whole, embedMs, recallAt10: { alike, unrelated }, exactVectorMs };
+}
+
+/** The first hybrid search of a newly opened Memory on the file: what building the scope's index costs. */
+async function coldSearch(path: string, embedder: ScaleEmbedder, words: QueryWords): Promise<number> {
+  embedder.mode = 'query';
+  const query = words.fresh();
+  await embedder.embed([query]);
+  const memory = await Memory.open({ path, embedder, llm: null });
+  try {
+    const start = performance.now();
+    await memory.search(query, { userId: 'big', limit: 10 });
+    return performance.now() - start;
+  } finally {
+    embedder.mode = 'ingest';
+    await memory.close();
+  }
 }
 
 function printTable(rows: Row[]): void {
@@ -232,11 +288,24 @@ function printTable(rows: Row[]): void {
 
   console.log('\nper N');
   printAligned(
-    ['N in scope', 'ingest (memories/s)', 'query embedding alone p50 / p95 (ms)', 'peak RSS (MiB)', 'file (MiB)', 'file by table (MiB)'],
+    [
+      'N in scope',
+      'ingest (memories/s)',
+      'query embedding alone p50 / p95 (ms)',
+      'vector recall@10 vs exact: alike / unrelated queries',
+      'exact KNN p50 (ms)',
+      'first search, index built (ms)',
+      'peak RSS (MiB)',
+      'file (MiB)',
+      'file by table (MiB)',
+    ],
     rows.map((row) => [
       row.n.toLocaleString('en-US'),
       fmt(row.ingestPerSecond, 0),
       `${p(row.embedMs, 50)} / ${p(row.embedMs, 95)}`,
+      `${row.recallAt10.alike.toFixed(3)} / ${row.recallAt10.unrelated.toFixed(3)}`,
+      p(row.exactVectorMs, 50),
+      fmt(row.coldSearchMs, 0),
       fmt(row.rssMiB, 0),
       fmt(row.fileBytes / 2 ** 20, 1),
       row.breakdown,
@@ -303,12 +372,13 @@ async function main(): Promise<void> {
       console.log(`'big' grown to ${n.toLocaleString('en-US')}: +${texts.length.toLocaleString('en-US')} in ${fmt(seconds, 1)} s (${fmt(ingestPerSecond, 0)} memories/s); measuring ${queryCount} queries × 3 modes × 2…`);
       const measureStart = performance.now();
       const measured = await measure(memory, embedder, words, queryCount);
-      const row: Row = { n, ingestPerSecond, ...measured, rssMiB: peakRssMiB(), fileBytes: fileSize(path), breakdown: sizeBreakdown(path) };
+      const coldSearchMs = await coldSearch(path, embedder, words);
+      const row: Row = { n, ingestPerSecond, coldSearchMs, ...measured, rssMiB: peakRssMiB(), fileBytes: fileSize(path), breakdown: sizeBreakdown(path) };
       rows.push(row);
       console.log(
         `  measured in ${fmt((performance.now() - measureStart) / 1000, 1)} s; p50 (a) ` +
           MODES.map((m) => `${m} ${fmt(percentile(row.store[m], 50))}`).join(', ') +
-          ` ms; file ${fmt(row.fileBytes / 2 ** 20, 1)} MiB; peak RSS ${fmt(row.rssMiB, 0)} MiB`,
+          ` ms; vector recall@10 ${row.recallAt10.alike.toFixed(3)} (unrelated queries ${row.recallAt10.unrelated.toFixed(3)}); first search ${fmt(row.coldSearchMs, 0)} ms; file ${fmt(row.fileBytes / 2 ** 20, 1)} MiB; peak RSS ${fmt(row.rssMiB, 0)} MiB`,
       );
     }
   } finally {

@@ -23,7 +23,7 @@ import { loadLocomo, type Conversation } from './eval/locomo-data.js';
 import { Provenance } from './eval/provenance.js';
 import { emptyQuirks, prepareQuestions, type DataQuirks, type PreparedQuestion } from './eval/questions.js';
 import { formatIngest, formatQuirks, formatSummary, formatTable, type EvalReport, type LatencySummary } from './eval/report.js';
-import { SEARCH_MODES, searchConversation, type PassResult, type SearchMode } from './eval/search-pass.js';
+import { ALL_SEARCH_MODES, SEARCH_MODES, searchConversation, type PassResult, type SearchMode } from './eval/search-pass.js';
 import { percentile } from './bench/stats.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,7 +33,7 @@ const USAGE = `usage: npm run eval:locomo -- [options]
   --embedding-model <folder> transformers.js model folder (default models/test/embedding)
   --db <file>                keep the database in this new file (default: a temp file, deleted at the end)
   --conversations <n>        only the first n conversations
-  --modes <list>             search modes, comma-separated (default hybrid,vector,keyword)
+  --modes <list>             search modes, comma-separated: hybrid, vector, keyword, hybrid-rrf (default hybrid,vector,keyword)
   --json <file>              also write every figure as JSON
   --quiet                    no progress lines
   --infer                    ingest with infer: true (needs a real LLM to mean anything)
@@ -108,8 +108,8 @@ function positiveInt(text: string, flag: string): number {
 
 function parseModes(text: string): SearchMode[] {
   const modes = text.split(',').map((m) => m.trim());
-  const unknown = modes.filter((m) => !(SEARCH_MODES as readonly string[]).includes(m));
-  if (unknown.length > 0 || modes.length === 0) fail(`--modes takes ${SEARCH_MODES.join(', ')}; got ${text}`);
+  const unknown = modes.filter((m) => !(ALL_SEARCH_MODES as readonly string[]).includes(m));
+  if (unknown.length > 0 || modes.length === 0) fail(`--modes takes ${ALL_SEARCH_MODES.join(', ')}; got ${text}`);
   return modes as SearchMode[];
 }
 

@@ -118,7 +118,7 @@ describe('in-memory indexes stay true to the file', () => {
 describe('vector search in a large scope (sign-bit first pass, exact re-scoring)', () => {
   const DIMENSION = 384;
   const CLUSTERS = 8;
-  const PER_CLUSTER = 200; // 1,600 memories: above the size where the first pass starts
+  const PER_CLUSTER = 400; // 3,200 memories: a scope large enough for the first pass (2,000), scoring 1,000 candidates exactly
 
   function gaussian(random: () => number): number {
     return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

@@ -5,8 +5,10 @@ import { scoreQuestion, SEARCH_LIMIT, type QuestionScore, type RetrievedItem } f
 import type { Provenance } from './provenance.js';
 import type { PreparedQuestion } from './questions.js';
 
+/** Search modes the eval runs by default; `hybrid-rrf` (hybrid with `fusion: 'rrf'`) on request. */
 export const SEARCH_MODES = ['hybrid', 'vector', 'keyword'] as const;
-export type SearchMode = (typeof SEARCH_MODES)[number];
+export const ALL_SEARCH_MODES = [...SEARCH_MODES, 'hybrid-rrf'] as const;
+export type SearchMode = (typeof ALL_SEARCH_MODES)[number];
 
 export type PassResult = { scores: QuestionScore[]; latenciesMs: number[] };
 
@@ -23,7 +25,8 @@ export async function searchConversation(
 ): Promise<void> {
   for (const question of questions) {
     const start = performance.now();
-    const { results } = await memory.search(question.question, { userId: question.sampleId, limit: SEARCH_LIMIT, mode });
+    const how = mode === 'hybrid-rrf' ? { mode: 'hybrid' as const, fusion: 'rrf' as const } : { mode };
+    const { results } = await memory.search(question.question, { userId: question.sampleId, limit: SEARCH_LIMIT, ...how });
     into.latenciesMs.push(performance.now() - start);
     into.scores.push(scoreQuestion(question, results.map((r) => retrieved(r, provenance)), contentTokens));
   }

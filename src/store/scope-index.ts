@@ -79,7 +79,7 @@ export class ScopeIndex {
 
   /** Starts holding vectors; the caller fills them (`vectors.set`) for every slot. */
   startVectors(dimension: number, minSketchDimension: number): ScopeVectors {
-    this.scopeVectors = new ScopeVectors(dimension, minSketchDimension);
+    this.scopeVectors = new ScopeVectors(dimension, minSketchDimension, this.seqs.length + 1024);
     return this.scopeVectors;
   }
 

@@ -3,31 +3,33 @@ import { topK } from './top-k.js';
 /**
  * A scope's vectors, held in memory so vector search needs no SQL at all:
  * exact cosine over every vector for small scopes; for large ones a first pass
- * over sign bits (1 bit per dimension, a Hamming scan with popcounts) picks
+ * over sign bits (1 bit per dimension, scored against the full query) picks
  * the C likeliest candidates and only those are scored exactly.
  *
  * Sign bits say little about low-dimensional vectors (measured: recall@10
  * 0.92 at 100 dimensions), so below `minSketchDimension` every search is exact.
  */
 export class ScopeVectors {
-  private readonly words: number;
+  /** Bytes of sign bits per vector: whole 32-bit words, so a scan reads four at a time. */
+  private readonly bytes: number;
   private values: Float32Array;
   /** 1 / |v| per slot; 0 for a zero vector, which is unrelated to everything (distance 1, as sqlite-vec's NULL). */
   private inverseNorms: Float32Array;
-  private bits: Uint32Array | undefined;
+  private bits: Uint8Array | undefined;
 
   constructor(
     readonly dimension: number,
     private readonly minSketchDimension: number,
+    capacity = 1024,
   ) {
-    this.words = Math.ceil(dimension / 32);
-    this.values = new Float32Array(1024 * dimension);
-    this.inverseNorms = new Float32Array(1024);
+    this.bytes = Math.ceil(dimension / 32) * 4;
+    this.values = new Float32Array(Math.max(1, capacity) * dimension);
+    this.inverseNorms = new Float32Array(Math.max(1, capacity));
   }
 
   /** Bytes per vector held (floats, norm, sign bits). */
   get bytesPerVector(): number {
-    return this.dimension * 4 + 4 + (this.bits ? this.words * 4 : 0);
+    return this.dimension * 4 + 4 + (this.bits ? this.bytes : 0);
   }
 
   get sketched(): boolean {
@@ -47,7 +49,7 @@ export class ScopeVectors {
   /** Starts the sign-bit sketch over the first `size` slots (then kept up to date by `set`); false when the dimension is too low. */
   sketch(size: number): boolean {
     if (this.dimension < this.minSketchDimension) return false;
-    this.bits = new Uint32Array(this.inverseNorms.length * this.words);
+    this.bits = new Uint8Array(this.inverseNorms.length * this.bytes);
     for (let slot = 0; slot < size; slot++) this.setBits(slot);
     return true;
   }
@@ -66,7 +68,7 @@ export class ScopeVectors {
   nearest(query: Float32Array, k: number, alive: Uint8Array, size: number, candidates?: number): { slot: number; distance: number }[] {
     const inverse = inverseNorm(query, this.dimension);
     const slots: number[] = [];
-    if (this.bits && candidates !== undefined && candidates < size) slots.push(...this.hammingCandidates(query, candidates, alive, size));
+    if (this.bits && candidates !== undefined && candidates < size) slots.push(...this.signCandidates(query, candidates, alive, size));
     else for (let slot = 0; slot < size; slot++) if (alive[slot] === 1) slots.push(slot);
     const similarity = new Float64Array(slots.length);
     const order = new Array<number>(slots.length);
@@ -77,36 +79,60 @@ export class ScopeVectors {
     return topK(order, similarity, k).map(({ slot: j, score }) => ({ slot: slots[j] as number, distance: 1 - score }));
   }
 
-  /** The `c` alive slots nearest to `query` by Hamming distance of the sign bits (ties at the cut: lower slots first). */
-  private hammingCandidates(query: Float32Array, c: number, alive: Uint8Array, size: number): number[] {
-    const W = this.words;
-    const bits = this.bits as Uint32Array;
-    const q = signBits(query, this.dimension, W);
-    const distances = new Uint16Array(size);
-    const histogram = new Int32Array(W * 32 + 1);
-    for (let slot = 0, o = 0; slot < size; slot++, o += W) {
+  /**
+   * The `c` alive slots whose sign bits best agree with `query`, scored
+   * asymmetrically: Σ query[i] · (bit i ? 1 : −1), so the query keeps its
+   * magnitudes and only the stored side is compressed. (Symmetric Hamming
+   * distance between sign bits found 0.44 of the true top 10 at 10k vectors
+   * for queries unlike the stored texts; this finds 0.95, at C = 400.) A table
+   * per stored byte turns the sum into one lookup per 8 dimensions.
+   */
+  private signCandidates(query: Float32Array, c: number, alive: Uint8Array, size: number): number[] {
+    const words = this.bytes >> 2;
+    const bits = new Uint32Array((this.bits as Uint8Array).buffer);
+    const table = byteTables(query, this.dimension, this.bytes);
+    // Scores lie within ±Σ|query[i]|: bucket them, then walk the histogram down to the cut.
+    let bound = 0;
+    for (let i = 0; i < this.dimension; i++) bound += Math.abs(query[i] as number);
+    // Bucket 0 stays empty: it marks retired slots.
+    const scale = bound > 0 ? (BUCKETS - 2) / (2 * bound) : 0;
+    const buckets = new Uint16Array(size);
+    const histogram = new Int32Array(BUCKETS);
+    for (let slot = 0, o = 0; slot < size; slot++, o += words) {
       if (alive[slot] === 0) continue;
-      let d = 0;
-      for (let w = 0; w < W; w++) d += popcount(((bits[o + w] as number) ^ (q[w] as number)) >>> 0);
-      distances[slot] = d;
-      histogram[d] = (histogram[d] as number) + 1;
+      let score = 0;
+      // Four stored bytes per read (about twice as fast in V8 as byte by byte).
+      for (let w = 0, t = 0; w < words; w++, t += 1024) {
+        const x = bits[o + w] as number;
+        score +=
+          (table[t + (x & 255)] as number) +
+          (table[t + 256 + ((x >>> 8) & 255)] as number) +
+          (table[t + 512 + ((x >>> 16) & 255)] as number) +
+          (table[t + 768 + (x >>> 24)] as number);
+      }
+      const bucket = 1 + (((score + bound) * scale) | 0);
+      buckets[slot] = bucket;
+      histogram[bucket] = (histogram[bucket] as number) + 1;
     }
-    let cut = 0;
-    let below = 0;
-    while (cut < histogram.length && below + (histogram[cut] as number) < c) below += histogram[cut++] as number;
-    let tiesLeft = c - below;
+    // The cut bucket is taken whole: a few more than c candidates, never fewer.
+    let cut = BUCKETS - 1;
+    for (let above = 0; cut > 1 && (above += histogram[cut] as number) < c; ) cut--;
     const out: number[] = [];
-    for (let slot = 0; slot < size; slot++) {
-      if (alive[slot] === 0) continue;
-      const d = distances[slot] as number;
-      if (d < cut || (d === cut && tiesLeft-- > 0)) out.push(slot);
-    }
+    for (let slot = 0; slot < size; slot++) if ((buckets[slot] as number) >= cut) out.push(slot);
     return out;
   }
 
   private setBits(slot: number): void {
-    const word = signBits(this.values.subarray(slot * this.dimension, (slot + 1) * this.dimension), this.dimension, this.words);
-    (this.bits as Uint32Array).set(word, slot * this.words);
+    const bits = this.bits as Uint8Array;
+    const base = slot * this.dimension;
+    for (let j = 0; j < this.bytes; j++) {
+      let byte = 0;
+      for (let b = 0; b < 8; b++) {
+        const i = j * 8 + b;
+        if (i < this.dimension && (this.values[base + i] as number) > 0) byte |= 1 << b;
+      }
+      bits[slot * this.bytes + j] = byte;
+    }
   }
 
   private ensure(slot: number): void {
@@ -119,7 +145,7 @@ export class ScopeVectors {
     norms.set(this.inverseNorms);
     this.inverseNorms = norms;
     if (this.bits) {
-      const bits = new Uint32Array(capacity * this.words);
+      const bits = new Uint8Array(capacity * this.bytes);
       bits.set(this.bits);
       this.bits = bits;
     }
@@ -143,21 +169,32 @@ function dot(values: Float32Array, base: number, query: Float32Array, dimension:
   return a + b + c + d;
 }
 
+/** Score buckets of the first pass: fine enough that the cut bucket adds few extra candidates. */
+const BUCKETS = 8192;
+
 export function inverseNorm(vector: Float32Array, dimension: number): number {
   let norm = 0;
   for (let i = 0; i < dimension; i++) norm += (vector[i] as number) ** 2;
   return norm > 0 ? 1 / Math.sqrt(norm) : 0;
 }
 
-function signBits(vector: Float32Array, dimension: number, words: number): Uint32Array {
-  const out = new Uint32Array(words);
-  for (let i = 0; i < dimension; i++) if ((vector[i] as number) > 0) out[i >> 5] = ((out[i >> 5] as number) | (1 << (i & 31))) >>> 0;
-  return out;
+/**
+ * Per stored byte j, table[256·j + m] = Σ over the bits b set in m of
+ * query[8j + b] − Σ over the unset ones: a byte's share of the asymmetric score.
+ */
+function byteTables(query: Float32Array, dimension: number, bytes: number): Float32Array {
+  const table = new Float32Array(bytes * 256);
+  for (let j = 0; j < bytes; j++) {
+    const t = j * 256;
+    let none = 0;
+    for (let b = 0; b < 8; b++) none -= j * 8 + b < dimension ? (query[j * 8 + b] as number) : 0;
+    table[t] = none;
+    for (let m = 1; m < 256; m++) {
+      const low = 31 - Math.clz32(m & -m); // the lowest set bit of m
+      const q = j * 8 + low < dimension ? (query[j * 8 + low] as number) : 0;
+      table[t + m] = (table[t + (m & (m - 1))] as number) + 2 * q;
+    }
+  }
+  return table;
 }
 
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}

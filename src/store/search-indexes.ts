@@ -16,7 +16,7 @@ export type SearchIndexOptions = {
 
 export const DEFAULT_SEARCH_INDEX_OPTIONS: SearchIndexOptions = {
   budgetBytes: 512 * 2 ** 20,
-  sketchMinVectors: 1_000,
+  sketchMinVectors: 2_000,
   sketchMinDimension: 256,
 };
 
@@ -192,6 +192,7 @@ export class SearchIndexes {
 }
 
 function floats(blob: Buffer): Float32Array {
-  // Copy: the blob's bytes need not be 4-byte aligned.
+  // A view when the bytes are 4-byte aligned, else a copy.
+  if (blob.byteOffset % 4 === 0) return new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
   return new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
 }

@@ -35,7 +35,14 @@ export function bindEmbeddingModel(db: Database, modelId: string, dimension: num
   bind.immediate();
 }
 
-/** The vec0 index: cosine distance; the user as partition key; agent, run and validity as metadata columns KNN can filter on. */
+/**
+ * The vec0 index: cosine distance; the user as partition key; agent, run and
+ * validity as metadata columns KNN can filter on. vec0 allocates storage a
+ * chunk at a time per partition: 256 rows instead of the default 1,024 keep a
+ * user with a handful of memories at 0.4 MiB instead of 1.5 (measured: 100
+ * users × 200 memories + one of 10,000 take 56 MiB instead of 172, with the
+ * same KNN speed).
+ */
 export function createVectorTable(db: Database, dimension: number): void {
   db.exec(`
     CREATE VIRTUAL TABLE memory_vectors USING vec0(
@@ -45,7 +52,8 @@ export function createVectorTable(db: Database, dimension: number): void {
       agent_id TEXT,
       run_id TEXT,
       valid_from INTEGER,
-      valid_to INTEGER
+      valid_to INTEGER,
+      chunk_size=256
     )`);
 }
 
