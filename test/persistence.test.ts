@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Memory } from 'engram';
@@ -7,6 +7,16 @@ import { snapshotStore } from './support/store-snapshot.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './support/test-memory.js';
 
 describe('the database file', () => {
+  it('grows by about what is stored: a user with one memory costs well under a megabyte', async () => {
+    const path = tempDbPath();
+    const embedder = new HashingEmbedder(384);
+    const memory = await Memory.open({ path, embedder });
+    for (let u = 0; u < 40; u++) await memory.add(`User ${u} likes tea.`, { userId: `user-${u}`, infer: false });
+    await memory.close(); // checkpoints the WAL into the file
+    // Vectors are stored in per-user chunks; with vec0's default of 1,024 rows a chunk this file would pass 60 MB.
+    expect(statSync(path).size).toBeLessThan(20 * 2 ** 20);
+  });
+
   it('keeps memories, history and search across close and reopen', async () => {
     const path = tempDbPath();
     const first = await Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL } });

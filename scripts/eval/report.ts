@@ -25,7 +25,7 @@ export type EvalReport = {
 
 const COLUMNS: readonly [string, number][] = [
   ['category', 18],
-  ['mode', 8],
+  ['mode', 10],
   ['n', 5],
   ['n.ev', 5],
   ...KS.map((k): [string, number] => [`R@${k}`, 6]),
@@ -64,7 +64,7 @@ export function formatSummary(report: EvalReport): string {
       const lat = report.latency[mode];
       const extra = s ? ` (@5 ${figure(s.evidenceRecall[5])}, @30 ${figure(s.evidenceRecall[30])}, answer-token recall@${ANSWER_K} ${figure(s.answerRecall)})` : '';
       const timing = lat ? `, search p50 ${fmt(lat.p50Ms, 1)} ms p95 ${fmt(lat.p95Ms, 1)} ms` : '';
-      return `${mode.padEnd(8)} categories 1-4: evidence recall@10 = ${figure(s?.evidenceRecall[10] ?? null)}${extra}${timing}`;
+      return `${mode.padEnd(10)} categories 1-4: evidence recall@10 = ${figure(s?.evidenceRecall[10] ?? null)}${extra}${timing}`;
     })
     .join('\n');
 }

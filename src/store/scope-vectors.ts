@@ -6,8 +6,9 @@ import { topK } from './top-k.js';
  * over sign bits (1 bit per dimension, scored against the full query) picks
  * the C likeliest candidates and only those are scored exactly.
  *
- * Sign bits say little about low-dimensional vectors (measured: recall@10
- * 0.92 at 100 dimensions), so below `minSketchDimension` every search is exact.
+ * Sign bits say little about low-dimensional vectors (measured with Hamming
+ * distance: recall@10 0.92 at 100 dimensions, scripts/experiments/bit-first-pass.ts),
+ * so below `minSketchDimension` every search is exact.
  */
 export class ScopeVectors {
   /** Bytes of sign bits per vector: whole 32-bit words, so a scan reads four at a time. */
@@ -67,8 +68,8 @@ export class ScopeVectors {
    */
   nearest(query: Float32Array, k: number, alive: Uint8Array, size: number, candidates?: number): { slot: number; distance: number }[] {
     const inverse = inverseNorm(query, this.dimension);
-    const slots: number[] = [];
-    if (this.bits && candidates !== undefined && candidates < size) slots.push(...this.signCandidates(query, candidates, alive, size));
+    let slots: number[] = [];
+    if (this.bits && candidates !== undefined && candidates < size) slots = this.signCandidates(query, candidates, alive, size);
     else for (let slot = 0; slot < size; slot++) if (alive[slot] === 1) slots.push(slot);
     const similarity = new Float64Array(slots.length);
     const order = new Array<number>(slots.length);

@@ -50,7 +50,7 @@ const INDEX_ATTEMPTS = 2;
  * Candidates of a search in a scope, for each signal, confirmed in SQL.
  *
  * Proposals come from the scope's in-memory index when it can answer (current
- * versions; keyword without a filter; vectors of a large scope), else from
+ * versions; keyword without a filter; vectors unless `exact`), else from
  * sqlite-vec's exact KNN and FTS5. All proposals are then confirmed by one
  * statement that reads their rows, checks they are visible and pass the
  * filter, and computes the exact cosine where it is not known yet. An index
