@@ -58,9 +58,15 @@ const INDEX_ATTEMPTS = 2;
  * search runs again.
  */
 export function searchCandidates(db: Database, indexes: SearchIndexes, query: CandidateQuery): Candidates {
+  // Indexes only outside a write transaction (its rows could still be rolled back), and
+  // inside one read transaction: the index catches up and its proposals are confirmed on one snapshot.
+  if (db.inTransaction || query.at !== undefined) return search(db, indexes, query, false);
+  return db.transaction(() => search(db, indexes, query, true))();
+}
+
+function search(db: Database, indexes: SearchIndexes, query: CandidateQuery, indexable: boolean): Candidates {
   for (let attempt = 0; ; attempt++) {
-    const useIndexes = query.at === undefined && attempt < INDEX_ATTEMPTS;
-    const found = propose(db, indexes, query, useIndexes);
+    const found = propose(db, indexes, query, indexable && attempt < INDEX_ATTEMPTS);
     const confirmed = confirm(db, found, query);
     if (found.index) {
       const stale = [...found.fromIndex].filter((seq) => !confirmed.visible.has(seq));

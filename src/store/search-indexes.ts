@@ -36,8 +36,9 @@ const LOAD_BATCH = 2_000;
  *   `search_epoch` meta value: every index is dropped and rebuilt on demand,
  *   because a deleted seq can be reused and vectors may have changed.
  *
- * Indexes are never used inside a write transaction: what they would read
- * there could still be rolled back.
+ * Indexes are read inside a read transaction of the search (one snapshot),
+ * never inside a write transaction: what they would read there could still
+ * be rolled back.
  */
 export class SearchIndexes {
   private readonly indexes = new Map<string, ScopeIndex>();
@@ -65,12 +66,13 @@ export class SearchIndexes {
   }
 
   /**
-   * The up-to-date index of a scope (built on first use), or undefined inside
-   * a transaction. With `vectorDimension`, it also holds the scope's vectors
-   * (and, when large enough, their sign-bit sketch).
+   * The up-to-date index of a scope (built on first use). With
+   * `vectorDimension`, it also holds the scope's vectors (and, when large
+   * enough, their sign-bit sketch). Call inside a read transaction, so what
+   * it reads and what the caller then confirms are one snapshot; never inside
+   * a write transaction, whose rows could still be rolled back.
    */
-  forScope(scope: ScopeColumns, vectorDimension?: number): ScopeIndex | undefined {
-    if (this.db.inTransaction) return undefined;
+  forScope(scope: ScopeColumns, vectorDimension?: number): ScopeIndex {
     const token = this.changeToken();
     const key = JSON.stringify([scope.user_id ?? null, scope.agent_id ?? null, scope.run_id ?? null]);
     let index = this.indexes.get(key);
@@ -78,17 +80,13 @@ export class SearchIndexes {
     this.indexes.delete(key);
     index ??= new ScopeIndex();
     this.indexes.set(key, index); // most recently used last
-    // One read transaction: the rows and vectors read below are one snapshot.
-    this.db.transaction(() => {
-      const built = index as ScopeIndex;
-      if (built.checkedAt !== token) {
-        this.catchUp(built, scope);
-        built.checkedAt = token;
-      }
-      if (vectorDimension !== undefined && !built.vectors) this.loadAllVectors(built, scope, vectorDimension);
-      const vectors = built.vectors;
-      if (vectors && !vectors.sketched && built.aliveCount >= this.options.sketchMinVectors) vectors.sketch(built.size);
-    })();
+    if (index.checkedAt !== token) {
+      this.catchUp(index, scope);
+      index.checkedAt = token;
+    }
+    if (vectorDimension !== undefined && !index.vectors) this.loadAllVectors(index, scope, vectorDimension);
+    const vectors = index.vectors;
+    if (vectors && !vectors.sketched && index.aliveCount >= this.options.sketchMinVectors) vectors.sketch(index.size);
     this.evict();
     return index;
   }
