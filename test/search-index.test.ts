@@ -143,7 +143,7 @@ describe('vector search in a large scope (sign-bit first pass, exact re-scoring)
     const others = Array.from({ length: 200 }, (_, i) => `someone else's memory ${i}`);
     for (const text of others) embedder.set(text, near(centers[i(text) % CLUSTERS] as Float32Array, 0.6, random));
     const memory = await openTestMemory({ embedder });
-    for (let i = 0; i < texts.length; i += 100) await memory.add(asUser(texts.slice(i, i + 100)), { userId: 'big', infer: false });
+    for (let i = 0; i < texts.length; i += 100) await memory.add(asUser(texts.slice(i, i + 100)), { userId: 'big', infer: false, metadata: { batch: i / 100 } });
     for (let i = 0; i < others.length; i += 100) await memory.add(asUser(others.slice(i, i + 100)), { userId: 'other', infer: false });
     const queries = Array.from({ length: 30 }, (_, q) => {
       const text = `query ${q}`;
@@ -186,4 +186,23 @@ describe('vector search in a large scope (sign-bit first pass, exact re-scoring)
       (await memory.search('query 0', { userId: 'big', mode: 'vector', limit: 5, exact: true })).results.map((r) => r.id),
     );
   });
+
+  it('with a metadata filter, finds the nearest memories that pass it, whether it passes many or few', async () => {
+    const { memory } = await largeScope();
+    const filters = {
+      many: { batch: { in: Array.from({ length: 10 }, (_, b) => b * 3) } }, // 10 of 32 batches
+      few: { batch: 7 }, // 100 of 3,200
+    };
+    for (const [share, filter] of Object.entries(filters)) {
+      for (let q = 0; q < 10; q++) {
+        const search = (exact: boolean) => memory.search(`query ${q}`, { userId: 'big', mode: 'vector', limit: 10, filters: filter, exact });
+        const [found, truth] = [(await search(false)).results, (await search(true)).results];
+        expect(found, share).toHaveLength(10);
+        const batches = share === 'many' ? filters.many.batch.in : [7];
+        expect(found.every((r) => batches.includes(r.metadata['batch'] as number))).toBe(true);
+        expect(found.filter((r) => truth.some((t) => t.id === r.id)).length, share).toBeGreaterThanOrEqual(9);
+      }
+    }
+  });
 });
+

@@ -169,14 +169,15 @@ function assemble(db: Database, proposals: Proposals, confirmed: Confirmed, quer
     const found = bySeq.get(seq);
     return found ? [{ seq, distance: found.distance as number }] : [];
   });
-  // A selective filter can leave too few of the nearest: an exact filtered scan answers, so a filter never hides a match.
+  // A filter can leave too few of the nearest: look further, so a filter never hides a match.
   if (query.vector && query.filter && vector.length < query.k && proposals.vector.length >= query.k) {
-    vector = nearestFiltered(db, query.vector, query);
-    const missing = vector.filter((hit) => !bySeq.has(hit.seq)).map((hit) => hit.seq);
-    const more = confirm(db, { ...proposals, vector, keyword: [], fromIndex: new Set(), distances: new Map() }, query);
-    for (const seq of missing) {
-      const found = more.bySeq.get(seq);
-      if (found) bySeq.set(seq, found);
+    const index = proposals.index?.vectors ? proposals.index : undefined;
+    const further = index ? widenInMemory(db, index, query.vector, query, bySeq) : undefined;
+    vector = further ?? (index ? nearestFilteredInMemory(db, index, query.vector, query) : nearestFiltered(db, query.vector, query));
+    const missing = vector.filter((hit) => !bySeq.has(hit.seq));
+    if (missing.length > 0) {
+      const more = confirm(db, { ...proposals, vector: missing, keyword: [], fromIndex: new Set(), distances: new Map() }, query);
+      for (const [seq, found] of more.bySeq) bySeq.set(seq, found);
     }
     vector = vector.filter((hit) => bySeq.has(hit.seq));
   }
@@ -185,7 +186,46 @@ function assemble(db: Database, proposals: Proposals, confirmed: Confirmed, quer
   return { vector, keyword, bySeq };
 }
 
-/** Exact nearest versions of a scope among those passing the filter. */
+/**
+ * The k nearest passing the filter, by asking the in-memory index for 4×, 16×…
+ * as many and confirming only those: cheap while the filter passes a fair
+ * share. Undefined once the search would cover a quarter of the scope: then
+ * reading which memories pass the filter is cheaper.
+ */
+function widenInMemory(
+  db: Database,
+  index: ScopeIndex,
+  vector: Float32Array,
+  query: CandidateQuery,
+  bySeq: Map<number, Candidate>,
+): { seq: number; distance: number }[] | undefined {
+  for (let wanted = query.k * 4; wanted * 4 <= index.aliveCount; wanted *= 4) {
+    const hits = index.vectorNearest(vector, wanted, sketchCandidates(wanted, index.aliveCount));
+    const confirmed = confirm(db, { vector: hits, keyword: [], index, fromIndex: new Set() }, query);
+    const passing = hits.filter((hit) => confirmed.bySeq.has(hit.seq));
+    if (passing.length >= query.k) {
+      for (const hit of passing) bySeq.set(hit.seq, confirmed.bySeq.get(hit.seq) as Candidate);
+      return passing.slice(0, query.k);
+    }
+  }
+  return undefined;
+}
+
+/** The same, scored from the vectors in memory: SQL only says which current versions pass the filter. */
+function nearestFilteredInMemory(db: Database, index: ScopeIndex, vector: Float32Array, query: CandidateQuery): { seq: number; distance: number }[] {
+  const where = scopeWhere(query.scope, 'm');
+  const filter = query.filter as SqlFragment;
+  const seqs = db
+    .prepare(`SELECT m.seq FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL AND ${filter.sql}`)
+    .pluck()
+    .all(...where.params, ...filter.params) as number[];
+  return [...index.vectorDistances(vector, seqs)]
+    .map(([seq, distance]) => ({ seq, distance }))
+    .sort((a, b) => a.distance - b.distance || a.seq - b.seq)
+    .slice(0, query.k);
+}
+
+/** Exact nearest versions of a scope among those passing the filter (sqlite-vec computes every distance). */
 function nearestFiltered(db: Database, vector: Float32Array, query: CandidateQuery): { seq: number; distance: number }[] {
   const where = scopeWhere(query.scope, 'm');
   const valid = validityWhere({ at: query.at }, 'm');
