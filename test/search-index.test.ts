@@ -58,6 +58,44 @@ describe('keyword search from the in-memory index', () => {
     const after = await memory.search('knee clinic', { userId: 'alice', mode: 'keyword' });
     expect(after.results.map((r) => [r.id, r.score])).toEqual(before.results.map((r) => [r.id, r.score]));
   });
+  it('ranks filtered searches like FTS5 too, whether the filter passes many memories or few', async () => {
+    const path = tempDbPath();
+    const memory = await openTestMemory({ path });
+    const random = seededRandom(7);
+    const words = ['knee', 'clinic', 'physiotherapy', 'tea', 'garden', 'violin', 'budget', 'flight'];
+    for (let group = 0; group < 20; group++) {
+      const notes = Array.from({ length: 40 }, (_, i) => `note ${group}-${i}: ${Array.from({ length: 3 + (i % 5) }, () => words[Math.floor(random() * words.length)]).join(' ')}`);
+      await memory.add(asUser(notes), { userId: 'u', infer: false, metadata: { group } });
+    }
+    const db = new BetterSqlite3(path, { readonly: true });
+    const reference = (groups: number[]) =>
+      db
+        .prepare(
+          `SELECT m.text AS text FROM memory_fts JOIN memories m ON m.seq = memory_fts.rowid
+           WHERE memory_fts MATCH ? AND json_extract(m.metadata, '$.group') IN (SELECT value FROM json_each(?))
+           ORDER BY bm25(memory_fts), m.seq LIMIT 10`,
+        )
+        .pluck()
+        .all(ftsQuery('knee violin'), JSON.stringify(groups)) as string[];
+    for (const groups of [[3], Array.from({ length: 10 }, (_, g) => g * 2)]) {
+      const { results } = await memory.search('knee violin', { userId: 'u', mode: 'keyword', filters: { group: { in: groups } } });
+      expect(results.map((r) => r.memory)).toEqual(reference(groups));
+    }
+    db.close();
+  });
+
+  it('a filter changes which memories come back, never their scores', async () => {
+    const memory = await openTestMemory();
+    await memory.add(asUser(NOTES.slice(0, 5)), { userId: 'u', infer: false, metadata: { shared: true } });
+    await memory.add(asUser(NOTES.slice(5)), { userId: 'u', infer: false, metadata: { shared: false } });
+    await memory.add(asUser(['knee clinic knee clinic', 'another knee note']), { userId: 'someone else', infer: false });
+    for (const mode of ['keyword', 'vector', 'hybrid'] as const) {
+      const all = (await memory.search('knee clinic', { userId: 'u', mode, limit: 20 })).results;
+      const shared = (await memory.search('knee clinic', { userId: 'u', mode, limit: 20, filters: { shared: true } })).results;
+      expect(shared.length).toBeGreaterThan(0);
+      for (const r of shared) expect(r.score, mode).toBe(all.find((a) => a.id === r.id)?.score);
+    }
+  });
 });
 
 describe('in-memory indexes stay true to the file', () => {

@@ -50,12 +50,13 @@ const INDEX_ATTEMPTS = 2;
  * Candidates of a search in a scope, for each signal, confirmed in SQL.
  *
  * Proposals come from the scope's in-memory index when it can answer (current
- * versions; keyword without a filter; vectors unless `exact`), else from
- * sqlite-vec's exact KNN and FTS5. All proposals are then confirmed by one
- * statement that reads their rows, checks they are visible and pass the
- * filter, and computes the exact cosine where it is not known yet. An index
- * proposal that is no longer current is retired from the index and the
- * search runs again.
+ * versions; vectors unless `exact`), else from sqlite-vec's exact KNN and
+ * FTS5. All proposals are then confirmed by one statement that reads their
+ * rows, checks they are visible and pass the filter, and computes the exact
+ * cosine where it is not known yet. An index proposal that is no longer
+ * current is retired from the index and the search runs again. When a filter
+ * leaves fewer than k of a signal's proposals, the index is asked for more
+ * (see `further`), so a filter never hides a match.
  */
 export function searchCandidates(db: Database, indexes: SearchIndexes, query: CandidateQuery): Candidates {
   // Indexes only outside a write transaction (its rows could still be rolled back), and
@@ -67,7 +68,7 @@ export function searchCandidates(db: Database, indexes: SearchIndexes, query: Ca
 function search(db: Database, indexes: SearchIndexes, query: CandidateQuery, indexable: boolean): Candidates {
   for (let attempt = 0; ; attempt++) {
     const found = propose(db, indexes, query, indexable && attempt < INDEX_ATTEMPTS);
-    const confirmed = confirm(db, found, query);
+    const confirmed = confirm(db, [...found.vector, ...found.keyword], found.distances, query);
     if (found.index) {
       const stale = [...found.fromIndex].filter((seq) => !confirmed.visible.has(seq));
       if (stale.length > 0) {
@@ -75,25 +76,27 @@ function search(db: Database, indexes: SearchIndexes, query: CandidateQuery, ind
         continue;
       }
     }
-    return assemble(db, found, confirmed, query);
+    return assemble(db, found, confirmed.bySeq, query);
   }
 }
 
 type Proposals = {
   vector: { seq: number; distance?: number | undefined }[];
   keyword: { seq: number; bm25: number }[];
+  /** The index that proposed (undefined: SQL did). */
   index: ScopeIndex | undefined;
+  /** The query's terms as the index knows them (keyword proposals from the index). */
+  terms?: string[];
   /** Seqs proposed by the index (not yet known to be current). */
   fromIndex: Set<number>;
-  /** Exact distances of keyword candidates, when the index holds the vectors. */
-  distances?: Map<number, number>;
+  /** Exact distances known before confirmation. */
+  distances: Map<number, number>;
 };
 
 function propose(db: Database, indexes: SearchIndexes, query: CandidateQuery, useIndexes: boolean): Proposals {
-  const proposals: Proposals = { vector: [], keyword: [], index: undefined, fromIndex: new Set() };
+  const proposals: Proposals = { vector: [], keyword: [], index: undefined, fromIndex: new Set(), distances: new Map() };
   const wantsVectorIndex = query.vector !== undefined && !query.exact;
-  const wantsKeywordIndex = query.keyword !== undefined && query.filter === undefined;
-  const index = useIndexes && (wantsVectorIndex || wantsKeywordIndex) ? indexes.forScope(query.scope, wantsVectorIndex ? query.vector?.length : undefined) : undefined;
+  const index = useIndexes ? indexes.forScope(query.scope, wantsVectorIndex ? query.vector?.length : undefined) : undefined;
   proposals.index = index;
 
   if (query.vector) {
@@ -104,34 +107,38 @@ function propose(db: Database, indexes: SearchIndexes, query: CandidateQuery, us
     } else {
       proposals.vector = nearestVectors(db, query.vector, query.k, { scope: query.scope, at: query.at });
     }
+    for (const hit of proposals.vector) if (hit.distance !== undefined) proposals.distances.set(hit.seq, hit.distance);
   }
   if (query.keyword) {
-    if (index && wantsKeywordIndex) {
-      proposals.keyword = index.keywordTop(indexes.tokenizer.terms(query.keyword.words.join(' ')), query.k);
+    if (index) {
+      proposals.terms = indexes.tokenizer.terms(query.keyword.words.join(' '));
+      proposals.keyword = index.keywordTop(proposals.terms, query.k);
       for (const hit of proposals.keyword) proposals.fromIndex.add(hit.seq);
     } else {
       proposals.keyword = keywordHits(db, query.keyword.fts, query.k, query.scope, { at: query.at }, query.filter);
     }
   }
-  // Keyword candidates' cosines: from the vectors in memory when held, else the confirming statement computes them.
-  if (query.vector && index?.vectors) {
-    const known = new Set(proposals.vector.map((hit) => hit.seq));
-    proposals.distances = index.vectorDistances(query.vector, proposals.keyword.map((hit) => hit.seq).filter((seq) => !known.has(seq)));
-  }
+  addDistances(proposals.distances, index, query, proposals.keyword);
   return proposals;
+}
+
+/** Keyword candidates' cosines, from the vectors in memory when the index holds them (else the confirming statement computes them). */
+function addDistances(into: Map<number, number>, index: ScopeIndex | undefined, query: CandidateQuery, hits: readonly { seq: number }[]): void {
+  if (!query.vector || !index?.vectors) return;
+  const missing = hits.map((hit) => hit.seq).filter((seq) => !into.has(seq));
+  for (const [seq, distance] of index.vectorDistances(query.vector, missing)) into.set(seq, distance);
 }
 
 type Confirmed = {
   /** Visible rows among the proposals, whether or not they pass the filter. */
   visible: Set<number>;
+  /** Visible and passing the filter. */
   bySeq: Map<number, Candidate>;
 };
 
-/** One statement: the proposals' rows (visible ones), whether they pass the filter, and exact distances where unknown. */
-function confirm(db: Database, proposals: Proposals, query: CandidateQuery): Confirmed {
-  const known = new Map<number, number>(proposals.distances);
-  for (const hit of proposals.vector) if (hit.distance !== undefined) known.set(hit.seq, hit.distance);
-  const seqs = [...new Set([...proposals.vector.map((h) => h.seq), ...proposals.keyword.map((h) => h.seq)])];
+/** One statement: the rows of `hits` (visible ones), whether they pass the filter, and exact distances where not `known`. */
+function confirm(db: Database, hits: readonly { seq: number }[], known: ReadonlyMap<number, number>, query: CandidateQuery): Confirmed {
+  const seqs = [...new Set(hits.map((hit) => hit.seq))];
   const unknown = query.vector ? seqs.filter((seq) => !known.has(seq)) : [];
   const visible = new Set<number>();
   const bySeq = new Map<number, Candidate>();
@@ -163,66 +170,81 @@ function confirm(db: Database, proposals: Proposals, query: CandidateQuery): Con
   return { visible, bySeq };
 }
 
-function assemble(db: Database, proposals: Proposals, confirmed: Confirmed, query: CandidateQuery): Candidates {
-  const bySeq = confirmed.bySeq;
-  let vector = proposals.vector.flatMap(({ seq }) => {
-    const found = bySeq.get(seq);
-    return found ? [{ seq, distance: found.distance as number }] : [];
-  });
-  // A filter can leave too few of the nearest: look further, so a filter never hides a match.
-  if (query.vector && query.filter && vector.length < query.k && proposals.vector.length >= query.k) {
-    const index = proposals.index?.vectors ? proposals.index : undefined;
-    const further = index ? widenInMemory(db, index, query.vector, query, bySeq) : undefined;
-    vector = further ?? (index ? nearestFilteredInMemory(db, index, query.vector, query) : nearestFiltered(db, query.vector, query));
-    const missing = vector.filter((hit) => !bySeq.has(hit.seq));
-    if (missing.length > 0) {
-      const more = confirm(db, { ...proposals, vector: missing, keyword: [], fromIndex: new Set(), distances: new Map() }, query);
-      for (const [seq, found] of more.bySeq) bySeq.set(seq, found);
-    }
-    vector = vector.filter((hit) => bySeq.has(hit.seq));
+function assemble(db: Database, proposals: Proposals, bySeq: Map<number, Candidate>, query: CandidateQuery): Candidates {
+  const passing = <T extends { seq: number }>(hits: readonly T[]) => hits.filter((hit) => bySeq.has(hit.seq));
+  let vector = passing(proposals.vector).map(({ seq }) => ({ seq, distance: (bySeq.get(seq) as Candidate).distance as number }));
+  let keyword = passing(proposals.keyword);
+  const { index } = proposals;
+  const short = (found: number, proposed: number) => query.filter !== undefined && found < query.k && proposed >= query.k;
+
+  if (query.vector && short(vector.length, proposals.vector.length)) {
+    const q = query.vector;
+    vector = index?.vectors
+      ? further(db, index, query, bySeq, (wanted) => index.vectorNearest(q, wanted, sketchCandidates(wanted, index.aliveCount)), (seqs) =>
+          [...index.vectorDistances(q, seqs)].map(([seq, distance]) => ({ seq, distance })).sort((a, b) => a.distance - b.distance || a.seq - b.seq),
+        )
+      : withRows(db, bySeq, query, nearestFiltered(db, q, query));
+    vector = vector.map(({ seq }) => ({ seq, distance: (bySeq.get(seq) as Candidate).distance as number }));
+  }
+  if (index && proposals.terms && short(keyword.length, proposals.keyword.length)) {
+    const terms = proposals.terms;
+    keyword = further(db, index, query, bySeq, (wanted) => index.keywordTop(terms, wanted), (seqs) => {
+      const allowed = new Set(seqs);
+      return index.keywordTop(terms, index.aliveCount).filter((hit) => allowed.has(hit.seq));
+    });
   }
   vector.sort((a, b) => a.distance - b.distance || a.seq - b.seq);
-  const keyword = proposals.keyword.filter((hit) => bySeq.has(hit.seq));
   return { vector, keyword, bySeq };
 }
 
 /**
- * The k nearest passing the filter, by asking the in-memory index for 4×, 16×…
- * as many and confirming only those: cheap while the filter passes a fair
- * share. Undefined once the search would cover a quarter of the scope: then
- * reading which memories pass the filter is cheaper.
+ * The k best of one signal that pass the filter: `rank` is asked for 4×,
+ * 16×… k and only those are confirmed, which is cheap while the filter passes
+ * a fair share. Past a quarter of the scope it is cheaper to read which
+ * memories pass the filter and let `rankAmong` rank exactly those. Confirmed
+ * rows are added to `bySeq`.
  */
-function widenInMemory(
+function further<T extends { seq: number }>(
   db: Database,
   index: ScopeIndex,
-  vector: Float32Array,
   query: CandidateQuery,
   bySeq: Map<number, Candidate>,
-): { seq: number; distance: number }[] | undefined {
+  rank: (wanted: number) => T[],
+  rankAmong: (seqs: number[]) => T[],
+): T[] {
   for (let wanted = query.k * 4; wanted * 4 <= index.aliveCount; wanted *= 4) {
-    const hits = index.vectorNearest(vector, wanted, sketchCandidates(wanted, index.aliveCount));
-    const confirmed = confirm(db, { vector: hits, keyword: [], index, fromIndex: new Set() }, query);
-    const passing = hits.filter((hit) => confirmed.bySeq.has(hit.seq));
-    if (passing.length >= query.k) {
-      for (const hit of passing) bySeq.set(hit.seq, confirmed.bySeq.get(hit.seq) as Candidate);
-      return passing.slice(0, query.k);
-    }
+    const hits = rank(wanted);
+    const found = confirmWithDistances(db, index, query, bySeq, hits);
+    if (found.length >= query.k) return found.slice(0, query.k);
   }
-  return undefined;
+  return confirmWithDistances(db, index, query, bySeq, rankAmong(passingFilter(db, query)).slice(0, query.k));
 }
 
-/** The same, scored from the vectors in memory: SQL only says which current versions pass the filter. */
-function nearestFilteredInMemory(db: Database, index: ScopeIndex, vector: Float32Array, query: CandidateQuery): { seq: number; distance: number }[] {
+/** Confirms `hits` (cosines from memory where held), adds their rows to `bySeq`, and keeps those that pass, in order. */
+function confirmWithDistances<T extends { seq: number }>(db: Database, index: ScopeIndex, query: CandidateQuery, bySeq: Map<number, Candidate>, hits: T[]): T[] {
+  const known = new Map<number, number>();
+  for (const hit of hits) if ('distance' in hit && typeof hit.distance === 'number') known.set(hit.seq, hit.distance);
+  addDistances(known, index, query, hits);
+  const confirmed = confirm(db, hits.filter((hit) => !bySeq.has(hit.seq)), known, query);
+  for (const [seq, candidate] of confirmed.bySeq) bySeq.set(seq, candidate);
+  return hits.filter((hit) => bySeq.has(hit.seq));
+}
+
+/** Confirms SQL-found hits (no index), adds their rows to `bySeq`, keeps those that pass. */
+function withRows(db: Database, bySeq: Map<number, Candidate>, query: CandidateQuery, hits: { seq: number; distance: number }[]): { seq: number; distance: number }[] {
+  const confirmed = confirm(db, hits.filter((hit) => !bySeq.has(hit.seq)), new Map(hits.map((hit) => [hit.seq, hit.distance])), query);
+  for (const [seq, candidate] of confirmed.bySeq) bySeq.set(seq, candidate);
+  return hits.filter((hit) => bySeq.has(hit.seq));
+}
+
+/** The scope's current memories that pass the filter. */
+function passingFilter(db: Database, query: CandidateQuery): number[] {
   const where = scopeWhere(query.scope, 'm');
   const filter = query.filter as SqlFragment;
-  const seqs = db
+  return db
     .prepare(`SELECT m.seq FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL AND ${filter.sql}`)
     .pluck()
     .all(...where.params, ...filter.params) as number[];
-  return [...index.vectorDistances(vector, seqs)]
-    .map(([seq, distance]) => ({ seq, distance }))
-    .sort((a, b) => a.distance - b.distance || a.seq - b.seq)
-    .slice(0, query.k);
 }
 
 /** Exact nearest versions of a scope among those passing the filter (sqlite-vec computes every distance). */
