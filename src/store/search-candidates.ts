@@ -171,16 +171,18 @@ function confirm(db: Database, hits: readonly { seq: number }[], known: Readonly
 }
 
 function assemble(db: Database, proposals: Proposals, bySeq: Map<number, Candidate>, query: CandidateQuery): Candidates {
-  const passing = <T extends { seq: number }>(hits: readonly T[]) => hits.filter((hit) => bySeq.has(hit.seq));
-  let vector = passing(proposals.vector).map(({ seq }) => ({ seq, distance: (bySeq.get(seq) as Candidate).distance as number }));
-  let keyword = passing(proposals.keyword);
+  const confirmedOf = <T extends { seq: number }>(hits: readonly T[]) => hits.filter((hit) => bySeq.has(hit.seq));
+  let vector = confirmedOf(proposals.vector).map(({ seq }) => ({ seq, distance: (bySeq.get(seq) as Candidate).distance as number }));
+  let keyword = confirmedOf(proposals.keyword);
   const { index } = proposals;
   const short = (found: number, proposed: number) => query.filter !== undefined && found < query.k && proposed >= query.k;
+  let passingSeqs: number[] | undefined;
+  const passing = () => (passingSeqs ??= passingFilter(db, query));
 
   if (query.vector && short(vector.length, proposals.vector.length)) {
     const q = query.vector;
     vector = index?.vectors
-      ? further(db, index, query, bySeq, (wanted) => index.vectorNearest(q, wanted, sketchCandidates(wanted, index.aliveCount)), (seqs) =>
+      ? further(db, index, query, bySeq, passing, (wanted) => index.vectorNearest(q, wanted, sketchCandidates(wanted, index.aliveCount)), (seqs) =>
           [...index.vectorDistances(q, seqs)].map(([seq, distance]) => ({ seq, distance })).sort((a, b) => a.distance - b.distance || a.seq - b.seq),
         )
       : withRows(db, bySeq, query, nearestFiltered(db, q, query));
@@ -188,7 +190,7 @@ function assemble(db: Database, proposals: Proposals, bySeq: Map<number, Candida
   }
   if (index && proposals.terms && short(keyword.length, proposals.keyword.length)) {
     const terms = proposals.terms;
-    keyword = further(db, index, query, bySeq, (wanted) => index.keywordTop(terms, wanted), (seqs) => {
+    keyword = further(db, index, query, bySeq, passing, (wanted) => index.keywordTop(terms, wanted), (seqs) => {
       const allowed = new Set(seqs);
       return index.keywordTop(terms, index.aliveCount).filter((hit) => allowed.has(hit.seq));
     });
@@ -198,26 +200,31 @@ function assemble(db: Database, proposals: Proposals, bySeq: Map<number, Candida
 }
 
 /**
- * The k best of one signal that pass the filter: `rank` is asked for 4×,
- * 16×… k and only those are confirmed, which is cheap while the filter passes
- * a fair share. Past a quarter of the scope it is cheaper to read which
- * memories pass the filter and let `rankAmong` rank exactly those. Confirmed
- * rows are added to `bySeq`.
+ * The k best of one signal that pass the filter: `rank` is asked for 4× k,
+ * and only those are confirmed; if too few pass, for as many more as the
+ * share that passed says are needed. That is cheap while the filter passes a
+ * fair share. When nothing passed, or the next try would cover a quarter of
+ * the scope, reading which memories pass the filter (`passing`, read once per
+ * search) is cheaper, and `rankAmong` ranks exactly those. Confirmed rows are
+ * added to `bySeq`.
  */
 function further<T extends { seq: number }>(
   db: Database,
   index: ScopeIndex,
   query: CandidateQuery,
   bySeq: Map<number, Candidate>,
+  passing: () => number[],
   rank: (wanted: number) => T[],
   rankAmong: (seqs: number[]) => T[],
 ): T[] {
-  for (let wanted = query.k * 4; wanted * 4 <= index.aliveCount; wanted *= 4) {
+  for (let wanted = query.k * 4; wanted * 4 <= index.aliveCount; ) {
     const hits = rank(wanted);
     const found = confirmWithDistances(db, index, query, bySeq, hits);
     if (found.length >= query.k) return found.slice(0, query.k);
+    if (found.length === 0 || hits.length < wanted) break;
+    wanted = Math.ceil(((query.k * 1.5) / found.length) * wanted);
   }
-  return confirmWithDistances(db, index, query, bySeq, rankAmong(passingFilter(db, query)).slice(0, query.k));
+  return confirmWithDistances(db, index, query, bySeq, rankAmong(passing()).slice(0, query.k));
 }
 
 /** Confirms `hits` (cosines from memory where held), adds their rows to `bySeq`, and keeps those that pass, in order. */
