@@ -138,6 +138,22 @@ describe('in-memory indexes stay true to the file', () => {
     expect((await memory.search('violin', { userId: 'u' })).results).toEqual([]);
   });
 
+  it('indexes scopes without a user (an agent, a run) the same way, and keeps them apart', async () => {
+    const memory = await openTestMemory();
+    await memory.add(asUser(NOTES.slice(0, 5)), { agentId: 'coach', infer: false });
+    await memory.add(asUser(NOTES.slice(5)), { agentId: 'planner', infer: false });
+    await memory.add(asUser(['The knee clinic called about the brace']), { runId: 'session-1', infer: false });
+    for (const mode of ['keyword', 'vector', 'hybrid'] as const) {
+      const coach = (await memory.search('knee clinic', { agentId: 'coach', mode, limit: 20 })).results;
+      const expected = mode === 'keyword' ? NOTES.slice(0, 5).filter((note) => /knee|clinic/i.test(note)) : NOTES.slice(0, 5);
+      expect(coach.map((r) => r.memory).sort(), mode).toEqual([...expected].sort());
+      expect(coach.every((r) => r.agentId === 'coach')).toBe(true);
+      expect((await memory.search('knee clinic', { runId: 'session-1', mode })).results.map((r) => r.memory)).toEqual(['The knee clinic called about the brace']);
+    }
+    await memory.add('Knee exercises twice a day', { agentId: 'coach', infer: false });
+    expect((await memory.search('exercises', { agentId: 'coach', mode: 'hybrid' })).results[0]?.memory).toBe('Knee exercises twice a day');
+  });
+
   it('with no memory budget for indexes, results are the same as with one', async () => {
     const roomy = await openTestMemory();
     const tight = await openTestMemory({ searchIndexMiB: 0 });

@@ -131,10 +131,8 @@ export class SearchIndexes {
 
   private loadAllVectors(index: ScopeIndex, scope: ScopeColumns, dimension: number): void {
     index.startVectors(dimension, this.options.sketchMinDimension);
-    const seqs: number[] = [];
-    for (let slot = 0; slot < index.size; slot++) seqs.push(index.seqOf(slot));
     if (scope.user_id !== undefined) this.scanPartition(index, scope);
-    else this.loadVectors(index, seqs);
+    else this.loadVectors(index, Array.from({ length: index.size }, (_, slot) => index.seqOf(slot)));
   }
 
   /** Vectors by seq (point lookups). */
