@@ -14,7 +14,7 @@ export class FtsTokenizer {
   private readonly instances;
   private readonly clear;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     db.exec(`
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.engram_tokenize USING fts5(text, content = '', tokenize = '${FTS_TOKENIZE}');
       CREATE VIRTUAL TABLE IF NOT EXISTS temp.engram_tokenize_terms USING fts5vocab(temp, engram_tokenize, instance);
@@ -22,10 +22,7 @@ export class FtsTokenizer {
     this.insert = db.prepare('INSERT INTO temp.engram_tokenize (rowid, text) VALUES (?, ?)');
     this.instances = db.prepare('SELECT term, doc FROM temp.engram_tokenize_terms').raw();
     this.clear = db.prepare(`INSERT INTO temp.engram_tokenize (engram_tokenize) VALUES ('delete-all')`);
-    this.db = db;
   }
-
-  private readonly db: Database;
 
   /**
    * Calls `each(doc, term)` once per token of each text (a term repeated in a

@@ -13,7 +13,7 @@ export class ScopeIndex {
   private readonly slots = new Map<number, number>();
   private aliveFlags = new Uint8Array(1024);
   private alive = 0;
-  readonly keyword = new KeywordIndex();
+  private readonly keyword = new KeywordIndex();
   private scopeVectors: ScopeVectors | undefined;
   /** The highest seq seen: newer rows are what a catch-up reads. */
   maxSeq = 0;

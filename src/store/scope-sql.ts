@@ -12,13 +12,15 @@ export function scopeColumns(scope: Scope): ScopeColumns {
  * must match. Absent fields are unconstrained, so `{ userId }` covers all of that
  * user's agents and runs, and never any other user's rows.
  */
-export function scopeWhere(scope: ScopeColumns, table: string): { sql: string; params: string[] } {
+export function scopeWhere(scope: ScopeColumns, table: string, options: { unindexed?: boolean } = {}): { sql: string; params: string[] } {
+  // `unindexed`: a unary + keeps SQLite off the scope's indexes, for queries where another term is the selective one.
+  const prefix = options.unindexed ? '+' : '';
   const clauses: string[] = [];
   const params: string[] = [];
   for (const column of ['user_id', 'agent_id', 'run_id'] as const) {
     const value = scope[column];
     if (value !== undefined) {
-      clauses.push(`${table}.${column} = ?`);
+      clauses.push(`${prefix}${table}.${column} = ?`);
       params.push(value);
     }
   }

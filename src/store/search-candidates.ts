@@ -185,7 +185,7 @@ function assemble(db: Database, proposals: Proposals, bySeq: Map<number, Candida
       ? further(db, index, query, bySeq, passing, (wanted) => index.vectorNearest(q, wanted, sketchCandidates(wanted, index.aliveCount)), (seqs) =>
           [...index.vectorDistances(q, seqs)].map(([seq, distance]) => ({ seq, distance })).sort((a, b) => a.distance - b.distance || a.seq - b.seq),
         )
-      : withRows(db, bySeq, query, nearestFiltered(db, q, query));
+      : confirmFiltered(db, query, bySeq, nearestFiltered(db, q, query));
     vector = vector.map(({ seq }) => ({ seq, distance: (bySeq.get(seq) as Candidate).distance as number }));
   }
   if (index && proposals.terms && short(keyword.length, proposals.keyword.length)) {
@@ -219,29 +219,32 @@ function further<T extends { seq: number }>(
 ): T[] {
   for (let wanted = query.k * 4; wanted * 4 <= index.aliveCount; ) {
     const hits = rank(wanted);
-    const found = confirmWithDistances(db, index, query, bySeq, hits);
+    const found = confirmInto(db, query, bySeq, hits, distancesFromIndex(index, query, hits));
     if (found.length >= query.k) return found.slice(0, query.k);
     if (found.length === 0 || hits.length < wanted) break;
     wanted = Math.ceil(((query.k * 1.5) / found.length) * wanted);
   }
-  return confirmWithDistances(db, index, query, bySeq, rankAmong(passing()).slice(0, query.k));
+  const best = rankAmong(passing()).slice(0, query.k);
+  return confirmInto(db, query, bySeq, best, distancesFromIndex(index, query, best));
 }
 
-/** Confirms `hits` (cosines from memory where held), adds their rows to `bySeq`, and keeps those that pass, in order. */
-function confirmWithDistances<T extends { seq: number }>(db: Database, index: ScopeIndex, query: CandidateQuery, bySeq: Map<number, Candidate>, hits: T[]): T[] {
-  const known = new Map<number, number>();
-  for (const hit of hits) if ('distance' in hit && typeof hit.distance === 'number') known.set(hit.seq, hit.distance);
-  addDistances(known, index, query, hits);
+/** Confirms `hits` (cosines `known`, or computed in SQL), adds their rows to `bySeq`, and keeps those that pass, in order. */
+function confirmInto<T extends { seq: number }>(db: Database, query: CandidateQuery, bySeq: Map<number, Candidate>, hits: T[], known: ReadonlyMap<number, number>): T[] {
   const confirmed = confirm(db, hits.filter((hit) => !bySeq.has(hit.seq)), known, query);
   for (const [seq, candidate] of confirmed.bySeq) bySeq.set(seq, candidate);
   return hits.filter((hit) => bySeq.has(hit.seq));
 }
 
-/** Confirms SQL-found hits (no index), adds their rows to `bySeq`, keeps those that pass. */
-function withRows(db: Database, bySeq: Map<number, Candidate>, query: CandidateQuery, hits: { seq: number; distance: number }[]): { seq: number; distance: number }[] {
-  const confirmed = confirm(db, hits.filter((hit) => !bySeq.has(hit.seq)), new Map(hits.map((hit) => [hit.seq, hit.distance])), query);
-  for (const [seq, candidate] of confirmed.bySeq) bySeq.set(seq, candidate);
-  return hits.filter((hit) => bySeq.has(hit.seq));
+/** SQL-found hits with their exact distances, confirmed into `bySeq`. */
+function confirmFiltered(db: Database, query: CandidateQuery, bySeq: Map<number, Candidate>, hits: { seq: number; distance: number }[]): { seq: number; distance: number }[] {
+  return confirmInto(db, query, bySeq, hits, new Map(hits.map((hit) => [hit.seq, hit.distance])));
+}
+
+/** `hits`' cosines from the vectors the index holds (none when it holds none). */
+function distancesFromIndex(index: ScopeIndex, query: CandidateQuery, hits: readonly { seq: number }[]): Map<number, number> {
+  const known = new Map<number, number>();
+  addDistances(known, index, query, hits);
+  return known;
 }
 
 /** The scope's current memories that pass the filter. */

@@ -112,11 +112,10 @@ export class SearchIndexes {
 
   /** Reads the scope's current versions newer than the index, tokenizes them and (if sketched) reads their vectors. */
   private catchUp(index: ScopeIndex, scope: ScopeColumns): void {
-    const where = scopeWhere(scope, 'm');
-    // Catching up, the seq range is the selective part: the unary + keeps SQLite off the scope's index.
-    const scopeSql = index.maxSeq === 0 ? where.sql : where.sql.replaceAll('m.', '+m.');
+    // Catching up, the seq range is the selective part, not the scope.
+    const where = scopeWhere(scope, 'm', { unindexed: index.maxSeq > 0 });
     const rows = this.db
-      .prepare(`SELECT m.seq AS seq, m.text AS text FROM memories m WHERE m.seq > ? AND ${scopeSql} AND m.valid_to IS NULL ORDER BY m.seq`)
+      .prepare(`SELECT m.seq AS seq, m.text AS text FROM memories m WHERE m.seq > ? AND ${where.sql} AND m.valid_to IS NULL ORDER BY m.seq`)
       .raw()
       .all(index.maxSeq, ...where.params) as [number, string][];
     if (rows.length === 0) return;
