@@ -35,6 +35,14 @@ export const ERROR_CODES = [
   'DB_INVALID',
   /** Any other SQLite failure. */
   'DB_ERROR',
+  /** Maintenance (encrypt, rekey, decrypt, the reindex swap) needs the file to itself, and another connection has it open. */
+  'FILE_IN_USE',
+  /** A file the operation works on (not a memory) does not exist. */
+  'FILE_NOT_FOUND',
+  /** The disk (or the user's quota) is full; nothing was changed. */
+  'DISK_FULL',
+  /** The cross-encoder failed while reranking. */
+  'RERANK_FAILED',
   /** The Memory instance was closed. */
   'CLOSED',
 ] as const;

@@ -44,6 +44,7 @@ import { rekeyDatabase } from './store/rekey.js';
 import { Store } from './store/store.js';
 import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs } from './time.js';
+import { isInScope, scopeOf } from './scope.js';
 import { requireScope, validate } from './validate.js';
 
 
@@ -181,11 +182,18 @@ export class Memory {
     return formatContext(results, { maxTokens, header, countTokens: countTokens ?? estimateTokens });
   }
 
-  /** One current memory, or null if there is none with this id (never stored, or deleted). */
-  async get(id: string): Promise<MemoryItem | null> {
+  /**
+   * One current memory, or null if there is none with this id (never stored,
+   * or deleted). With a `scope`, a memory outside it is null too: the id
+   * operations (get, update, delete, history) take the caller's scope so that
+   * knowing an id never reaches another user's memory.
+   */
+  async get(id: string, scope: Scope = {}): Promise<MemoryItem | null> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
-    return this.store.read(() => this.store.memory(memoryId), 'reading a memory') ?? null;
+    const within = validate(ScopeSchema, scope, 'scope');
+    const item = this.store.read(() => this.store.memory(memoryId), 'reading a memory');
+    return item && isInScope(item, within) ? item : null;
   }
 
   /** The current memories of a scope, newest first. @default options.limit 100 */
@@ -204,14 +212,16 @@ export class Memory {
   /**
    * Rewrites a memory (re-embedding it) and, if given, replaces its metadata.
    * The id stays; the old version is closed, not overwritten: `history` and
-   * `asOf` reads still show it.
+   * `asOf` reads still show it. With scope fields in `options`, a memory
+   * outside that scope is NOT_FOUND (checked again inside the write).
    */
   async update(id: string, text: string, options: UpdateOptions = {}): Promise<MemoryItem> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
     const newText = cleanText(validate(TextSchema, text, 'text'));
     const opts = validate(UpdateOptionsSchema, options, 'options');
-    const current = this.requireCurrent(memoryId);
+    const within = scopeOf(opts);
+    const current = this.requireCurrent(memoryId, within);
     const metadata = opts.metadata ?? current.metadata;
     if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata)) return current;
     const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];
@@ -224,18 +234,24 @@ export class Memory {
         });
       }
       const now = Date.now();
+      if (!this.store.isCurrentIn(memoryId, within)) throw notFound(memoryId);
       const updated = this.store.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
       if (!updated) throw notFound(memoryId);
       return updated;
     }, 'updating a memory');
   }
 
-  /** Deletes a memory: it leaves search and getAll; its history stays. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Deletes a memory: it leaves search and getAll; its history stays. With a
+   * `scope`, a memory outside it is NOT_FOUND; ownership is checked inside the
+   * write transaction, so no other writer can slip in between check and act.
+   */
+  async delete(id: string, scope: Scope = {}): Promise<void> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
+    const within = validate(ScopeSchema, scope, 'scope');
     this.store.write(() => {
-      if (!this.store.closeMemory(memoryId, Date.now(), 'api')) throw notFound(memoryId);
+      if (!this.store.isCurrentIn(memoryId, within) || !this.store.closeMemory(memoryId, Date.now(), 'api')) throw notFound(memoryId);
     }, 'deleting a memory');
   }
 
@@ -253,12 +269,14 @@ export class Memory {
     return { deleted };
   }
 
-  /** Every change to a memory, oldest first; also for deleted memories. */
-  async history(id: string): Promise<HistoryEntry[]> {
+  /** Every change to a memory, oldest first; also for deleted memories. With a `scope`, a memory outside it is NOT_FOUND. */
+  async history(id: string, scope: Scope = {}): Promise<HistoryEntry[]> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
+    const within = validate(ScopeSchema, scope, 'scope');
     return this.store.read(() => {
-      if (!this.store.hasMemory(memoryId)) throw notFound(memoryId);
+      const owner = this.store.scopeOfMemory(memoryId);
+      if (!owner || !isInScope(owner, within)) throw new EngramError('NOT_FOUND', `no memory with id ${memoryId}`);
       return this.store.history(memoryId);
     }, 'reading history');
   }
@@ -389,23 +407,15 @@ export class Memory {
     return this.reranker.reranker;
   }
 
-  private requireCurrent(id: string): MemoryItem {
+  private requireCurrent(id: string, within: Scope): MemoryItem {
     const current = this.store.read(() => this.store.memory(id), 'reading a memory');
-    if (!current) throw notFound(id);
+    if (!current || !isInScope(current, within)) throw notFound(id);
     return current;
   }
 
   private assertOpen(): void {
     if (this.closed) throw new EngramError('CLOSED', 'this Memory is closed; open a new one with Memory.open()');
   }
-}
-
-function scopeOf(value: Scope): Scope {
-  const scope: Scope = {};
-  if (value.userId !== undefined) scope.userId = value.userId;
-  if (value.agentId !== undefined) scope.agentId = value.agentId;
-  if (value.runId !== undefined) scope.runId = value.runId;
-  return scope;
 }
 
 function notFound(id: string): EngramError {

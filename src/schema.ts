@@ -147,7 +147,7 @@ export const GetAllOptionsSchema = ScopeSchema.extend({
 });
 export type GetAllOptions = z.input<typeof GetAllOptionsSchema>;
 
-export const UpdateOptionsSchema = z.strictObject({
+export const UpdateOptionsSchema = ScopeSchema.extend({
   /** Replaces the memory's metadata when given. */
   metadata: MetadataSchema.optional(),
 });

@@ -154,6 +154,22 @@ describe('engram mcp tools (in-process)', () => {
     expect((await memory.get(jazz.id))?.memory).toBe('I like jazz.');
   });
 
+  it('deletes one memory only inside the call’s scope: another user’s id is NOT_FOUND, as if absent, and stays', async () => {
+    const memory = await openTestMemory();
+    const [bobs] = (await memory.add('I am allergic to peanuts.', { userId: 'bob', infer: false })).results;
+    const fixed = await connectInProcess(memory, { scope: { userId: 'alice' } });
+    const open = await connectInProcess(memory, { scope: { userId: 'alice' }, allowScopeOverride: true });
+
+    const refused = await call(fixed, 'delete_memory', { memory_id: bobs!.id });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toBe(`NOT_FOUND: no current memory with id ${bobs!.id}`);
+    expect(textOf(await call(open, 'delete_memory', { memory_id: bobs!.id }))).toMatch(/^NOT_FOUND: /);
+    expect(await memory.get(bobs!.id)).toMatchObject({ memory: 'I am allergic to peanuts.', userId: 'bob' });
+
+    expect(textOf(await call(open, 'delete_memory', { memory_id: bobs!.id, user_id: 'bob' }))).toBe(`Deleted memory ${bobs!.id}.`);
+    expect(await memory.get(bobs!.id)).toBeNull();
+  });
+
   it('accepts user_id and agent_id only with allowScopeOverride', async () => {
     const memory = await openTestMemory();
     await memory.add('I am allergic to peanuts.', { userId: 'bob', infer: false });

@@ -7,20 +7,12 @@ import { EngramError } from 'engram';
 import { runServeCommand } from '../src/cli/serve-command.js';
 import { toErrorResponse } from '../src/server/http-errors.js';
 import { startServer } from '../src/server/start-server.js';
-import { rawRequest, RestClient, startTestServer, type Reply } from './support/rest-server.js';
+import { expectError, openRawSocket, rawRequest, RestClient, startTestServer } from './support/rest-server.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = 'test-token-0123456789abcdef';
-
-/** The error body every failure has: exactly `{ error: { code, message } }`, nothing more (no stack). */
-function expectError(reply: Reply, status: number, code: string): void {
-  expect(reply.status).toBe(status);
-  expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
-  expect(reply.body).toEqual({ error: { code, message: expect.any(String) } });
-  expect(JSON.stringify(reply.body)).not.toMatch(/\bat .+\.ts:\d+/);
-}
 
 /** Messages as a Mem0 client sends them. */
 const said = (...contents: string[]) => contents.map((content) => ({ role: 'user', content }));
@@ -425,7 +417,7 @@ describe('REST server: lifecycle', () => {
     expect(server.server.listening).toBe(false);
   });
 
-  it('runServeCommand serves until stopped, prints its URL, reports failed requests with --verbose, exits 0', async () => {
+  it('runServeCommand serves until stopped, prints its URL, reports failed and aborted requests with --verbose, exits 0', async () => {
     const out: string[] = [];
     const err: string[] = [];
     const stop = new AbortController();
@@ -438,6 +430,12 @@ describe('REST server: lifecycle', () => {
     expect((await api.get('/health')).status).toBe(200);
     expect((await api.get('/nope')).status).toBe(404);
     expect(err.join('')).toContain('GET /nope → 404 ROUTE_NOT_FOUND');
+    const socket = await openRawSocket(url);
+    socket.write('POST /memories HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"message');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await expect.poll(() => err.join('')).toContain('POST /memories aborted: the client closed the connection before sending the whole body');
+    expect(err.join('')).not.toMatch(/INTERNAL|500/);
     stop.abort();
     expect(await exit).toBe(0);
     await expect(fetch(`${url}/health`)).rejects.toThrow();

@@ -21,7 +21,7 @@ Options:
                        at least 16 characters (env ENGRAM_TOKEN — better: a command line is visible
                        to other users of the machine)
   --max-body <bytes>   largest request body; larger ones get 413 (default: ${DEFAULT_MAX_BODY_BYTES})
-  --verbose            print every failed request to stderr
+  --verbose            print every failed or aborted request to stderr
   --db <file>          SQLite file (env ENGRAM_DB; default: the user's data folder)
   --embedding-model <folder>, --llm-model <file.gguf>, --models-dir <dir>
                        the local models (env ENGRAM_EMBEDDING_MODEL, ENGRAM_LLM_MODEL, ENGRAM_MODELS_DIR)
@@ -152,9 +152,10 @@ function listenFailure(error: unknown, args: ServeArgs, io: ServeCommandIo): num
   return 1;
 }
 
-/** One line per failed request; the stack only for unexpected (500) failures. */
+/** One line per failed request; the stack only for unexpected (500) failures. A client hanging up is its own doing, not a failure. */
 function describeFailure(report: RequestErrorReport): string {
   const message = report.error instanceof Error ? report.error.message : String(report.error);
+  if (report.code === 'REQUEST_ABORTED') return `engram serve: ${report.method} ${report.path} aborted: ${message} (nothing answered)\n`;
   const stack = report.status === 500 && report.error instanceof Error && report.error.stack ? `\n${report.error.stack}` : '';
   return `engram serve: ${report.method} ${report.path} → ${report.status} ${report.code}: ${message}${stack}\n`;
 }

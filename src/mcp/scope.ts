@@ -1,4 +1,4 @@
-import type { MemoryItem, Scope } from '../index.js';
+import type { Scope } from '../index.js';
 
 /** The scope a server acts in: always a user, optionally one of their agents. */
 export type ServerScope = { userId: string; agentId?: string | undefined };
@@ -16,13 +16,4 @@ export function callScope(server: ServerScope, override: ScopeOverride, allowOve
   const userId = allowOverride && override.user_id !== undefined ? override.user_id : server.userId;
   const agentId = allowOverride && override.agent_id !== undefined ? override.agent_id : server.agentId;
   return agentId === undefined ? { userId } : { userId, agentId };
-}
-
-/** Whether a memory lies inside a scope: every field the scope sets is equal on the memory (as in `getAll`). */
-export function isInScope(item: MemoryItem, scope: Scope): boolean {
-  return (
-    (scope.userId === undefined || item.userId === scope.userId) &&
-    (scope.agentId === undefined || item.agentId === scope.agentId) &&
-    (scope.runId === undefined || item.runId === scope.runId)
-  );
 }

@@ -1,9 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { EngramError, isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
+import { isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
 import { formatAdd, formatList, formatSearch } from './format.js';
-import { callScope, isInScope, type ScopeOverride, type ServerScope } from './scope.js';
+import { callScope, type ScopeOverride, type ServerScope } from './scope.js';
 import { toolError, toolResult } from './tool-result.js';
 
 /** What the tools work on: one store, the server's scope, and whether a client may choose another. */
@@ -58,12 +58,6 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
         return toolError(error);
       }
     };
-
-  /** The memory with this id, if it exists and belongs to the call's scope; another user's memory is NOT_FOUND, as if absent. */
-  const ownMemory = async (id: string, scope: Scope) => {
-    const item = await memory.get(id);
-    return item !== null && isInScope(item, scope) ? item : null;
-  };
 
   server.registerTool(
     'add_memories',
@@ -159,8 +153,9 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },
     handle(async ({ memory_id: id }, scope) => {
-      if ((await ownMemory(id, scope)) === null) return toolError(notFound(id));
-      await memory.delete(id);
+      // Ownership is checked inside the delete's write transaction: another user's
+      // memory is NOT_FOUND, with the same words as an id that never existed.
+      await memory.delete(id, scope);
       return toolResult(`Deleted memory ${id}.`, { deleted: id });
     }),
   );
@@ -181,9 +176,4 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
       return toolResult(`Deleted ${deleted} ${deleted === 1 ? 'memory' : 'memories'}.`, { deleted });
     }),
   );
-}
-
-/** The error Engram itself gives for an id with no current memory, so another user's id reveals nothing. */
-function notFound(id: string): EngramError {
-  return new EngramError('NOT_FOUND', `no current memory with id ${id}`);
 }

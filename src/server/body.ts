@@ -6,15 +6,29 @@ import { HttpError } from './http-errors.js';
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 
 /**
+ * How deep arrays and objects may nest in a body. Far beyond any real request
+ * (metadata stops at 8 levels), and shallow enough that no code walking the
+ * parsed value recursively can exhaust the stack.
+ */
+export const MAX_JSON_DEPTH = 400;
+
+/** nginx's status for a request the client abandoned; logged, never sent. */
+const REQUEST_ABORTED_STATUS = 499;
+
+/**
  * Reads a request body as a JSON object, refusing it (413) as soon as it
  * passes `maxBytes`: a declared `Content-Length` over the limit is refused
  * before anything is read, a chunked body while it streams, so an oversized
- * body is never held in memory. An empty or non-JSON body, or JSON that is not
- * an object, is INVALID_INPUT (400).
+ * body is never held in memory. An empty or non-JSON body, JSON nested deeper
+ * than `MAX_JSON_DEPTH`, or JSON that is not an object, is INVALID_INPUT (400).
+ * A client that hangs up before the body ends is REQUEST_ABORTED.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
   const text = await readText(req, maxBytes);
   if (text.trim() === '') throw new EngramError('INVALID_INPUT', 'the request body is empty; send a JSON object');
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new EngramError('INVALID_INPUT', `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; send flatter JSON`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -33,9 +47,25 @@ function tooLarge(maxBytes: number): HttpError {
   });
 }
 
-function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
+/** Whether the request announces (`Content-Length`) a body over `maxBytes`, so it can be refused unread. */
+export function declaresTooLarge(req: IncomingMessage, maxBytes: number): boolean {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return Number.isFinite(declared) && declared > maxBytes;
+}
+
+/** Whether `error` says the client hung up mid-request (see `REQUEST_ABORTED`). */
+export function isRequestAborted(error: unknown): boolean {
+  return error instanceof HttpError && error.code === 'REQUEST_ABORTED';
+}
+
+function aborted(cause: Error): HttpError {
+  return new HttpError(REQUEST_ABORTED_STATUS, 'REQUEST_ABORTED', 'the client closed the connection before sending the whole body', {}, { cause });
+}
+
+function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
+  if (declaresTooLarge(req, maxBytes)) return Promise.reject(tooLarge(maxBytes));
+  // Gone before we listened: its 'error' and 'close' will not come again.
+  if (req.readableAborted) return Promise.reject(aborted(new Error('the connection closed before the body was read')));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -57,11 +87,13 @@ function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
         reject(error);
       }
     };
+    // The request stream fails or closes early only when its connection does:
+    // the client hung up (Node says "aborted", ECONNRESET).
     const onError = (error: Error) => {
       cleanup();
-      reject(error);
+      reject(aborted(error));
     };
-    const onClose = () => onError(new Error('the client closed the connection before the body ended'));
+    const onClose = () => onError(new Error('the connection closed before the body ended'));
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -82,3 +114,34 @@ function decodeUtf8(bytes: Buffer): string {
     throw new EngramError('INVALID_INPUT', 'the request body is not valid UTF-8', { cause: error });
   }
 }
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, counted in one
+ * pass over the text (brackets inside strings do not count), before anything
+ * parses it. Malformed text is left for `JSON.parse` to refuse.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;

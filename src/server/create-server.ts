@@ -2,12 +2,16 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { z } from 'zod';
 import { EngramError, type Memory } from '../index.js';
 import { requireBearer, requireLocalCaller, TokenSchema } from './auth.js';
-import { DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { declaresTooLarge, DEFAULT_MAX_BODY_BYTES, isRequestAborted } from './body.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
 import { allowedMethods, isMethod, matchRoute, type RouteContext } from './routes.js';
 import { packageVersion } from '../version.js';
 
-/** One failed request, for whoever runs the server (the library itself never logs). */
+/**
+ * One failed request, for whoever runs the server (the library itself never
+ * logs). A request the client abandoned mid-body is reported too, as status
+ * 499 and code `REQUEST_ABORTED`, though nothing is answered.
+ */
 export type RequestErrorReport = { method: string; path: string; status: number; code: string; error: unknown };
 
 export const ServerOptionsSchema = z.strictObject({
@@ -23,7 +27,7 @@ export const ServerOptionsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(1).max(1_073_741_824).default(DEFAULT_MAX_BODY_BYTES),
   /** Reported by `GET /health`. @default Engram's package version */
   version: z.string().optional(),
-  /** Called for every request answered with an error (status ≥ 400). */
+  /** Called for every request answered with an error (status ≥ 400), and for every request the client abandoned (499). */
   onError: z.custom<(report: RequestErrorReport) => void>((v) => typeof v === 'function', { error: 'onError must be a function' }).optional(),
 });
 export type ServerOptions = z.input<typeof ServerOptionsSchema>;
@@ -46,10 +50,17 @@ export function createServer(memory: Memory, options: ServerOptions = {}): Serve
     });
   }
   const config: ServerConfig = { ...parsed.data, version: parsed.data.version ?? packageVersion() };
-  const server = createHttpServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     // Once close() is called, answer and hang up, so a keep-alive client does not hold the shutdown open.
     res.on('finish', () => server.listening || server.closeIdleConnections());
     void handle(memory, config, req, res);
+  };
+  const server = createHttpServer(onRequest);
+  // Without this listener Node says "100 Continue" to every `Expect: 100-continue`,
+  // and the client streams a body the 413 then refuses into a closing connection.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!declaresTooLarge(req, config.maxBodyBytes)) res.writeContinue();
+    onRequest(req, res);
   });
   return server;
 }
@@ -62,7 +73,8 @@ async function handle(memory: Memory, config: ServerConfig, req: IncomingMessage
     const response = toErrorResponse(error);
     const path = (req.url ?? '').split('?')[0] ?? '';
     config.onError?.({ method: req.method ?? '', path, status: response.status, code: response.body.error.code, error });
-    send(res, response.status, response.body, response.headers);
+    // A client that hung up is not answered: no one is left to read it.
+    if (!isRequestAborted(error)) send(res, response.status, response.body, response.headers);
   }
 }
 

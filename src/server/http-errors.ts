@@ -12,6 +12,12 @@ export const SERVER_ERROR_CODES = [
   'METHOD_NOT_ALLOWED',
   /** The body is larger than the server's limit (`--max-body`). */
   'PAYLOAD_TOO_LARGE',
+  /**
+   * The client closed the connection before its body ended. Nothing is
+   * answered (no one is left to read it); `onError` reports it with nginx's
+   * status 499, "client closed request". The client's doing, not a failure.
+   */
+  'REQUEST_ABORTED',
   /** Anything unexpected; the details stay in the server. */
   'INTERNAL',
 ] as const;
@@ -26,8 +32,9 @@ export class HttpError extends Error {
     readonly code: ServerErrorCode | ErrorCode,
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -49,14 +56,19 @@ const STATUS_OF: Record<ErrorCode, number> = {
   LLM_OUTPUT_INVALID: 502,
   LLM_FAILED: 502,
   EMBEDDING_FAILED: 502,
+  RERANK_FAILED: 502,
   // Another process holds the write lock: worth retrying.
   DB_LOCKED: 503,
   // The store is closing (shutdown in progress).
   CLOSED: 503,
+  // The operator must act: free disk space; maintenance holds the file.
+  DISK_FULL: 507,
+  FILE_IN_USE: 503,
   // Raised when a store opens (the CLI reports them at start); a running server should not meet them.
   DB_INVALID: 500,
   ENCRYPTION_KEY_INVALID: 500,
   DB_ERROR: 500,
+  FILE_NOT_FOUND: 500,
   MODEL_DOWNLOAD_FAILED: 500,
   MODEL_CHECKSUM_MISMATCH: 500,
 };

@@ -126,8 +126,12 @@ export const ListQuerySchema = z
   .strictObject({ ...ScopeWire, limit: Count.optional(), offset: Count.optional(), as_of: z.string().optional(), filters: JsonObjectParam.optional() })
   .transform(({ user_id, agent_id, run_id, as_of, ...rest }): GetAllOptions => ({ ...scopeOf({ user_id, agent_id, run_id }), ...rest, asOf: as_of }));
 
-/** `DELETE /memories?user_id=…` (Mem0's delete-all). */
-export const DeleteAllQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
+/**
+ * A query of scope parameters only: `DELETE /memories?user_id=…` (Mem0's
+ * delete-all), and the id routes (`/memories/:id?user_id=…`), where a given
+ * scope restricts the memory the id may reach.
+ */
+export const ScopeQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
 
 /**
  * Validates a JSON body or a query (as an object) against a snake_case schema,

@@ -4,11 +4,11 @@ import { readJsonBody } from './body.js';
 import { toWireEvent, toWireHistoryEntry, toWireMemory, toWireScoredMemory } from './mem0-mapping.js';
 import {
   AddBodySchema,
-  DeleteAllQuerySchema,
   ListQuerySchema,
   parseRequest,
   queryObject,
   requireScope,
+  ScopeQuerySchema,
   SearchBodySchema,
   UpdateBodySchema,
 } from './request-schemas.js';
@@ -40,6 +40,8 @@ export type Route = {
 const body = (ctx: RouteContext) => readJsonBody(ctx.req, ctx.maxBodyBytes);
 const query = (ctx: RouteContext) => queryObject(ctx.query);
 const idOf = (ctx: RouteContext) => ctx.params.id as string;
+/** The id routes' optional `?user_id=&agent_id=&run_id=`: a memory outside the scope is NOT_FOUND. */
+const idScope = (ctx: RouteContext) => parseRequest(ScopeQuerySchema, query(ctx), 'query');
 
 /** Mem0's REST routes (server/main.py) over the Memory API, plus `GET /health`. */
 export const ROUTES: readonly Route[] = [
@@ -61,7 +63,7 @@ export const ROUTES: readonly Route[] = [
         return { results: results.map(toWireMemory) };
       },
       DELETE: async (ctx) => {
-        const { deleted } = await ctx.memory.deleteAll(requireScope(parseRequest(DeleteAllQuerySchema, query(ctx), 'query')));
+        const { deleted } = await ctx.memory.deleteAll(requireScope(parseRequest(ScopeQuerySchema, query(ctx), 'query')));
         return { message: 'All relevant memories deleted', deleted };
       },
     },
@@ -70,24 +72,25 @@ export const ROUTES: readonly Route[] = [
     path: '/memories/:id',
     methods: {
       GET: async (ctx) => {
-        const item = await ctx.memory.get(idOf(ctx));
+        const item = await ctx.memory.get(idOf(ctx), idScope(ctx));
         // Mem0 answers 200 with null here; a 404 is what an HTTP client can act on.
         if (!item) throw new EngramError('NOT_FOUND', `no current memory with id ${idOf(ctx)}`);
         return toWireMemory(item);
       },
       PUT: async (ctx) => {
+        const scope = idScope(ctx);
         const { text, options } = parseRequest(UpdateBodySchema, await body(ctx), 'body');
-        return toWireMemory(await ctx.memory.update(idOf(ctx), text, options));
+        return toWireMemory(await ctx.memory.update(idOf(ctx), text, { ...options, ...scope }));
       },
       DELETE: async (ctx) => {
-        await ctx.memory.delete(idOf(ctx));
+        await ctx.memory.delete(idOf(ctx), idScope(ctx));
         return { message: 'Memory deleted successfully' };
       },
     },
   },
   {
     path: '/memories/:id/history',
-    methods: { GET: async (ctx) => (await ctx.memory.history(idOf(ctx))).map(toWireHistoryEntry) },
+    methods: { GET: async (ctx) => (await ctx.memory.history(idOf(ctx), idScope(ctx))).map(toWireHistoryEntry) },
   },
   {
     path: '/search',

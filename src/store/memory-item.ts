@@ -2,6 +2,7 @@ import type { HistoryEntry, MemoryItem } from '../schema.js';
 import { toIso } from '../time.js';
 import type { HistoryRow } from './history.js';
 import type { MemoryRow } from './memories.js';
+import { scopeOfRow } from './scope-sql.js';
 
 /** The public shape of a stored row: camelCase, ISO dates, parsed metadata, absent scope fields omitted. */
 export function toMemoryItem(row: MemoryRow): MemoryItem {
@@ -16,9 +17,7 @@ export function toMemoryItem(row: MemoryRow): MemoryItem {
     updatedAt: toIso(row.updated_at),
     validFrom: toIso(row.valid_from),
   };
-  if (row.user_id !== null) item.userId = row.user_id;
-  if (row.agent_id !== null) item.agentId = row.agent_id;
-  if (row.run_id !== null) item.runId = row.run_id;
+  Object.assign(item, scopeOfRow(row));
   if (row.valid_to !== null) item.validTo = toIso(row.valid_to);
   return item;
 }

@@ -5,6 +5,7 @@ import { appendHistory, historyOf } from './history.js';
 import { insertMemory, type MemoryRow } from './memories.js';
 import { toHistoryEntry } from './memory-item.js';
 import type { MessageRow } from './messages.js';
+import { scopeOfRow } from './scope-sql.js';
 import { insertVector, OPEN_END, closeVector } from './vectors.js';
 
 type FullMessageRow = MessageRow & { user_id: string | null; agent_id: string | null; run_id: string | null; added_at: number };
@@ -15,7 +16,7 @@ export function* exportMessages(db: Database): Generator<ExportMessage> {
     yield {
       type: 'message',
       id: row.id,
-      ...scopeOf(row),
+      ...scopeOfRow(row),
       role: row.role,
       ...(row.name === null ? {} : { name: row.name }),
       content: row.content,
@@ -36,7 +37,7 @@ export function* exportMemories(db: Database): Generator<ExportMemory> {
       type: 'memory',
       id,
       kind: first.kind,
-      ...scopeOf(first),
+      ...scopeOfRow(first),
       createdAt: toIso(first.created_at),
       versions: versions.map((v) => ({
         version: v.version,
@@ -145,11 +146,4 @@ function impliedHistory(memory: ExportMemory): ExportMemory['history'] {
   return entries;
 }
 
-function scopeOf(row: { user_id: string | null; agent_id: string | null; run_id: string | null }) {
-  return {
-    ...(row.user_id === null ? {} : { userId: row.user_id }),
-    ...(row.agent_id === null ? {} : { agentId: row.agent_id }),
-    ...(row.run_id === null ? {} : { runId: row.run_id }),
-  };
-}
 

@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import { afterEach } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { afterEach, expect } from 'vitest';
 import type { Memory, MemoryOptions } from 'engram';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/start-server.js';
 import { openTestMemory } from './test-memory.js';
@@ -24,6 +25,14 @@ export async function startTestServer(
 export type JsonDocument = any;
 
 export type Reply = { status: number; headers: Headers; body: JsonDocument };
+
+/** The error body every failure has: exactly `{ error: { code, message } }`, nothing more (no stack). */
+export function expectError(reply: Reply, status: number, code: string): void {
+  expect(reply.status).toBe(status);
+  expect(reply.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(reply.body).toEqual({ error: { code, message: expect.any(String) } });
+  expect(JSON.stringify(reply.body)).not.toMatch(/\bat .+\.ts:\d+/);
+}
 
 /** Speaks HTTP with `fetch`, as a Mem0 client does: JSON in, JSON out. */
 export class RestClient {
@@ -70,5 +79,23 @@ export function rawRequest(url: string, options: { method?: string; path: string
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A TCP connection to the server, for requests no HTTP client will send (a body cut short, a hand-driven `Expect: 100-continue`). */
+export async function openRawSocket(url: string): Promise<Socket> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return socket;
+}
+
+/** Everything the server sends on `socket` until it closes the connection, and the error, if it reset it instead. */
+export function readUntilClosed(socket: Socket): Promise<{ text: string; error?: Error }> {
+  return new Promise((resolve) => {
+    let text = '';
+    let error: Error | undefined;
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    socket.on('error', (e) => (error = e));
+    socket.on('close', () => resolve(error === undefined ? { text } : { text, error }));
   });
 }
