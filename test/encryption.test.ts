@@ -59,6 +59,6 @@ describe('encryption at rest', () => {
 
   it('rejects a weak key and rekeying nothing', async () => {
     await expect(open(tempDbPath(), 'short')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(Memory.rekey({ path: tempDbPath(), newKey: 'long enough key' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(Memory.rekey({ path: tempDbPath(), newKey: 'long enough key' })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });

@@ -11,34 +11,48 @@ export type ReindexInput = {
 
 /**
  * Re-embeds every memory version of a file with `embedder`, batch by batch
- * beside the live index (resumable), then swaps the new vectors in at once.
- * A file already bound to this model is left alone.
+ * beside the live index (resumable; the file keeps working meanwhile), then
+ * swaps the new vectors in at once. The swap needs the file to itself
+ * (FILE_IN_USE otherwise): a process still running with the old model must
+ * not write old-model vectors into the new index. A file already bound to
+ * this model is left alone.
  */
 export async function reindexFile(input: ReindexInput): Promise<{ reembedded: number; model: string }> {
   const { embedder } = input;
-  const store = Store.open({ path: input.path, busyTimeoutMs: 5_000, encryptionKey: input.encryptionKey });
+  let reembedded = 0;
+  const shared = Store.open({ path: input.path, busyTimeoutMs: 5_000, encryptionKey: input.encryptionKey });
   try {
-    const bound = store.embeddingModel();
+    const bound = shared.embeddingModel();
     if (bound && bound.id === embedder.id && bound.dimension === embedder.dimension) return { reembedded: 0, model: embedder.id };
-    store.startReindex(embedder.id, embedder.dimension);
-    input.onProgress?.(store.reindexCounts());
-    let reembedded = 0;
-    for (;;) {
-      const pending = store.pendingReindex(input.batchSize);
-      if (pending.length === 0) {
-        if (store.finishReindex(embedder.id, embedder.dimension)) break;
-        continue; // a memory arrived meanwhile: embed it too
-      }
-      const vectors = await embedChecked(
-        embedder,
-        pending.map((p) => p.text),
-      );
-      store.storeReindexVectors(pending.map((p, i) => ({ seq: p.seq, embedding: vectors[i] as Float32Array })));
-      reembedded += pending.length;
-      input.onProgress?.(store.reindexCounts());
-    }
+    shared.startReindex(embedder.id, embedder.dimension);
+    input.onProgress?.(shared.reindexCounts());
+    reembedded += await reembedPending(shared, input);
+  } finally {
+    shared.close();
+  }
+  const exclusive = Store.openExclusive({ path: input.path, encryptionKey: input.encryptionKey, doing: 'switching to the new embedding model' });
+  try {
+    // Memories added since the last batch get their vectors before the swap.
+    do reembedded += await reembedPending(exclusive, input);
+    while (!exclusive.finishReindex(embedder.id, embedder.dimension));
     return { reembedded, model: embedder.id };
   } finally {
-    store.close();
+    exclusive.close();
+  }
+}
+
+/** Embeds every memory version still waiting for a new vector; returns how many. */
+async function reembedPending(store: Store, input: ReindexInput): Promise<number> {
+  let count = 0;
+  for (;;) {
+    const pending = store.pendingReindex(input.batchSize);
+    if (pending.length === 0) return count;
+    const vectors = await embedChecked(
+      input.embedder,
+      pending.map((p) => p.text),
+    );
+    store.storeReindexVectors(pending.map((version, i) => ({ version, embedding: vectors[i] as Float32Array })));
+    count += pending.length;
+    input.onProgress?.(store.reindexCounts());
   }
 }

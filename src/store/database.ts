@@ -25,7 +25,7 @@ const require = createRequire(import.meta.url);
  * The driver: better-sqlite3, or its SQLite3 Multiple Ciphers build (same API)
  * when a key is given. Loaded on demand, so files without a key never need it.
  */
-function driver(encrypted: boolean): typeof BetterSqlite3 {
+export function openDriver(encrypted: boolean): typeof BetterSqlite3 {
   return encrypted ? (require('better-sqlite3-multiple-ciphers') as typeof BetterSqlite3) : BetterSqlite3;
 }
 
@@ -54,7 +54,7 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   }
   let db: Database | undefined;
   try {
-    db = new (driver(options.encryptionKey !== undefined))(path, { timeout: options.busyTimeoutMs });
+    db = new (openDriver(options.encryptionKey !== undefined))(path, { timeout: options.busyTimeoutMs });
     if (options.encryptionKey !== undefined) unlock(db, options.encryptionKey, path);
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
     if (!inMemory) db.pragma('journal_mode = WAL');

@@ -102,6 +102,27 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    name: 'reindex vectors keyed by memory id and version',
+    sql: `
+      -- Row numbers are reused after a delete: a reindex interrupted before a forget and resumed after
+      -- new adds attached vectors to other texts. An interrupted reindex of an older Engram starts over.
+      DROP TABLE IF EXISTS reindex_vectors;
+      DELETE FROM meta WHERE key = 'reindex_model';
+      CREATE TABLE reindex_vectors (
+        memory_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        embedding BLOB NOT NULL,
+        PRIMARY KEY (memory_id, version)
+      ) STRICT;
+      -- Whatever erases a version (forget, reset, purge) erases its pending vector: no embedding of an erased text stays.
+      CREATE TRIGGER memories_reindex_delete AFTER DELETE ON memories BEGIN
+        DELETE FROM reindex_vectors WHERE memory_id = old.id AND version = old.version;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,8 +1,11 @@
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { EngramError } from '../errors.js';
 import { openDatabase, unlock, type Database } from './database.js';
+import { ExclusiveAccess, syncFolder } from './exclusive-access.js';
+import { toFileError } from './file-errors.js';
+import { removeStagingFiles, stagingPath } from './staging-files.js';
 import { verifyInvariants } from './verify.js';
 
 const require = createRequire(import.meta.url);
@@ -16,32 +19,46 @@ export type RekeyOptions = {
 };
 
 /**
- * Encrypts, decrypts or re-keys a database file safely: the change is made
- * on a copy, the copy is opened with the new key and fully verified, and only
- * then replaces the original (an atomic rename). If anything fails the
- * original is untouched. No other process may use the file meanwhile.
+ * Encrypts, decrypts or re-keys a database file safely.
+ *
+ * It first takes the file for itself (FILE_IN_USE while any other connection
+ * has it open) and keeps it until the end, so no write can land in the old
+ * file after it was copied. Staging copies left by an interrupted earlier run
+ * are removed (they may hold plaintext). The change is made on a copy, the
+ * copy is opened with the new key and fully verified, and only then does it
+ * replace the original (an atomic rename). If anything fails the original is
+ * untouched and no staging file stays behind.
  */
 export function rekeyDatabase(options: RekeyOptions): void {
   const path = resolve(options.path);
-  if (!existsSync(path)) throw new EngramError('NOT_FOUND', `no database at ${path}`);
-  const copy = `${path}.rekey-${process.pid}`;
-  removeFile(copy);
+  const doing = options.newKey === undefined ? 'decrypting' : options.key === undefined ? 'encrypting' : 're-keying';
+  const hold = ExclusiveAccess.acquire({ path, key: options.key, doing });
+  const copy = stagingPath(path, 'rekey');
   try {
-    // Fold the write-ahead log into the file, so the copy holds everything.
-    openDatabase({ path, busyTimeoutMs: 5_000, encryptionKey: options.key }).close();
-    copyFileSync(path, copy);
-    changeKey(copy, options);
+    // Holding the file, no other rekey runs on it: whatever staging files exist are left from a killed one.
+    removeStagingFiles(path);
+    hold.settle();
+    try {
+      copyFileSync(path, copy);
+      changeKey(copy, options);
+    } catch (error) {
+      throw toFileError(error, `${doing} ${path}`);
+    }
     const check = openDatabase({ path: copy, busyTimeoutMs: 5_000, encryptionKey: options.newKey });
-    const problems = verifyInvariants(check);
-    check.close();
-    if (problems.length > 0) throw new EngramError('DB_INVALID', `the re-keyed copy failed verification: ${problems.join('; ')}`);
-    removeFile(`${path}-wal`);
-    removeFile(`${path}-shm`);
+    let problems: string[];
+    try {
+      problems = verifyInvariants(check);
+    } finally {
+      check.close();
+    }
+    if (problems.length > 0) throw new EngramError('DB_INVALID', `the ${doing.replace(/ing$/, 'ed')} copy failed verification, the original is unchanged: ${problems.join('; ')}`);
+    rmSync(`${path}-wal`, { force: true });
+    rmSync(`${path}-shm`, { force: true });
     renameSync(copy, path);
+    syncFolder(dirname(path));
   } finally {
-    removeFile(copy);
-    removeFile(`${copy}-wal`);
-    removeFile(`${copy}-shm`);
+    removeStagingFiles(path);
+    hold.release();
   }
 }
 
@@ -59,8 +76,4 @@ function changeKey(file: string, options: RekeyOptions): void {
   } finally {
     db.close();
   }
-}
-
-function removeFile(file: string): void {
-  rmSync(file, { force: true });
 }

@@ -8,6 +8,9 @@ export function toEngramError(error: unknown, doing: string): EngramError {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new EngramError('DB_LOCKED', `the database stayed locked by another connection while ${doing}; retry, or raise busyTimeoutMs`, { cause: error });
   }
+  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR_WRITE') && /disk is full/i.test(message)) {
+    return new EngramError('DISK_FULL', `the disk is full while ${doing}; the change was not made — free some space and retry`, { cause: error });
+  }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) {
     return new EngramError(
       'DB_INVALID',

@@ -15,9 +15,13 @@ import { META_KEYS, readMeta } from './meta.js';
 import { exportMemories, exportMessages, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
 import { purgeScope } from './purge.js';
 import * as reindex from './reindex.js';
-import { scopeColumns, scopeWhere } from './scope-sql.js';
+import { isInScope } from '../scope.js';
+import { scopeColumns, scopeOfRow, scopeWhere } from './scope-sql.js';
 import { searchCandidates, type Candidates } from './search-candidates.js';
 import { DEFAULT_SEARCH_INDEX_OPTIONS, SearchIndexes } from './search-indexes.js';
+import { ExclusiveAccess } from './exclusive-access.js';
+import { FileLease } from './file-lease.js';
+import { resolve } from 'node:path';
 import { toEngramError } from './sqlite-errors.js';
 import { verifyInvariants } from './verify.js';
 import * as vectors from './vectors.js';
@@ -67,27 +71,61 @@ export class Store {
   /** In-memory keyword and vector indexes of the searched scopes (see search-indexes.ts). */
   private readonly indexes: SearchIndexes;
 
+  /** The embedding model this connection writes and searches with (see bindEmbeddingModel). */
+  private binding: { id: string; dimension: number } | undefined;
+  /** PRAGMA data_version when the binding was last found unchanged in the file. */
+  private bindingCheckedAt: number | undefined;
+  private readonly dataVersion;
+
   private constructor(
     private readonly db: Database,
     searchIndexBytes: number | undefined,
+    private readonly onClose: () => void = () => db.close(),
   ) {
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
     this.indexes = new SearchIndexes(db, { ...DEFAULT_SEARCH_INDEX_OPTIONS, ...(searchIndexBytes === undefined ? {} : { budgetBytes: searchIndexBytes }) });
   }
 
+  /** Opens the file under a shared lease (see FileLease): running maintenance is waited for, never raced. */
   static open(options: StoreOptions): Store {
-    return new Store(openDatabase(options), options.searchIndexBytes);
+    const lease = options.path === ':memory:' ? undefined : FileLease.shared(resolve(options.path), options.busyTimeoutMs);
+    try {
+      const db = openDatabase(options);
+      return new Store(db, options.searchIndexBytes, () => {
+        db.close();
+        lease?.release();
+      });
+    } catch (error) {
+      lease?.release();
+      throw error;
+    }
+  }
+
+  /**
+   * The store on a connection that has the file to itself (see ExclusiveAccess):
+   * FILE_IN_USE while any other connection has it open. For maintenance that
+   * must not race a live writer.
+   */
+  static openExclusive(options: { path: string; encryptionKey?: string | undefined; doing: string }): Store {
+    const hold = ExclusiveAccess.acquire({ path: options.path, key: options.encryptionKey, doing: options.doing });
+    return new Store(hold.db, undefined, () => hold.release());
   }
 
   close(): void {
     this.indexes.clear();
-    if (this.db.open) this.db.close();
+    if (this.db.open) this.onClose();
   }
 
   /** Runs `work` in one write transaction; any throw rolls everything back. */
   write<T>(work: () => T, doing: string): T {
     this.assertOpen();
     try {
-      const result = this.db.transaction(work).immediate();
+      const result = this.db
+        .transaction(() => {
+          this.assertBinding();
+          return work();
+        })
+        .immediate();
       this.indexes.noteCommit();
       return result;
     } catch (error) {
@@ -110,8 +148,33 @@ export class Store {
     if (!this.db.open) throw new EngramError('CLOSED', 'this Memory was closed while the call was running');
   }
 
+  /**
+   * Binds this connection to an embedding model: the file's model, or the
+   * first one. From then on every write and every vector search checks that
+   * the file is still bound to it, so a process left running with the old
+   * model after a reindex gets EMBEDDING_MISMATCH instead of mixing vectors.
+   */
   bindEmbeddingModel(modelId: string, dimension: number): void {
     this.write(() => vectors.bindEmbeddingModel(this.db, modelId, dimension), 'binding the embedding model');
+    this.binding = { id: modelId, dimension };
+    this.bindingCheckedAt = this.dataVersion.get() as number;
+  }
+
+  /** Throws EMBEDDING_MISMATCH when another connection switched the file's model since this one bound it. */
+  private assertBinding(): void {
+    if (!this.binding) return;
+    const version = this.dataVersion.get() as number;
+    if (version === this.bindingCheckedAt) return; // nobody else committed since the last look
+    const bound = this.embeddingModel();
+    if (bound?.id !== this.binding.id || bound.dimension !== this.binding.dimension) {
+      throw new EngramError(
+        'EMBEDDING_MISMATCH',
+        `this file was switched to the embedding model "${bound?.id}" (${bound?.dimension} dimensions), probably by \`engram reindex\`, ` +
+          `while this process still uses "${this.binding.id}" (${this.binding.dimension}); reopen it with the new model`,
+        { details: { boundModel: bound?.id, boundDimension: bound?.dimension, model: this.binding.id, dimension: this.binding.dimension } },
+      );
+    }
+    this.bindingCheckedAt = version;
   }
 
   embeddingModel(): { id: string; dimension: number } | undefined {
@@ -126,6 +189,18 @@ export class Store {
   memory(id: string, options: ReadOptions = {}): MemoryItem | undefined {
     const row = memories.visibleMemoryById(this.db, id, options);
     return row && toMemoryItem(row);
+  }
+
+  /** Whether this memory is current and inside `scope` (every field the scope sets is equal). */
+  isCurrentIn(id: string, scope: Scope): boolean {
+    const row = memories.currentMemoryById(this.db, id);
+    return row !== undefined && isInScope(scopeOfRow(row), scope);
+  }
+
+  /** The scope a memory (current or closed) belongs to, or undefined when no such id was ever stored. */
+  scopeOfMemory(id: string): Scope | undefined {
+    const row = memories.latestVersionById(this.db, id);
+    return row && scopeOfRow(row);
   }
 
   /** Whether a memory with this id was ever stored (current or closed). */
@@ -147,6 +222,7 @@ export class Store {
 
   /** The k nearest memories of a scope by sqlite-vec's exact KNN (current, or valid at `at`). */
   nearest(query: Float32Array, k: number, scope: Scope, options: ReadOptions & { exactScope?: boolean } = {}): VectorHit[] {
+    this.assertBinding();
     return vectors.nearestVectors(this.db, query, k, { scope: scopeColumns(scope), exactScope: options.exactScope ?? false, at: options.at });
   }
 
@@ -163,6 +239,7 @@ export class Store {
     at?: number | undefined;
     exact?: boolean | undefined;
   }): Candidates {
+    if (query.vector) this.assertBinding();
     return searchCandidates(this.db, this.indexes, {
       ...query,
       scope: scopeColumns(query.scope),
@@ -238,10 +315,7 @@ export class Store {
     const switchAt = Math.max(revision.validFrom, current.valid_from);
     this.closeVersion(current, switchAt);
     const metadata = JSON.stringify(revision.metadata);
-    const scope: Scope = {};
-    if (current.user_id !== null) scope.userId = current.user_id;
-    if (current.agent_id !== null) scope.agentId = current.agent_id;
-    if (current.run_id !== null) scope.runId = current.run_id;
+    const scope = scopeOfRow(current);
     this.insertVersion({
       id,
       version: current.version + 1,
@@ -345,7 +419,7 @@ export class Store {
     this.write(() => reindex.startReindex(this.db, modelId, dimension), 'preparing the reindex');
   }
 
-  pendingReindex(limit: number): { seq: number; text: string }[] {
+  pendingReindex(limit: number): reindex.PendingVersion[] {
     return this.read(() => reindex.pendingReindex(this.db, limit), 'reading memories to re-embed');
   }
 
@@ -353,7 +427,7 @@ export class Store {
     return this.read(() => reindex.reindexCounts(this.db), 'counting re-embedded memories');
   }
 
-  storeReindexVectors(rows: { seq: number; embedding: Float32Array }[]): void {
+  storeReindexVectors(rows: { version: reindex.PendingVersion; embedding: Float32Array }[]): void {
     this.write(() => reindex.storeReindexVectors(this.db, rows), 'storing re-embedded vectors');
   }
 
