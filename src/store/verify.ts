@@ -1,15 +1,27 @@
+import { basename } from 'node:path';
 import type { Database } from './database.js';
+import { stagingFiles } from './staging-files.js';
 import { OPEN_END } from './vectors.js';
 
 /**
- * Every structural invariant of an Engram file, checked with SQL. Returns one
- * line per violation; an empty list means the file is consistent.
+ * Every structural invariant of an Engram file. Returns one line per
+ * violation; an empty list means the file is consistent. It never throws for
+ * what it finds: a check that cannot run (a damaged page) is itself reported,
+ * and the other checks still run.
  */
 export function verifyInvariants(db: Database): string[] {
   const problems: string[] = [];
-  const report = (sql: string, describe: (row: Record<string, unknown>) => string) => {
-    for (const row of db.prepare(sql).all() as Record<string, unknown>[]) problems.push(describe(row));
+  const attempt = (what: string, check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      problems.push(`could not check ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   };
+  const report = (sql: string, describe: (row: Record<string, unknown>) => string) =>
+    attempt('the memory tables', () => {
+      for (const row of db.prepare(sql).all() as Record<string, unknown>[]) problems.push(describe(row));
+    });
 
   report(
     `SELECT m.id, m.version FROM memories m LEFT JOIN memory_vectors v ON v.memory_seq = m.seq WHERE v.memory_seq IS NULL`,
@@ -26,8 +38,8 @@ export function verifyInvariants(db: Database): string[] {
     (r) => `memory ${r.id} version ${r.version}: its vector's scope or validity differs from the row`,
   );
   report(
-    `SELECT id, count(*) AS n FROM memories WHERE valid_to IS NULL GROUP BY id HAVING n > 1`,
-    (r) => `memory ${r.id} has ${r.n} current versions`,
+    `SELECT id, version FROM memories WHERE valid_to IS NOT NULL AND valid_to < valid_from`,
+    (r) => `memory ${r.id} version ${r.version} ends before it begins (validTo < validFrom)`,
   );
   report(
     `SELECT a.id, a.version FROM memories a JOIN memories b ON a.id = b.id AND b.version = a.version + 1
@@ -60,12 +72,35 @@ export function verifyInvariants(db: Database): string[] {
        AND NOT EXISTS (SELECT 1 FROM history h WHERE h.memory_id = m.id AND h.event = 'DELETE')`,
     (r) => `memory ${r.id} was closed without a DELETE in its history`,
   );
-  try {
-    db.prepare(`INSERT INTO memory_fts (memory_fts, rank) VALUES ('integrity-check', 1)`).run();
-  } catch (error) {
-    problems.push(`full-text index out of sync with memories: ${error instanceof Error ? error.message : String(error)}`);
+  report(
+    `SELECT r.memory_id, r.version FROM reindex_vectors r
+     WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = r.memory_id AND m.version = r.version AND m.hash = r.hash)`,
+    (r) => `a pending reindex vector of memory ${r.memory_id} version ${r.version} outlived its text (an erased or changed memory)`,
+  );
+  attempt('vector values', () => {
+    for (const [seq, blob] of db.prepare('SELECT memory_seq, embedding FROM memory_vectors').raw().iterate() as IterableIterator<[number, Buffer]>) {
+      const values = new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+      if (!values.every(Number.isFinite)) problems.push(`vector ${seq} holds NaN or infinite values`);
+    }
+  });
+  attempt('the full-text index', () => {
+    try {
+      db.prepare(`INSERT INTO memory_fts (memory_fts, rank) VALUES ('integrity-check', 1)`).run();
+    } catch (error) {
+      problems.push(`full-text index out of sync with memories: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  attempt('SQLite integrity', () => {
+    const integrity = db.pragma('integrity_check') as { integrity_check: string }[];
+    for (const row of integrity) if (row.integrity_check !== 'ok') problems.push(`sqlite integrity: ${row.integrity_check}`);
+  });
+  if (db.name !== ':memory:') {
+    for (const file of stagingFiles(db.name)) {
+      problems.push(
+        `${basename(file)} is a staging copy left by an interrupted encrypt/rekey/decrypt and may hold plaintext: ` +
+          'run that command again (it removes it) or delete the file',
+      );
+    }
   }
-  const integrity = db.pragma('integrity_check') as { integrity_check: string }[];
-  for (const row of integrity) if (row.integrity_check !== 'ok') problems.push(`sqlite integrity: ${row.integrity_check}`);
   return problems;
 }
