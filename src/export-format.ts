@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HistoryEntrySchema, KindSchema, MemoryIdSchema, MetadataSchema, ScopeIdSchema, TextSchema } from './schema.js';
+import { MAX_TIME, MIN_TIME } from './time.js';
 
 /**
  * Engram's portable format: JSON Lines, one record per line. A header, then
@@ -9,7 +10,9 @@ import { HistoryEntrySchema, KindSchema, MemoryIdSchema, MetadataSchema, ScopeId
  */
 export const EXPORT_FORMAT_VERSION = 1;
 
-const IsoSchema = z.iso.datetime({ offset: true });
+const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >= MIN_TIME && Date.parse(s) <= MAX_TIME, {
+  error: 'must lie between the years 0000 and 9999 (UTC)',
+});
 
 export const ExportHeaderSchema = z.strictObject({
   type: z.literal('engram'),
@@ -53,8 +56,9 @@ export const ExportMemorySchema = z
     kind: KindSchema,
     ...ScopeFields,
     createdAt: IsoSchema,
-    versions: z.array(ExportVersionSchema).min(1).max(10_000),
-    history: z.array(HistoryEntrySchema.omit({ id: true, memoryId: true }).strict()).max(20_000),
+    // No cap on versions or history: a memory may change any number of times, and every export must import.
+    versions: z.array(ExportVersionSchema).min(1),
+    history: z.array(HistoryEntrySchema.omit({ id: true, memoryId: true }).strict()),
   })
   .superRefine((memory, ctx) => {
     if (memory.userId === undefined && memory.agentId === undefined && memory.runId === undefined) {
@@ -66,6 +70,9 @@ export const ExportMemorySchema = z
       if (changes !== memory.versions.length) {
         ctx.addIssue({ code: 'custom', path: ['history'], message: `${memory.versions.length} versions need ${memory.versions.length} ADD/UPDATE entries, not ${changes}` });
       }
+      if (memory.versions.at(-1)?.validTo !== undefined && !memory.history.some((h) => h.event === 'DELETE')) {
+        ctx.addIssue({ code: 'custom', path: ['history'], message: 'the last version is closed, so the history needs its DELETE' });
+      }
     }
     memory.versions.forEach((v, i) => {
       if (v.version !== i + 1) ctx.addIssue({ code: 'custom', path: ['versions', i, 'version'], message: `versions must be numbered 1, 2, … in order` });
@@ -73,6 +80,12 @@ export const ExportMemorySchema = z
       if (!last && v.validTo === undefined) ctx.addIssue({ code: 'custom', path: ['versions', i, 'validTo'], message: 'only the last version can be current' });
       if (v.validTo !== undefined && Date.parse(v.validTo) < Date.parse(v.validFrom)) {
         ctx.addIssue({ code: 'custom', path: ['versions', i, 'validTo'], message: 'validTo is before validFrom' });
+      }
+      const next = memory.versions[i + 1];
+      if (next && Date.parse(next.validFrom) < Date.parse(v.validFrom)) {
+        ctx.addIssue({ code: 'custom', path: ['versions', i + 1, 'validFrom'], message: 'versions must be in time order: this one begins before the one it replaces' });
+      } else if (next && v.validTo !== undefined && Date.parse(v.validTo) > Date.parse(next.validFrom)) {
+        ctx.addIssue({ code: 'custom', path: ['versions', i, 'validTo'], message: 'this version overlaps the next one: it ends after the next begins' });
       }
     });
   });

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import { metadataProblem, stringProblem, type JsonObject } from './json-value.js';
 import { FilterShapeError, parseFilter, type MetadataFilter } from './filter.js';
+import { cleanText } from './text-hash.js';
+import { MAX_TIME, MIN_TIME } from './time.js';
 
 /** A string that SQLite, the tokenizer and the models can all hold faithfully. */
 const safeString = (what: string, max: number) =>
@@ -13,10 +15,16 @@ const safeString = (what: string, max: number) =>
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     });
 
-/** Text of a memory, message or query: non-blank, bounded. */
-export const TextSchema = safeString('text', LIMITS.maxTextLength).refine((s) => s.trim().length > 0, {
-  error: 'text must not be empty',
-});
+/**
+ * Text of a memory, message or query: non-blank, bounded — also once
+ * normalized as it is stored (NFC can make a text longer: U+FB2C becomes three
+ * characters), so whatever is stored can be exported and imported again.
+ */
+export const TextSchema = safeString('text', LIMITS.maxTextLength)
+  .refine((s) => s.trim().length > 0, { error: 'text must not be empty' })
+  .refine((s) => s.length > LIMITS.maxTextLength || cleanText(s).length <= LIMITS.maxTextLength, {
+    error: `text is longer than ${LIMITS.maxTextLength} characters once normalized (Unicode NFC)`,
+  });
 
 export const ScopeIdSchema = safeString('scope id', LIMITS.maxScopeIdLength).refine((s) => s.trim().length > 0, {
   error: 'scope ids must not be empty',
@@ -43,9 +51,17 @@ export const FilterSchema = z.custom<MetadataFilter>(() => true).transform((valu
   }
 });
 
+/** Dates Engram stores and exports: years 0000 to 9999 (in UTC), as ISO 8601 can write them. */
+const inStorableRange = (ms: number) => ms >= MIN_TIME && ms <= MAX_TIME;
+const RANGE_ERROR = 'must lie between the years 0000 and 9999 (UTC)';
 const TimestampSchema = z.union([
-  z.date().refine((d) => !Number.isNaN(d.getTime()), { error: 'invalid date' }),
-  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-26T10:00:00Z' }),
+  z
+    .date()
+    .refine((d) => !Number.isNaN(d.getTime()), { error: 'invalid date' })
+    .refine((d) => inStorableRange(d.getTime()), { error: RANGE_ERROR }),
+  z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-26T10:00:00Z' })
+    .refine((s) => inStorableRange(Date.parse(s)), { error: RANGE_ERROR }),
 ]);
 
 /** Who a memory belongs to. Reads select memories whose fields equal every field given. */

@@ -55,7 +55,8 @@ const CALLS: Call[] = [
   ['update: oversized text', (m, id) => m.update(id, huge), 'INVALID_INPUT'],
   ['update: text of the wrong type', (m, id) => m.update(id, anyValue(null)), 'INVALID_INPUT'],
   ['update: bad metadata', (m, id) => m.update(id, 'new text', { metadata: anyValue('x') }), 'INVALID_INPUT'],
-  ['update: an unknown option', (m, id) => m.update(id, 'new text', anyValue({ userId: 'other' })), 'INVALID_INPUT'],
+  ['update: an unknown option', (m, id) => m.update(id, 'new text', anyValue({ user_id: 'other' })), 'INVALID_INPUT'],
+  ['update: a memory outside the given scope', (m, id) => m.update(id, 'new text', { userId: 'other' }), 'NOT_FOUND'],
   // delete
   ['delete: an unknown id', (m) => m.delete('no-such-id'), 'NOT_FOUND'],
   ['delete: an empty id', (m) => m.delete(''), 'INVALID_INPUT'],

@@ -29,10 +29,15 @@ export async function importLines(
   const result: ImportResult = { memories: { added: 0, skipped: 0 }, messages: { added: 0, skipped: 0 } };
 
   const messageIds = new Map<number, number>();
+  const seen = new Map<string, number>();
   for (let start = 0; start < messages.length; start += BATCH) {
     store.write(() => {
       for (const message of messages.slice(start, start + BATCH)) {
-        const { id, added } = store.importMessage(message);
+        const { id: _id, addedAt: _addedAt, type: _type, ...same } = message;
+        const key = JSON.stringify(same);
+        const occurrence = seen.get(key) ?? 0;
+        seen.set(key, occurrence + 1);
+        const { id, added } = store.importMessage(message, occurrence);
         messageIds.set(message.id, id);
         result.messages[added ? 'added' : 'skipped'] += 1;
       }

@@ -1,6 +1,7 @@
 import { embedChecked } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
-import { cleanText, textHash } from '../text-hash.js';
+import { textHash } from '../text-hash.js';
+import { usableText } from './reconcile.js';
 import { callLlm, logMessages, observationTime, storeNewFact, type AddOutcome, type InferAddInput, type InferDeps } from './infer-add.js';
 import { PROCEDURE_JSON_SCHEMA, ProcedureSchema, parseModelOutput } from './operations.js';
 import { procedurePrompt } from './prompts.js';
@@ -21,8 +22,9 @@ export async function addProcedure(deps: InferDeps, input: InferAddInput): Promi
     messages: spoken.map((m) => ({ role: m.role === 'user' ? 'user' : 'assistant', content: m.content, name: m.name })),
   });
   const raw = await callLlm(deps.llm, { messages: prompt, schema: PROCEDURE_JSON_SCHEMA });
-  const text = cleanText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
-  if (text.length === 0) return log(deps, input, { results: [], droppedOperations: 1 });
+  // The same checks as every inferred fact: what is stored must also export and import.
+  const text = usableText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
+  if (text === undefined) return log(deps, input, { results: [], droppedOperations: 1 });
   const [vector] = await embedChecked(deps.embedder, [text]);
   const hash = textHash(text);
 

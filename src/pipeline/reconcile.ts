@@ -69,7 +69,8 @@ export function planChanges(operations: readonly Operation[], candidates: readon
   return { changes, dropped };
 }
 
-function usableText(raw: string): string | undefined {
+/** A model-written text as it would be stored, or undefined when it cannot be (empty, too long, NUL, broken UTF-16). */
+export function usableText(raw: string): string | undefined {
   const text = cleanText(raw);
   if (text.length === 0 || text.length > LIMITS.maxTextLength || text.includes('\u0000') || !text.isWellFormed()) return undefined;
   return text;

@@ -56,16 +56,28 @@ export function* exportMemories(db: Database): Generator<ExportMemory> {
   }
 }
 
-/** The id of a logged message equal to this one (same scope, role, text and time), if any: what makes import idempotent. */
-export function findMessage(db: Database, message: ExportMessage): number | undefined {
+/**
+ * The id of the `occurrence`-th (from 0) logged message equal to this one (same
+ * scope, role, name, text and time), if any: what makes import idempotent while
+ * keeping a message said twice in one conversation twice.
+ */
+export function findMessage(db: Database, message: ExportMessage, occurrence: number): number | undefined {
   return db
     .prepare(
-      `SELECT id FROM messages WHERE user_id IS ? AND agent_id IS ? AND run_id IS ? AND role = ? AND content = ? AND created_at = ? LIMIT 1`,
+      `SELECT id FROM messages WHERE user_id IS ? AND agent_id IS ? AND run_id IS ? AND role = ? AND name IS ? AND content = ? AND created_at = ?
+       ORDER BY id LIMIT 1 OFFSET ?`,
     )
     .pluck()
-    .get(message.userId ?? null, message.agentId ?? null, message.runId ?? null, message.role, message.content, Date.parse(message.createdAt)) as
-    | number
-    | undefined;
+    .get(
+      message.userId ?? null,
+      message.agentId ?? null,
+      message.runId ?? null,
+      message.role,
+      message.name ?? null,
+      message.content,
+      Date.parse(message.createdAt),
+      occurrence,
+    ) as number | undefined;
 }
 
 export function insertImportedMessage(db: Database, message: ExportMessage): number {

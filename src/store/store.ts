@@ -390,9 +390,13 @@ export class Store {
     yield* exportMemories(this.db);
   }
 
-  /** Logs an imported message unless the same one is already logged; call inside write(). */
-  importMessage(message: ExportMessage): { id: number; added: boolean } {
-    const existing = findMessage(this.db, message);
+  /**
+   * Logs an imported message unless it is already logged: the `occurrence`-th
+   * equal message of the import matches the `occurrence`-th equal one logged.
+   * Call inside write().
+   */
+  importMessage(message: ExportMessage, occurrence: number): { id: number; added: boolean } {
+    const existing = findMessage(this.db, message, occurrence);
     if (existing !== undefined) return { id: existing, added: false };
     return { id: insertImportedMessage(this.db, message), added: true };
   }

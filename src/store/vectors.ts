@@ -1,10 +1,11 @@
 import { EngramError } from '../errors.js';
+import { MAX_TIME } from '../time.js';
 import type { Database } from './database.js';
 import type { ScopeColumns } from './scope-sql.js';
 import { META_KEYS, readMeta, writeMeta } from './meta.js';
 
-/** vec0 metadata columns cannot hold NULL: the end of an open validity interval is this far-future instant. */
-export const OPEN_END = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+/** vec0 metadata columns cannot hold NULL: the end of an open validity interval is the latest storable instant. */
+export const OPEN_END = MAX_TIME;
 
 export type VectorHit = { seq: number; distance: number };
 
