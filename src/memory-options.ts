@@ -26,12 +26,6 @@ export const MemoryOptionsSchema = z.strictObject({
    */
   reranker: RerankerOptionSchema.optional(),
   /**
-   * Cosine similarity at or above which a newly inferred fact counts as one
-   * already stored in the scope (event NONE).
-   * @default 0.95
-   */
-  nearDuplicate: z.number().min(0.5).max(1).default(0.95),
-  /**
    * How long a write waits for another process's lock before failing with DB_LOCKED.
    * @default 5000
    */

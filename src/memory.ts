@@ -67,7 +67,6 @@ export class Memory {
     private readonly ownsEmbedder: boolean,
     private readonly llm: Llm | undefined,
     private readonly ownsLlm: boolean,
-    private readonly nearDuplicate: number,
     private readonly reranker: { reranker: Reranker; owned: boolean } | undefined,
   ) {}
 
@@ -92,7 +91,7 @@ export class Memory {
       throw error;
     }
     const reranker = config.reranker === undefined ? undefined : createReranker(config.reranker);
-    return new Memory(store, embedder, owned, llm, ownsLlm, config.nearDuplicate, reranker);
+    return new Memory(store, embedder, owned, llm, ownsLlm, reranker);
   }
 
   /**
@@ -126,7 +125,7 @@ export class Memory {
     if (!llm) {
       throw new EngramError('LLM_NOT_CONFIGURED', 'add() with infer: true needs an LLM and this Memory has none (llm: null); pass { infer: false } to store messages as said');
     }
-    const deps = { store: this.store, embedder: this.embedder, llm, nearDuplicate: this.nearDuplicate };
+    const deps = { store: this.store, embedder: this.embedder, llm };
     return this.queue.run(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input)));
   }
 

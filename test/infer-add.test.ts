@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { Memory, OPERATIONS_JSON_SCHEMA, TransformersEmbedder } from 'engram';
+import { Memory, OPERATIONS_JSON_SCHEMA, TransformersEmbedder, type MemoryOptions } from 'engram';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { snapshotStore } from './support/store-snapshot.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
-async function open(llm: ScriptedLlm, extra: { nearDuplicate?: number } = {}) {
+async function open(llm: ScriptedLlm, extra: Partial<MemoryOptions> = {}) {
   const path = tempDbPath();
   const memory = closeAfterTest(await Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL }, llm, ...extra }));
   return { memory, path };
@@ -102,15 +102,47 @@ describe('add with inference (scripted LLM)', () => {
     expect(after.history).toEqual(then.history);
   });
 
-  it('a new fact nearly identical to a stored one is NONE', async () => {
+  it('a near match never swallows a contradiction: the model sees it as a candidate and decides', async () => {
     const embedder = new TransformersEmbedder({ model: TEST_EMBEDDING_MODEL });
-    const [a, b] = await embedder.embed(['Loves green tea', 'Loves green tea so much']);
-    const similarity = a!.reduce((s, v, i) => s + v * b![i]!, 0);
-    expect(similarity).toBeGreaterThan(0.9);
-    const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Loves green tea so much', kind: 'semantic' }));
-    const { memory } = await open(llm, { nearDuplicate: 0.9 });
-    const [tea] = (await memory.add('Loves green tea', { ...alice, infer: false })).results;
-    expect((await memory.add('I really love green tea', alice)).results).toEqual([{ id: tea!.id, memory: 'Loves green tea', event: 'NONE' }]);
+    const pairs = [
+      ['I like mango smoothies but avoid pho', 'I like pho but avoid mango smoothies'],
+      ['Takes 5 mg of warfarin daily', 'Takes 10 mg of warfarin daily'],
+      ['Is allergic to penicillin', 'Is not allergic to penicillin'],
+    ] as const;
+    for (const [stored, contradiction] of pairs) {
+      const [a, b] = await embedder.embed([stored, contradiction]);
+      const similarity = a!.reduce((sum, v, i) => sum + v * b![i]!, 0);
+      expect(similarity, `${stored} / ${contradiction}`).toBeGreaterThan(0.95); // what the old rule discarded as already known
+      const llm = new ScriptedLlm((request) => {
+        expect(request.messages.at(-1)!.content).toContain(stored);
+        return ops({ event: 'ADD', text: contradiction, kind: 'semantic' });
+      });
+      const { memory } = await open(llm);
+      await memory.add(stored, { ...alice, infer: false });
+      const { results } = await memory.add(contradiction, alice);
+      expect(results).toEqual([{ id: expect.any(String), memory: contradiction, event: 'ADD' }]);
+      expect((await memory.getAll(alice)).results.map((r) => r.memory).sort()).toEqual([contradiction, stored].sort());
+    }
+    // Only the exact text (as normalized for hashing) is known without asking twice.
+    const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'has a tortoise named rosa.', kind: 'semantic' }));
+    const { memory } = await open(llm);
+    const [rosa] = (await memory.add('Has a tortoise named Rosa', { ...alice, infer: false })).results;
+    expect((await memory.add('My tortoise is Rosa', alice)).results).toEqual([{ id: rosa!.id, memory: 'Has a tortoise named Rosa', event: 'NONE' }]);
+  });
+
+  it('shows the model only memories of exactly the add’s scope: a user-level add never sees nor deletes an agent’s memory of that user', async () => {
+    const llm = new ScriptedLlm((request) => {
+      expect(request.messages.at(-1)!.content).not.toContain('Takes metformin twice a day');
+      return ops({ event: 'DELETE', id: '0' }, { event: 'UPDATE', id: '1', text: 'Stopped metformin' });
+    });
+    const { memory } = await open(llm);
+    const [agentOwned] = (await memory.add('Takes metformin twice a day', { ...alice, agentId: 'nurse-bot', infer: false })).results;
+    const [runOwned] = (await memory.add('Takes metformin twice a day', { ...alice, runId: 'visit-3', infer: false })).results;
+    const { results, droppedOperations } = await memory.add('I stopped taking metformin twice a day', alice);
+    expect(results).toEqual([]);
+    expect(droppedOperations).toBe(2);
+    expect(await memory.get(agentOwned!.id)).toMatchObject({ memory: 'Takes metformin twice a day', version: 1 });
+    expect(await memory.get(runOwned!.id)).toMatchObject({ memory: 'Takes metformin twice a day', version: 1 });
   });
 
   it('ignores ids the model was not shown — a hallucinated alias, or a real id of another user’s memory — and counts them', async () => {

@@ -14,8 +14,6 @@ export type InferDeps = {
   store: Store;
   embedder: Embedder;
   llm: Llm;
-  /** Cosine similarity at or above which a new fact counts as already known. */
-  nearDuplicate: number;
 };
 
 export type InferAddInput = { messages: Message[]; scope: Scope; metadata: Record<string, unknown>; now: number };
@@ -116,8 +114,10 @@ function applyChange(
 }
 
 /**
- * Stores a fact the model stated, unless exactly this scope already holds it
- * word for word or nearly (then NONE, with the memory that says it).
+ * Stores a fact the model stated, unless exactly this scope already holds the
+ * same text (then NONE, with the memory that says it). Only an exact match may
+ * overrule the model: a near match ("tortoise named Uma" after "tortoise named
+ * Rosa") may be a contradiction, and the model saw it among its candidates.
  * Call inside the write transaction.
  */
 export function storeNewFact(
@@ -127,7 +127,7 @@ export function storeNewFact(
   observedAt: number,
   messageIds: number[],
 ): MemoryEvent {
-  const known = deps.store.currentMemoryByHash(input.scope, fact.hash) ?? nearDuplicate(deps, input.scope, fact.vector);
+  const known = deps.store.currentMemoryByHash(input.scope, fact.hash);
   if (known) return { id: known.id, memory: known.memory, event: 'NONE' };
   const item = deps.store.insertMemory(
     {
@@ -159,12 +159,6 @@ function findCandidates(store: Store, messageVectors: Float32Array[], scope: Sco
   return store
     .resolveHits(ranked.map(([seq, distance]) => ({ seq, distance })))
     .map(({ item }, i) => ({ alias: String(i), item }));
-}
-
-function nearDuplicate(deps: InferDeps, scope: Scope, vector: Float32Array): MemoryItem | undefined {
-  const [hit] = deps.store.nearest(vector, 1, scope, { exactScope: true });
-  if (!hit || 1 - hit.distance < deps.nearDuplicate) return undefined;
-  return deps.store.resolveHits([hit])[0]?.item;
 }
 
 /** Appends the add's messages to the scope's log; returns their ids. */
