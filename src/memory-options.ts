@@ -36,7 +36,13 @@ export const MemoryOptionsSchema = z.strictObject({
    * servers read it from ENGRAM_KEY. Keep the key safe: without it the
    * memories cannot be recovered.
    */
-  encryptionKey: z.string().min(8, { error: 'encryptionKey must have at least 8 characters' }).max(1024).optional(),
+  encryptionKey: z
+    .string()
+    .min(8, { error: 'encryptionKey must have at least 8 characters' })
+    .max(1024)
+    // SQLite reads the key as a C string: a NUL would silently cut it short.
+    .refine((key) => !key.includes('\u0000'), { error: 'encryptionKey must not contain a NUL character' })
+    .optional(),
   /**
    * Memory (MiB) the in-memory search indexes may hold, all scopes together:
    * a searched scope keeps its postings and vectors in memory (about 1.6 KB

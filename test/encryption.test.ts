@@ -57,8 +57,14 @@ describe('encryption at rest', () => {
     expect(await plain.verify()).toEqual({ ok: true, problems: [] });
   });
 
-  it('rejects a weak key and rekeying nothing', async () => {
+  it('rejects a weak key, a key with a NUL (SQLite would cut it short), and rekeying a file that does not exist', async () => {
     await expect(open(tempDbPath(), 'short')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(open(tempDbPath(), 'long enough\u0000key')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/NUL/) });
+    const path = tempDbPath();
+    await write(path);
+    await expect(Memory.rekey({ path, newKey: 'long enough\u0000key' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(readFileSync(path).includes(Buffer.from('Penicillin'))).toBe(true);
+    // A missing file is not a missing memory: FILE_NOT_FOUND, not NOT_FOUND.
     await expect(Memory.rekey({ path: tempDbPath(), newKey: 'long enough key' })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });

@@ -52,4 +52,18 @@ describe('search with rerank', () => {
     const plain = await open();
     await expect(plain.search('tyres', { userId: 'u', rerank: true })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
+
+  it('reports a reranker failing at run time as RERANK_FAILED (the model loaded; scoring failed), and a search without rerank still works', async () => {
+    const failing = [
+      { id: 'test/throws', score: async () => Promise.reject(new Error('out of memory')) },
+      { id: 'test/nan', score: async (_query: string, documents: string[]) => documents.map(() => Number.NaN) },
+      { id: 'test/short', score: async () => [1] },
+    ];
+    for (const reranker of failing) {
+      const memory = closeAfterTest(await Memory.open({ path: ':memory:', embedder: { model: TEST_EMBEDDING_MODEL }, llm: null, reranker }));
+      await memory.add(NOTES.map((content) => ({ role: 'user' as const, content })), { userId: 'u', infer: false });
+      await expect(memory.search('tyres', { userId: 'u', rerank: true }), reranker.id).rejects.toMatchObject({ code: 'RERANK_FAILED' });
+      expect((await memory.search('tyres', { userId: 'u' })).results.length).toBeGreaterThan(0);
+    }
+  });
 });

@@ -147,6 +147,22 @@ describe('verify() reports every broken invariant', () => {
     expect(problems.length).toBeGreaterThan(0);
   });
 
+  it('says a damaged plain file is damaged, not that it needs ENGRAM_KEY', async () => {
+    let page = 0;
+    let size = 0;
+    const path = brokenCopy((db) => {
+      page = db.prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'meta'`).pluck().get() as number; // read by every open
+      size = db.pragma('page_size', { simple: true }) as number;
+    });
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(size, 0x5a), 0, size, (page - 1) * size);
+    closeSync(fd);
+    const error = await Memory.open({ path, embedder: embedder(), llm: null }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DB_INVALID' });
+    expect((error as Error).message).toMatch(/damaged.*backup/);
+    expect((error as Error).message).not.toMatch(/ENGRAM_KEY|encrypt/);
+  });
+
   it('needs no check for two current versions of one memory: the unique index forbids them', () => {
     expect(() =>
       brokenCopy((db) => {

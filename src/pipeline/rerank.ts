@@ -30,10 +30,10 @@ export async function rerank(
     );
   } catch (error) {
     if (error instanceof EngramError) throw error;
-    throw new EngramError('MODEL_LOAD_FAILED', `the reranker ${reranker.id} failed: ${String(error)}`, { cause: error });
+    throw new EngramError('RERANK_FAILED', `the reranker ${reranker.id} failed: ${String(error)}`, { cause: error });
   }
   if (!Array.isArray(logits) || logits.length !== candidates.length || !logits.every(Number.isFinite)) {
-    throw new EngramError('MODEL_LOAD_FAILED', `the reranker ${reranker.id} did not return one finite score per memory`);
+    throw new EngramError('RERANK_FAILED', `the reranker ${reranker.id} did not return one finite score per memory`);
   }
   return candidates
     .map((memory, i) => {

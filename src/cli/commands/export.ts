@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import type { ExportRecord } from '../../index.js';
+import { EngramError, type ExportRecord } from '../../index.js';
 import { expectPositionals } from '../args.js';
 import { EXIT, UsageError } from '../command.js';
 import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
@@ -81,6 +81,9 @@ async function writeExportFile(path: string, records: Iterable<ExportRecord>): P
     await rm(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'EROFS') throw new UsageError(`cannot write ${path}: ${code}`);
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new EngramError('DISK_FULL', `the disk is full: ${path} could not be written (no partial file was left); free some space and retry`, { cause: error });
+    }
     throw error;
   }
 }
