@@ -30,7 +30,11 @@ export async function reindexFile(input: ReindexInput): Promise<{ reembedded: nu
   } finally {
     shared.close();
   }
-  const exclusive = Store.openExclusive({ path: input.path, encryptionKey: input.encryptionKey, doing: 'switching to the new embedding model' });
+  const exclusive = Store.openExclusive({
+    path: input.path,
+    encryptionKey: input.encryptionKey,
+    doing: `switching to the new embedding model (every memory is re-embedded and kept; run the same reindex again to finish)`,
+  });
   try {
     // Memories added since the last batch get their vectors before the swap.
     do reembedded += await reembedPending(exclusive, input);
