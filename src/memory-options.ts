@@ -26,6 +26,13 @@ export const MemoryOptionsSchema = z.strictObject({
    */
   reranker: RerankerOptionSchema.optional(),
   /**
+   * Create the file (and its folder) when it does not exist. With false, a
+   * missing file is FILE_NOT_FOUND and nothing is created: for tools that
+   * only read, where a mistyped path must not leave an empty database behind.
+   * @default true
+   */
+  create: z.boolean().default(true),
+  /**
    * How long a write waits for another process's lock before failing with DB_LOCKED.
    * @default 5000
    */
@@ -46,8 +53,10 @@ export const MemoryOptionsSchema = z.strictObject({
   /**
    * Memory (MiB) the in-memory search indexes may hold, all scopes together:
    * a searched scope keeps its postings and vectors in memory (about 1.6 KB
-   * per memory with 384-dimensional vectors); least recently searched scopes
-   * are dropped first and rebuilt when searched again.
+   * per memory with 384-dimensional vectors, 8 bytes per distinct word of each
+   * memory, about 80 bytes per distinct word of the scope, and about 4 KB per
+   * scope); least recently searched scopes are dropped first and rebuilt when
+   * searched again. Only the scope being searched may exceed the budget.
    * @default 512
    */
   searchIndexMiB: z.number().min(0).max(1_048_576).default(512),

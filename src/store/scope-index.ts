@@ -1,5 +1,16 @@
+import { typedArrayBytes } from './heap-bytes.js';
 import { KeywordIndex } from './keyword-index.js';
 import { inverseNorm, ScopeVectors } from './scope-vectors.js';
+
+/**
+ * The ScopeIndex object: 24 + 8 per field (see keyword-index.ts). The sum of
+ * all constants was checked against 20,000 synthetic one-memory indexes and
+ * three of 20,000 memories (npm run bench:index-memory -- --calibrate).
+ */
+const INDEX_OBJECT_BYTES = 88;
+
+/** Below this many slots a scope is cheap to keep whatever it wastes; above, retired slots outnumbering living ones mean a rebuild. */
+const REBUILD_MIN_SLOTS = 64;
 
 /**
  * One scope's current memories, indexed in memory for search: an inverted
@@ -7,11 +18,17 @@ import { inverseNorm, ScopeVectors } from './scope-vectors.js';
  * are slots; a slot holds one memory version (seq) until it stops being
  * current. The index only proposes candidates: the store confirms each one in
  * SQL, and reports versions no longer current back (`retire`).
+ *
+ * Everything per slot lives in typed arrays sized by the index: exactly the
+ * memories of the first build, then growing by half (`reserve`). `bytes`
+ * counts their whole length, used or not, so the cache's budget is what the
+ * process holds.
  */
 export class ScopeIndex {
-  private seqs: number[] = [];
-  private readonly slots = new Map<number, number>();
-  private aliveFlags = new Uint8Array(1024);
+  /** Seq per slot, ascending (slots are added in seq order), so `slotOf` is a binary search, not a map. */
+  private seqs = new Float64Array(0);
+  private count = 0;
+  private aliveFlags = new Uint8Array(0);
   private alive = 0;
   private readonly keyword = new KeywordIndex();
   private scopeVectors: ScopeVectors | undefined;
@@ -21,7 +38,7 @@ export class ScopeIndex {
   checkedAt = '';
 
   get size(): number {
-    return this.seqs.length;
+    return this.count;
   }
 
   get aliveCount(): number {
@@ -33,36 +50,42 @@ export class ScopeIndex {
     return this.scopeVectors;
   }
 
-  /** Retired slots outnumber living ones: cheaper to rebuild than to keep scanning them. */
+  /** Retired slots outnumber living ones: cheaper to rebuild than to keep holding and scanning them. */
   get wasteful(): boolean {
-    return this.seqs.length > 1_000 && this.alive * 2 < this.seqs.length;
+    return this.count >= REBUILD_MIN_SLOTS && this.alive * 2 < this.count;
   }
 
-  /** Rough bytes held, for the cache's budget. */
+  /** Bytes held (typed arrays at their full length, the term dictionary, the objects), for the cache's budget. */
   get bytes(): number {
-    return this.seqs.length * (8 + 1 + 2 + 40) + this.keyword.postingCount * 16 + (this.scopeVectors ? this.seqs.length * this.scopeVectors.bytesPerVector : 0);
+    return INDEX_OBJECT_BYTES + typedArrayBytes(this.seqs) + typedArrayBytes(this.aliveFlags) + this.keyword.bytes + (this.scopeVectors?.bytes ?? 0);
   }
 
-  /** Adds a current memory version with its terms; returns its slot. */
-  add(seq: number, terms: readonly string[]): number {
-    const slot = this.seqs.length;
-    this.seqs.push(seq);
-    this.slots.set(seq, slot);
-    if (slot >= this.aliveFlags.length) {
-      const flags = new Uint8Array(this.aliveFlags.length * 2);
-      flags.set(this.aliveFlags);
-      this.aliveFlags = flags;
+  /**
+   * Adds current memory versions, seqs ascending and above every seq added
+   * before, with their terms; they take the next slots.
+   */
+  addAll(seqs: readonly number[], terms: readonly (readonly string[])[]): void {
+    const first = this.count;
+    this.reserve(first + seqs.length);
+    for (const seq of seqs) {
+      if (seq <= this.maxSeq) throw new Error(`seq ${seq} added after ${this.maxSeq}: slots must follow seq order`);
+      this.seqs[this.count] = seq;
+      this.aliveFlags[this.count] = 1;
+      this.count++;
+      this.alive++;
+      this.maxSeq = seq;
     }
-    this.aliveFlags[slot] = 1;
-    this.alive++;
-    this.keyword.add(slot, terms);
-    this.maxSeq = Math.max(this.maxSeq, seq);
-    return slot;
+    this.keyword.addAll(first, terms);
+  }
+
+  /** A first build is done: spare room in the postings goes (slot arrays were sized exactly). */
+  trim(): void {
+    this.keyword.compact(true);
   }
 
   /** The version stopped being current (closed or deleted): it is never proposed again. */
   retire(seq: number): void {
-    const slot = this.slots.get(seq);
+    const slot = this.slotOf(seq);
     if (slot === undefined || this.aliveFlags[slot] === 0) return;
     this.aliveFlags[slot] = 0;
     this.alive--;
@@ -70,16 +93,26 @@ export class ScopeIndex {
   }
 
   slotOf(seq: number): number | undefined {
-    return this.slots.get(seq);
+    const seqs = this.seqs;
+    let low = 0;
+    let high = this.count - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const at = seqs[mid] as number;
+      if (at === seq) return mid;
+      if (at < seq) low = mid + 1;
+      else high = mid - 1;
+    }
+    return undefined;
   }
 
   seqOf(slot: number): number {
     return this.seqs[slot] as number;
   }
 
-  /** Starts holding vectors; the caller fills them (`vectors.set`) for every slot. */
+  /** Starts holding vectors, with room for every slot; the caller fills them (`vectors.set`). */
   startVectors(dimension: number, minSketchDimension: number): ScopeVectors {
-    this.scopeVectors = new ScopeVectors(dimension, minSketchDimension, this.seqs.length + 1024);
+    this.scopeVectors = new ScopeVectors(dimension, minSketchDimension, this.seqs.length);
     return this.scopeVectors;
   }
 
@@ -96,7 +129,7 @@ export class ScopeIndex {
   vectorNearest(query: Float32Array, k: number, candidates?: number): { seq: number; distance: number }[] {
     const vectors = this.scopeVectors;
     if (!vectors) throw new Error('vectorNearest needs the vectors loaded');
-    return vectors.nearest(query, k, this.aliveFlags, this.seqs.length, candidates).map(({ slot, distance }) => ({ seq: this.seqOf(slot), distance }));
+    return vectors.nearest(query, k, this.aliveFlags, this.count, candidates).map(({ slot, distance }) => ({ seq: this.seqOf(slot), distance }));
   }
 
   /** Exact cosine distances from `query` to these versions (those the index holds). */
@@ -106,9 +139,24 @@ export class ScopeIndex {
     if (!vectors) return out;
     const inverse = inverseNorm(query, vectors.dimension);
     for (const seq of seqs) {
-      const slot = this.slots.get(seq);
+      const slot = this.slotOf(seq);
       if (slot !== undefined) out.set(seq, vectors.distance(slot, query, inverse));
     }
     return out;
+  }
+
+  /** Room for `slots` slots in every per-slot array: exact when empty (a first build), else at least half again, so growth stays amortized. */
+  private reserve(slots: number): void {
+    const capacity = this.seqs.length;
+    if (slots <= capacity) return;
+    const grown = capacity === 0 ? slots : Math.max(slots, capacity + (capacity >> 1));
+    const seqs = new Float64Array(grown);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+    const flags = new Uint8Array(grown);
+    flags.set(this.aliveFlags);
+    this.aliveFlags = flags;
+    this.keyword.reserve(grown);
+    this.scopeVectors?.reserve(grown);
   }
 }

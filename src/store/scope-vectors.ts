@@ -1,4 +1,8 @@
+import { typedArrayBytes } from './heap-bytes.js';
 import { topK } from './top-k.js';
+
+/** The ScopeVectors object: 24 + 8 per field (see KEYWORD_OBJECT_BYTES). */
+const VECTORS_OBJECT_BYTES = 72;
 
 /**
  * A scope's vectors, held in memory so vector search needs no SQL at all:
@@ -9,10 +13,13 @@ import { topK } from './top-k.js';
  * Sign bits say little about low-dimensional vectors (measured with Hamming
  * distance: recall@10 0.92 at 100 dimensions, scripts/experiments/bit-first-pass.ts),
  * so below `minSketchDimension` every search is exact.
+ *
+ * Room is for exactly `capacity` vectors; the owning index decides how it
+ * grows (`reserve`), so a scope of one memory holds one vector, not a block.
  */
 export class ScopeVectors {
   /** Bytes of sign bits per vector: whole 32-bit words, so a scan reads four at a time. */
-  private readonly bytes: number;
+  private readonly bitBytes: number;
   private values: Float32Array;
   /** 1 / |v| per slot; 0 for a zero vector, which is unrelated to everything (distance 1, as sqlite-vec's NULL). */
   private inverseNorms: Float32Array;
@@ -21,24 +28,41 @@ export class ScopeVectors {
   constructor(
     readonly dimension: number,
     private readonly minSketchDimension: number,
-    capacity = 1024,
+    capacity: number,
   ) {
-    this.bytes = Math.ceil(dimension / 32) * 4;
-    this.values = new Float32Array(Math.max(1, capacity) * dimension);
-    this.inverseNorms = new Float32Array(Math.max(1, capacity));
+    this.bitBytes = Math.ceil(dimension / 32) * 4;
+    this.values = new Float32Array(capacity * dimension);
+    this.inverseNorms = new Float32Array(capacity);
   }
 
-  /** Bytes per vector held (floats, norm, sign bits). */
-  get bytesPerVector(): number {
-    return this.dimension * 4 + 4 + (this.bits ? this.bytes : 0);
+  /** Bytes held: floats, norms, sign bits (all of the room, used or not). */
+  get bytes(): number {
+    return VECTORS_OBJECT_BYTES + typedArrayBytes(this.values) + typedArrayBytes(this.inverseNorms) + (this.bits ? typedArrayBytes(this.bits) : 0);
   }
 
   get sketched(): boolean {
     return this.bits !== undefined;
   }
 
+  /** Room for slots below `capacity`. */
+  reserve(capacity: number): void {
+    if (capacity <= this.inverseNorms.length) return;
+    const values = new Float32Array(capacity * this.dimension);
+    values.set(this.values);
+    this.values = values;
+    const norms = new Float32Array(capacity);
+    norms.set(this.inverseNorms);
+    this.inverseNorms = norms;
+    if (this.bits) {
+      const bits = new Uint8Array(capacity * this.bitBytes);
+      bits.set(this.bits);
+      this.bits = bits;
+    }
+  }
+
   set(slot: number, vector: Float32Array): void {
-    this.ensure(slot);
+    // A typed array ignores writes past its end: a slot without room would silently read as a zero vector.
+    if (slot >= this.inverseNorms.length) throw new Error(`slot ${slot} is beyond the ${this.inverseNorms.length} reserved`);
     const d = this.dimension;
     this.values.set(vector.subarray(0, d), slot * d);
     let norm = 0;
@@ -50,7 +74,7 @@ export class ScopeVectors {
   /** Starts the sign-bit sketch over the first `size` slots (then kept up to date by `set`); false when the dimension is too low. */
   sketch(size: number): boolean {
     if (this.dimension < this.minSketchDimension) return false;
-    this.bits = new Uint8Array(this.inverseNorms.length * this.bytes);
+    this.bits = new Uint8Array(this.inverseNorms.length * this.bitBytes);
     for (let slot = 0; slot < size; slot++) this.setBits(slot);
     return true;
   }
@@ -89,9 +113,9 @@ export class ScopeVectors {
    * per stored byte turns the sum into one lookup per 8 dimensions.
    */
   private signCandidates(query: Float32Array, c: number, alive: Uint8Array, size: number): number[] {
-    const words = this.bytes >> 2;
+    const words = this.bitBytes >> 2;
     const bits = new Uint32Array((this.bits as Uint8Array).buffer);
-    const table = byteTables(query, this.dimension, this.bytes);
+    const table = byteTables(query, this.dimension, this.bitBytes);
     // Scores lie within ±Σ|query[i]|: bucket them, then walk the histogram down to the cut.
     let bound = 0;
     for (let i = 0; i < this.dimension; i++) bound += Math.abs(query[i] as number);
@@ -126,29 +150,13 @@ export class ScopeVectors {
   private setBits(slot: number): void {
     const bits = this.bits as Uint8Array;
     const base = slot * this.dimension;
-    for (let j = 0; j < this.bytes; j++) {
+    for (let j = 0; j < this.bitBytes; j++) {
       let byte = 0;
       for (let b = 0; b < 8; b++) {
         const i = j * 8 + b;
         if (i < this.dimension && (this.values[base + i] as number) > 0) byte |= 1 << b;
       }
-      bits[slot * this.bytes + j] = byte;
-    }
-  }
-
-  private ensure(slot: number): void {
-    if (slot < this.inverseNorms.length) return;
-    const capacity = Math.max(slot + 1, this.inverseNorms.length * 2);
-    const values = new Float32Array(capacity * this.dimension);
-    values.set(this.values);
-    this.values = values;
-    const norms = new Float32Array(capacity);
-    norms.set(this.inverseNorms);
-    this.inverseNorms = norms;
-    if (this.bits) {
-      const bits = new Uint8Array(capacity * this.bytes);
-      bits.set(this.bits);
-      this.bits = bits;
+      bits[slot * this.bitBytes + j] = byte;
     }
   }
 }
