@@ -80,6 +80,7 @@ export class Memory {
     const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
     const store = Store.open({
       path: config.path,
+      create: config.create,
       busyTimeoutMs: config.busyTimeoutMs,
       encryptionKey: config.encryptionKey,
       searchIndexBytes: config.searchIndexMiB * 2 ** 20,

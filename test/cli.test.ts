@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,7 +23,7 @@ type Run = { code: number; stdout: string; stderr: string; json: <T = Record<str
  * The CLI in process: the same dispatch and exit codes as `engram`, with a
  * captured io. The environment is only what a test gives (never the real one).
  */
-async function engram(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> {
+async function engram(args: string[], env: Record<string, string> = {}, stdin?: string | Buffer): Promise<Run> {
   const out: string[] = [];
   const err = { text: '', isTTY: false, write(s: string) { this.text += s; return true; } };
   // `engram mcp` writes to the stdout stream itself.
@@ -93,7 +93,9 @@ describe('engram --help and usage errors', () => {
     const cases: [string[], RegExp][] = [
       [[], /Usage:\n {2}engram <command>/],
       [['frobnicate'], /unknown command "frobnicate"/],
-      [['list', '--bogus', ...store], /Unknown option '--bogus'/],
+      [['list', '--bogus', ...store], /unknown option --bogus/],
+      [['list', '--usr', 'alice', ...store], /unknown option --usr \(did you mean --user\?\)/],
+      [['add', 'caf\uFFFD', ...store], /not valid UTF-8/],
       [['add', ...store], /missing the text to remember/],
       [['search', ...store], /missing the query/],
       [['get', ...store], /missing the memory id/],
@@ -145,6 +147,11 @@ describe('engram commands on a store', () => {
       expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d {2}ADD {5}by api {2}"I am allergic to penicillin\."$/),
       expect.stringMatching(/UPDATE {2}by api {2}"I am allergic to penicillin\." → "I am allergic to penicillin and amoxicillin\."$/),
     ]);
+    // An update of the metadata alone shows what changed.
+    await engram(['update', id!, 'I am allergic to penicillin and amoxicillin.', '--metadata', '{"topic":"allergy"}', ...store], env);
+    expect((await engram(['history', id!, ...store], env)).stdout.trim().split('\n').at(-1)).toMatch(
+      /UPDATE {2}by api {2}"I am allergic to penicillin and amoxicillin\." {2}metadata \{\} → \{"topic":"allergy"\}$/,
+    );
     expect((await engram(['delete', id!, ...store], env)).stdout).toBe(`Deleted ${id}.\n`);
     expect((await engram(['history', id!, ...store], env)).stdout).toMatch(/DELETE {2}by api {2}"I am allergic to penicillin and amoxicillin\."\n$/);
 
@@ -190,16 +197,25 @@ describe('engram commands on a store', () => {
     expect(missing).toMatchObject({ code: 3, stdout: '' });
     expect(missing.stderr).toBe('engram: no current memory with id 019ac0de-4a1b-7c3d-9e2f-0123456789ab [NOT_FOUND]\n');
     expect((await engram(['delete', 'nope', ...store], env)).code).toBe(3);
-    expect((await engram(['add', '-', '--user', 'a', ...store], env, 'not json')).stderr).toMatch(/stdin must be a JSON array/);
+    // Plain text on stdin is one user message; JSON that does not parse is refused.
+    await engram(['add', '-', '--user', 'plain', '--no-infer', ...store], env, 'I take my tea black.\n');
+    expect((await engram(['list', '--user', 'plain', '--json', ...store], env)).json<{ results: MemoryItem[] }>().results.map((r) => r.memory)).toEqual(['I take my tea black.']);
+    expect((await engram(['add', '-', '--user', 'a', ...store], env, '[{"role": "user",')).stderr).toMatch(/stdin looks like JSON but is not/);
+    // Bytes that are not UTF-8 are refused, never stored as U+FFFD.
+    const latin1 = await engram(['add', '-', '--user', 'a', '--no-infer', ...store], env, Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
+    expect(latin1.code).toBe(2);
+    expect(latin1.stderr).toMatch(/stdin is not valid UTF-8/);
 
     // With no --user (nor ENGRAM_USER_ID), the scope is the OS user, as for `engram mcp`.
-    await engram(['add', '--no-infer', 'Mine, by default.', ...store], env);
+    const defaulted = await engram(['add', '--no-infer', 'Mine, by default.', ...store], env);
+    expect(defaulted.stderr).toContain(`no --user given: remembering for your OS user "${userInfo().username}"`);
     const mine = (await engram(['list', '--json', ...store], env)).json<{ results: MemoryItem[] }>();
     expect(mine.results.map((r) => [r.userId, r.memory])).toEqual([[userInfo().username, 'Mine, by default.']]);
   });
 
   it('reports Engram errors with exit code 1 and their code on stderr', async () => {
     const { store, env } = setup();
+    await engram(['add', '--no-infer', '--user', 'alice', 'a first memory', ...store], env);
     const badFilter = await engram(['search', 'x', '--user', 'alice', '--filter', '{"n":{"between":[1,2]}}', ...store], env);
     expect(badFilter.code).toBe(1);
     expect(badFilter.stderr).toMatch(/^engram: .*between.* \[INVALID_INPUT\]\n$/);
@@ -262,7 +278,23 @@ describe('engram export, import and reindex', () => {
     const failed = await engram(['import', '-', ...target], env, lines.join('\n'));
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/engram: the import has 1 invalid line\(s\), nothing was imported: line 2: .*\[INVALID_INPUT\]/);
-    expect((await engram(['list', '--user', 'alice', '--json', ...target], env)).json()).toEqual({ results: [] });
+    // Nothing is left behind: no database, no lock file, no folder.
+    expect(existsSync(target[1]!)).toBe(false);
+    expect(readdirSync(dirname(target[1]!))).toEqual([]);
+    const nested = join(tempDir(), 'typo', 'deeper', 'memory.db');
+    expect((await engram(['import', '-', '--db', nested], env, lines.join('\n'))).code).toBe(1);
+    expect(existsSync(join(nested, '..', '..'))).toBe(false);
+  });
+
+  it('never creates a database, its folder or a lock file when a read command gets a mistyped path', async () => {
+    const { env } = setup();
+    const missing = join(tempDir(), 'no-such-folder', 'memroy.db');
+    for (const args of [['list', '--user', 'alice'], ['search', 'tea', '--user', 'alice'], ['get', 'some-id'], ['history', 'some-id'], ['export'], ['delete', 'some-id']]) {
+      const result = await engram([...args, '--db', missing], env);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(/no database at .*memroy\.db \(nothing was created\): check --db \(ENGRAM_DB\).*\[FILE_NOT_FOUND\]/);
+      expect(existsSync(join(missing, '..')), args.join(' ')).toBe(false);
+    }
   });
 
   it('reindexes to another embedding model, after which search works with it', async () => {

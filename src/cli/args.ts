@@ -4,20 +4,38 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
 import { z } from 'zod';
 import { UsageError } from './command.js';
+import { nearestName } from './nearest-name.js';
 
 type Config<O extends ParseArgsOptionsConfig> = { args: string[]; options: O; strict: true; allowPositionals: true };
 export type ParsedArgs<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<Config<O>>>;
 
-/** Strict `parseArgs`: an unknown flag or a missing value is a UsageError. */
+/**
+ * Strict `parseArgs`: an unknown flag (with the nearest known one suggested)
+ * or a missing value is a UsageError, and so is an argument that was not
+ * valid UTF-8 (Node turns such bytes into U+FFFD, which must not be stored).
+ */
 export function parseCommandArgs<O extends ParseArgsOptionsConfig>(argv: string[], options: O): ParsedArgs<O> {
+  const garbled = argv.find((arg) => arg.includes('\uFFFD'));
+  if (garbled !== undefined) {
+    throw new UsageError(`an argument is not valid UTF-8 ("${garbled.slice(0, 40)}"): set your terminal to UTF-8, or pass the text through stdin with "-"`);
+  }
   try {
     return parseArgs<Config<O>>({ args: argv, options, strict: true, allowPositionals: true });
   } catch (error) {
     if (error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError(error.message);
+      throw new UsageError(withSuggestion(error.message, options));
     }
     throw error;
   }
+}
+
+/** "Unknown option '--usr'" → "unknown option --usr (did you mean --user?)". */
+function withSuggestion(message: string, options: ParseArgsOptionsConfig): string {
+  const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(message)?.[1];
+  if (unknown === undefined) return message;
+  const flags = Object.keys(options).map((name) => `--${name}`);
+  const suggestion = nearestName(unknown.split('=')[0] as string, flags);
+  return `unknown option ${unknown}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`;
 }
 
 /**

@@ -59,12 +59,17 @@ export function eventLine(event: MemoryEvent): string {
   return `${event.event.padEnd(6)}  ${event.id}  ${event.memory}${was}`;
 }
 
-/** One line per history entry, oldest first. */
+/** One line per history entry, oldest first; a change of metadata is shown too (an update may change only that). */
 export function historyLine(entry: HistoryEntry): string {
-  const text =
-    entry.event === 'UPDATE'
-      ? `"${entry.oldMemory ?? ''}" → "${entry.newMemory ?? ''}"`
-      : `"${entry.event === 'DELETE' ? (entry.oldMemory ?? '') : (entry.newMemory ?? '')}"`;
+  let text: string;
+  if (entry.event === 'UPDATE') {
+    text = entry.oldMemory === entry.newMemory ? `"${entry.newMemory ?? ''}"` : `"${entry.oldMemory ?? ''}" → "${entry.newMemory ?? ''}"`;
+    const before = JSON.stringify(entry.oldMetadata ?? {});
+    const after = JSON.stringify(entry.newMetadata ?? {});
+    if (before !== after) text += `  metadata ${before} → ${after}`;
+  } else {
+    text = `"${entry.event === 'DELETE' ? (entry.oldMemory ?? '') : (entry.newMemory ?? '')}"`;
+  }
   const reason = entry.reason ? `  (${entry.reason})` : '';
   return `${shortDate(entry.createdAt)}  ${entry.event.padEnd(6)}  by ${entry.actor.padEnd(3)}  ${text}${reason}`;
 }

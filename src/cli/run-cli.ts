@@ -2,6 +2,7 @@ import { isEngramError } from '../index.js';
 import { errLine, EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { reportUsageError } from './define-command.js';
+import { nearestName } from './nearest-name.js';
 import { packageVersion } from '../version.js';
 
 /** `engram --help`. */
@@ -54,7 +55,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const command = findCommand(name);
   if (!command) {
-    errLine(io, `engram: unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see \`engram --help\`)`);
+    const suggestion = nearestName(name, COMMANDS.map((c) => c.name));
+    const hint = suggestion ? ` — did you mean \`engram ${suggestion}\`?` : '';
+    errLine(io, `engram: unknown command "${name}"${hint}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see \`engram --help\`)`);
     return EXIT.usage;
   }
   return runCommand(command, rest, io);

@@ -37,9 +37,10 @@ export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env):
 }
 
 /** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add. */
-export function openConfiguredMemory(config: RuntimeConfig): Promise<Memory> {
+export function openConfiguredMemory(config: RuntimeConfig, options: { create?: boolean } = {}): Promise<Memory> {
   return Memory.open({
     path: config.db,
+    create: options.create ?? true,
     embedder: { model: config.embeddingModel },
     // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
     llm: existsSync(config.llmModel) ? { model: config.llmModel } : new LlamaCppLlm({ model: config.llmModel }),

@@ -17,9 +17,10 @@ type Env = Record<string, string | undefined>;
  * The scope from `--user` / `--agent` / `--run`, else `ENGRAM_USER_ID` /
  * `ENGRAM_AGENT_ID` from `env`. When none is given, `defaultUser` decides:
  * 'os-user' uses your OS user name (as `engram mcp` does, so both see the same
- * memories); 'required' refuses (for `forget`, which must never guess).
+ * memories; `onDefault` hears of it, so a writing command can say so);
+ * 'required' refuses (for `forget`, which must never guess).
  */
-export function scopeFromFlags(values: ScopeFlags, env: Env, defaultUser: 'os-user' | 'required'): Scope {
+export function scopeFromFlags(values: ScopeFlags, env: Env, defaultUser: 'os-user' | 'required', onDefault?: (user: string) => void): Scope {
   const given = {
     userId: values.user ?? (env.ENGRAM_USER_ID || undefined),
     agentId: values.agent ?? (env.ENGRAM_AGENT_ID || undefined),
@@ -30,6 +31,7 @@ export function scopeFromFlags(values: ScopeFlags, env: Env, defaultUser: 'os-us
     const fallback = defaultUser === 'os-user' ? osUserName(env) : undefined;
     if (fallback === undefined) throw new UsageError('say whose memories: --user <id> (or --agent <id>, --run <id>)');
     given.userId = fallback;
+    onDefault?.(fallback);
   }
   const scope: Scope = flagValue('--user/--agent/--run', ScopeSchema, given);
   for (const key of ['userId', 'agentId', 'runId'] as const) if (scope[key] === undefined) delete scope[key];

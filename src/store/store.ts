@@ -21,6 +21,7 @@ import { searchCandidates, type Candidates } from './search-candidates.js';
 import { DEFAULT_SEARCH_INDEX_OPTIONS, SearchIndexes } from './search-indexes.js';
 import { ExclusiveAccess } from './exclusive-access.js';
 import { FileLease } from './file-lease.js';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { toEngramError } from './sqlite-errors.js';
 import { verifyInvariants } from './verify.js';
@@ -53,6 +54,8 @@ export type ReadOptions = { at?: number | undefined };
 
 export type StoreOptions = {
   path: string;
+  /** Create the file when missing (default); false: FILE_NOT_FOUND instead. */
+  create?: boolean | undefined;
   busyTimeoutMs: number;
   encryptionKey?: string | undefined;
   /** Budget of the in-memory search indexes (see search-indexes.ts). */
@@ -88,6 +91,9 @@ export class Store {
 
   /** Opens the file under a shared lease (see FileLease): running maintenance is waited for, never raced. */
   static open(options: StoreOptions): Store {
+    if (options.create === false && options.path !== ':memory:' && !existsSync(options.path)) {
+      throw new EngramError('FILE_NOT_FOUND', `no database at ${resolve(options.path)} (nothing was created)`);
+    }
     const lease = options.path === ':memory:' ? undefined : FileLease.shared(resolve(options.path), options.busyTimeoutMs);
     try {
       const db = openDatabase(options);

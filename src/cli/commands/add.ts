@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EngramError, isEngramError, MemoryItemSchema, MessageSchema, type AddOptions, type Memory, type Message } from '../../index.js';
 import { expectPositionals, flagValue, normalizeBooleanFlag } from '../args.js';
-import { EXIT, UsageError, type CliIo } from '../command.js';
+import { errLine, EXIT, UsageError, type CliIo } from '../command.js';
 import { JSON_OPTION, SCOPE_USAGE, STORE_USAGE } from '../common-flags.js';
 import { defineCommand } from '../define-command.js';
 import { count, eventLine, printJson } from '../format.js';
@@ -15,7 +15,7 @@ const USAGE = `engram add — remember what was said
 
 Usage:
   engram add <text...> [--no-infer] [--kind <kind>] [--metadata <json>] [--json]
-  engram add - [...]     the messages come from stdin: a JSON array of
+  engram add - [...]     read from stdin: plain text (one user message), or a JSON array of
                          {"role": "user" | "assistant" | "system", "content": "...", "createdAt"?: "<iso>"}
 
   By default the local LLM reads the text and decides, in one call, which facts
@@ -51,38 +51,47 @@ export const addCommand = defineCommand({
   prepare: (argv) => normalizeBooleanFlag(argv, 'infer'),
   async run({ values, positionals }, io) {
     const options: AddOptions = {
-      ...scopeFromFlags(values, io.env, 'os-user'),
+      ...scopeFromFlags(values, io.env, 'os-user', (user) =>
+        errLine(io, `(no --user given: remembering for your OS user "${user}"; choose with --user or ENGRAM_USER_ID)`),
+      ),
       infer: values.infer === undefined ? true : flagValue('--infer', InferSchema, values.infer),
       kind: values.kind === undefined ? undefined : flagValue('--kind', MemoryItemSchema.shape.kind, values.kind),
       metadata: metadataFlag(values.metadata),
     };
     const messages = await messagesFrom(positionals, io);
-    return withMemory(values, io, async (memory, config) => {
-      const outcome = await addExplained(memory, messages, options, config.llmModel);
-      if (values.json) {
-        printJson(io, outcome);
+    return withMemory(
+      values,
+      io,
+      async (memory, config) => {
+        const outcome = await addExplained(memory, messages, options, config.llmModel);
+        if (values.json) {
+          printJson(io, outcome);
+          return EXIT.ok;
+        }
+        if (outcome.results.length === 0) io.out(`Nothing to remember for ${describeScope(options)}.`);
+        for (const event of outcome.results) io.out(eventLine(event));
+        if (outcome.droppedOperations > 0) io.out(`(${count(outcome.droppedOperations, 'operation')} of the model refused: unknown ids or empty texts)`);
         return EXIT.ok;
-      }
-      if (outcome.results.length === 0) io.out(`Nothing to remember for ${describeScope(options)}.`);
-      for (const event of outcome.results) io.out(eventLine(event));
-      if (outcome.droppedOperations > 0) io.out(`(${count(outcome.droppedOperations, 'operation')} of the model refused: unknown ids or empty texts)`);
-      return EXIT.ok;
-    });
+      },
+      { create: true },
+    );
   },
 });
 
 async function messagesFrom(positionals: string[], io: CliIo): Promise<string | Message[]> {
-  expectPositionals(positionals, { min: 1 }, 'the text to remember (or "-" to read messages from stdin)');
+  expectPositionals(positionals, { min: 1 }, 'the text to remember (or "-" to read it from stdin)');
   if (positionals.length > 1 || positionals[0] !== '-') return positionals.join(' ');
   const text = await readStdinText(io);
+  // Plain text is one user message; JSON (an array of messages, or a string) is read as such.
+  if (!/^\s*[[{"]/.test(text)) return text.trim();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`stdin must be a JSON array of messages (${(error as Error).message})`);
+    throw new UsageError(`stdin looks like JSON but is not (${(error as Error).message}); send a JSON array of messages, or plain text`);
   }
   if (typeof parsed === 'string') return parsed;
-  if (!Array.isArray(parsed)) throw new UsageError('stdin must be a JSON array of messages, e.g. [{"role":"user","content":"..."}]');
+  if (!Array.isArray(parsed)) throw new UsageError('stdin must be plain text or a JSON array of messages, e.g. [{"role":"user","content":"..."}]');
   // Checked here only to name the bad field (Memory.add's message for a string-or-array is vaguer).
   const messages = MessageSchema.array().safeParse(parsed);
   if (!messages.success) {

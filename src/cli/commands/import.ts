@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ImportProgress } from '../../index.js';
 import { expectPositionals } from '../args.js';
 import { EXIT } from '../command.js';
@@ -6,7 +8,7 @@ import { CountProgressView } from '../count-progress.js';
 import { defineCommand } from '../define-command.js';
 import { printJson } from '../format.js';
 import { inputLines } from '../input.js';
-import { STORE_OPTIONS } from '../runtime-config.js';
+import { resolveRuntimeConfig, STORE_OPTIONS } from '../runtime-config.js';
 import { withMemory } from '../with-memory.js';
 
 const USAGE = `engram import — load an export (JSON Lines) into a file
@@ -32,6 +34,15 @@ Examples:
 
 const PHASE_LABELS: Record<ImportProgress['phase'], string> = { reading: 'checking lines', messages: 'messages', memories: 'memories' };
 
+/** What opening `db` would create: the file with its companions, and the topmost missing folder. */
+function newPaths(db: string): string[] {
+  const file = resolve(db);
+  if (existsSync(file)) return [];
+  let top: string | undefined;
+  for (let folder = dirname(file); !existsSync(folder); folder = dirname(folder)) top = folder;
+  return [file, `${file}-wal`, `${file}-shm`, `${file}.lock`, ...(top ? [top] : [])];
+}
+
 export const importCommand = defineCommand({
   name: 'import',
   summary: 'load an export into a file (validated first, idempotent)',
@@ -40,18 +51,31 @@ export const importCommand = defineCommand({
   async run({ values, positionals }, io) {
     expectPositionals(positionals, { min: 1, max: 1 }, 'the file to import (or "-" for stdin)');
     const lines = await inputLines(positionals[0] as string, io);
-    return withMemory(values, io, async (memory) => {
-      const view = new CountProgressView(io.err);
-      const result = await memory
-        .import(lines, { onProgress: (p) => view.update(PHASE_LABELS[p.phase], p.done, p.total) })
-        .finally(() => view.finish());
-      if (values.json) {
-        printJson(io, result);
-        return EXIT.ok;
-      }
-      const { memories: m, messages: s } = result;
-      io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped.`);
-      return EXIT.ok;
-    });
+    const { db } = resolveRuntimeConfig(values, io.env);
+    const created = db === ':memory:' ? undefined : newPaths(db);
+    try {
+      return await withMemory(
+        values,
+        io,
+        async (memory) => {
+          const view = new CountProgressView(io.err);
+          const result = await memory
+            .import(lines, { onProgress: (p) => view.update(PHASE_LABELS[p.phase], p.done, p.total) })
+            .finally(() => view.finish());
+          if (values.json) {
+            printJson(io, result);
+            return EXIT.ok;
+          }
+          const { memories: m, messages: s } = result;
+          io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped.`);
+          return EXIT.ok;
+        },
+        { create: true },
+      );
+    } catch (error) {
+      // A failed import into a new file leaves nothing behind: no empty database, no folders.
+      for (const path of created ?? []) rmSync(path, { recursive: true, force: true });
+      throw error;
+    }
   },
 });

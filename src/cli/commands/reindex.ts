@@ -53,7 +53,7 @@ export const reindexCommand = defineCommand({
       onProgress: ({ done, total }) => view.update('re-embedding', done, total),
     })
       .catch((error: unknown) => {
-        throw inCliTerms(error, config.embeddingModel);
+        throw inCliTerms(error, config);
       })
       .finally(() => view.finish());
     if (values.json) printJson(io, { db: config.db, model, reembedded });
