@@ -1,7 +1,7 @@
 /**
  * The cost of `add` with inference (a script, not a test):
- *   npm run bench:llm                 # 20 adds with prefix reuse, 8 without
- *   npm run bench:llm -- --threads 1
+ *   npm run bench:llm                 # 20 adds with prefix reuse, 8 without, then add latency per thread count
+ *   npm run bench:llm -- --threads 1 --sweep 1,2,4,8
  *
  * Runs the real pipeline (node-llama-cpp, grammar, one transaction) with a
  * random-weight GGUF of Qwen2.5-0.5B's shape and Q4_0 weights: speed does not
@@ -11,11 +11,11 @@
  * the latency estimated for a 60-token answer.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { EngramError, LlamaCppLlm, Memory, type Llm, type LlmRequest } from '../src/index.js';
+import { defaultLlmThreads, EngramError, LlamaCppLlm, Memory, type Llm, type LlmRequest } from '../src/index.js';
 import { fmt, peakRssMiB, percentile } from './bench/stats.js';
 import { seededRandom, sentence } from './bench/synthetic-text.js';
 
@@ -23,12 +23,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: join(root, 'models/bench/qwen2.5-0.5b-random-q4_0.gguf') },
-    threads: { type: 'string', default: '2' },
+    // Engram's default: the physical cores this process may use.
+    threads: { type: 'string' },
+    sweep: { type: 'string', default: '1,2,4' },
     adds: { type: 'string', default: '20' },
     gen: { type: 'string', default: '64' },
   },
 });
-const threads = Number(values.threads);
+const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+const probe = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+const defaultThreads = defaultLlmThreads(probe.cpuMathCores);
+let threads = values.threads === undefined ? defaultThreads : Number(values.threads);
+const sweep = values.sweep.split(',').filter(Boolean).map(Number);
 const gen = Number(values.gen);
 const adds = Number(values.adds);
 
@@ -127,6 +133,24 @@ try {
   console.log(`
 free generation: ${fmt(speed, 1)} tokens/s`);
   console.log(`estimated add latency with a 60-token answer: with reuse p50 ${fmt((cached.p50 + extra(cached.generated)) / 1000)} s, p95 ${fmt((cached.p95 + extra(cached.generated)) / 1000)} s; without reuse p50 ${fmt((cold.p50 + extra(cold.generated)) / 1000)} s`);
+
+  // How the thread count changes an add: too many threads for the cores is the slowest setting of all.
+  const rows: string[] = [];
+  for (const count of sweep) {
+    threads = count;
+    const llm = new LlamaCppLlm({ model: values.model, threads, maxTokens: gen });
+    const measured = await run(`${count} threads`, llm, Math.max(4, Math.round(adds / 2)), dir);
+    await llm.dispose();
+    const tokensPerSecond = await generationSpeed();
+    const estimated = measured.p50 + (Math.max(0, 60 - measured.generated) / tokensPerSecond) * 1000;
+    rows.push(
+      `| ${count}${count === defaultThreads ? ' (default here)' : ''} | ${fmt(measured.p50 / 1000)} s | ${fmt(measured.p95 / 1000)} s | ${fmt(tokensPerSecond, 1)} | ${fmt(estimated / 1000)} s |`,
+    );
+  }
+  console.log(`\nadd latency per thread count (${availableParallelism()} CPUs, ${probe.cpuMathCores} physical cores):`);
+  console.log('| threads | add p50 | add p95 | free generation, tokens/s | add p50 estimated with a 60-token answer |');
+  console.log('|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
   console.log(`\npeak RSS: ${fmt(peakRssMiB(), 0)} MiB`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

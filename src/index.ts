@@ -7,6 +7,7 @@ export type { Reranker } from './rerank/reranker.js';
 export { TransformersReranker, type TransformersRerankerOptions } from './rerank/transformers-reranker.js';
 export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
 export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
+export { defaultLlmThreads } from './llm/default-threads.js';
 export { OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
 export type { PromptContext } from './pipeline/context.js';
 export type { ImportProgress, ImportResult } from './pipeline/import.js';

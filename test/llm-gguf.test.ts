@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngramError, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram';
+import { defaultLlmThreads, EngramError, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram';
+import { availableParallelism } from 'node:os';
 import { OperationsSchema } from '../src/pipeline/operations.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
@@ -46,6 +47,21 @@ describe('LlamaCppLlm on the generated GGUF', { timeout: 120_000 }, () => {
     }
     expect(llm.usage.calls).toBe(20);
     expect(llm.usage.generatedTokens).toBeGreaterThan(20);
+    expect(llm.threads).toBe(1); // as configured
+  });
+
+  it('runs on the physical cores this process may use by default, not node-llama-cpp\'s at-least-4', async () => {
+    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const byDefault = new LlamaCppLlm({ model: TINY_LLM, contextSize: 1024, maxTokens: 16 });
+    try {
+      expect(byDefault.threads).toBeUndefined(); // nothing loaded yet
+      await byDefault.complete({ messages: [{ role: 'user', content: 'hello' }], schema: OPERATIONS_JSON_SCHEMA });
+      expect(byDefault.threads).toBe(defaultLlmThreads(llama.cpuMathCores));
+      expect(byDefault.threads).toBeLessThanOrEqual(availableParallelism());
+    } finally {
+      await byDefault.dispose();
+    }
   });
 
   it('after 50 random-model adds the store invariants hold and no memory crosses scopes', async () => {

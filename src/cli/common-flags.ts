@@ -14,4 +14,6 @@ export const STORE_USAGE = `Configuration (a flag, else the environment variable
   --embedding-model <folder>  embedding model folder (ENGRAM_EMBEDDING_MODEL; default: <models dir>/embedding)
   --llm-model <file.gguf>     LLM for add with inference (ENGRAM_LLM_MODEL; default: <models dir>/llm.gguf)
   --models-dir <dir>          models folder (ENGRAM_MODELS_DIR; default: ./models if present, else in your data folder)
+  --llm-threads <n>           CPU threads of the LLM (ENGRAM_LLM_THREADS; default: the physical cores, see engram doctor)
+  --llm-context <tokens>      the LLM's context size (ENGRAM_LLM_CONTEXT; default: 4096)
   ENGRAM_KEY                  the key of an encrypted database (environment only: never a flag)`;

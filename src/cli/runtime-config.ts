@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LlamaCppLlm } from '../llm/llama-cpp-llm.js';
+import { integerFlag } from './args.js';
 import { Memory } from '../memory.js';
 
 /** The parseArgs options every command that opens a store shares. */
@@ -10,12 +11,31 @@ export const STORE_OPTIONS = {
   'embedding-model': { type: 'string' },
   'llm-model': { type: 'string' },
   'models-dir': { type: 'string' },
+  'llm-threads': { type: 'string' },
+  'llm-context': { type: 'string' },
 } as const;
 
-export type StoreFlags = { db?: string | undefined; 'embedding-model'?: string | undefined; 'llm-model'?: string | undefined; 'models-dir'?: string | undefined };
+export type StoreFlags = {
+  db?: string | undefined;
+  'embedding-model'?: string | undefined;
+  'llm-model'?: string | undefined;
+  'models-dir'?: string | undefined;
+  'llm-threads'?: string | undefined;
+  'llm-context'?: string | undefined;
+};
 type Env = Record<string, string | undefined>;
 
-export type RuntimeConfig = { db: string; modelsDir: string; embeddingModel: string; llmModel: string; encryptionKey: string | undefined };
+export type RuntimeConfig = {
+  db: string;
+  modelsDir: string;
+  embeddingModel: string;
+  llmModel: string;
+  /** llama.cpp threads; undefined: the physical cores this process may use. */
+  llmThreads: number | undefined;
+  /** llama.cpp context size in tokens; undefined: the library's default (4096). */
+  llmContextSize: number | undefined;
+  encryptionKey: string | undefined;
+};
 
 /**
  * Where a command finds its database and models: a flag, else an environment
@@ -31,6 +51,8 @@ export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env):
     modelsDir,
     embeddingModel: flags['embedding-model'] || env.ENGRAM_EMBEDDING_MODEL || join(modelsDir, 'embedding'),
     llmModel: flags['llm-model'] || env.ENGRAM_LLM_MODEL || join(modelsDir, 'llm.gguf'),
+    llmThreads: wholeNumber(flags['llm-threads'], '--llm-threads', env.ENGRAM_LLM_THREADS, 'ENGRAM_LLM_THREADS', 1, 256),
+    llmContextSize: wholeNumber(flags['llm-context'], '--llm-context', env.ENGRAM_LLM_CONTEXT, 'ENGRAM_LLM_CONTEXT', 512, 131_072),
     // Never a flag: a key on the command line would land in shell history and `ps`.
     encryptionKey: env.ENGRAM_KEY || undefined,
   };
@@ -38,12 +60,17 @@ export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env):
 
 /** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add. */
 export function openConfiguredMemory(config: RuntimeConfig, options: { create?: boolean } = {}): Promise<Memory> {
+  const llm = {
+    model: config.llmModel,
+    ...(config.llmThreads === undefined ? {} : { threads: config.llmThreads }),
+    ...(config.llmContextSize === undefined ? {} : { contextSize: config.llmContextSize }),
+  };
   return Memory.open({
     path: config.db,
     create: options.create ?? true,
     embedder: { model: config.embeddingModel },
     // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
-    llm: existsSync(config.llmModel) ? { model: config.llmModel } : new LlamaCppLlm({ model: config.llmModel }),
+    llm: existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm),
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
   });
 }
@@ -54,4 +81,11 @@ export function userDataDir(env: Env = process.env): string {
   if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'engram');
   if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'engram');
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'engram');
+}
+
+/** A whole-number setting from its flag, else its environment variable; a bad value names whichever was given. */
+function wholeNumber(flag: string | undefined, flagName: string, envValue: string | undefined, envName: string, min: number, max: number): number | undefined {
+  if (flag !== undefined) return integerFlag(flagName, flag, min, max);
+  if (envValue === undefined || envValue === '') return undefined;
+  return integerFlag(envName, envValue, min, max);
 }

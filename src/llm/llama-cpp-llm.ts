@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import type { ChatHistoryItem, GbnfJsonSchema, LlamaChat, LlamaContext, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { EngramError } from '../errors.js';
 import type { ChatMessage, JsonSchema, Llm, LlmRequest } from './llm.js';
+import { defaultLlmThreads } from './default-threads.js';
 import { acquireModel, llamaRuntime, nodeLlamaCpp, releaseModel } from './llama-runtime.js';
 
 export type LlamaCppLlmOptions = {
@@ -10,7 +11,7 @@ export type LlamaCppLlmOptions = {
   model: string;
   /** Tokens of context (prompt + output). @default 4096 */
   contextSize?: number | undefined;
-  /** CPU threads for evaluation. @default node-llama-cpp's choice */
+  /** CPU threads for evaluation. @default the physical cores this process may use (see default-threads.ts) */
   threads?: number | undefined;
   /** Upper bound on generated tokens per call. @default 512 */
   maxTokens?: number | undefined;
@@ -45,11 +46,12 @@ export class LlamaCppLlm implements Llm {
   readonly usage: LlmUsage = { calls: 0, evaluatedPromptTokens: 0, promptTokens: 0, generatedTokens: 0 };
   private readonly path: string;
   private readonly contextSize: number;
-  private readonly threads: number | undefined;
+  private readonly configuredThreads: number | undefined;
   private readonly maxTokens: number;
   private readonly temperature: number;
   private readonly seed: number | undefined;
   private session: Promise<Session> | undefined;
+  private threadsUsed: number | undefined;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -58,10 +60,15 @@ export class LlamaCppLlm implements Llm {
     this.path = resolve(options.model);
     this.id = basename(this.path);
     this.contextSize = options.contextSize ?? 4096;
-    this.threads = options.threads;
+    this.configuredThreads = options.threads;
     this.maxTokens = options.maxTokens ?? 512;
     this.temperature = options.temperature ?? 0;
     this.seed = options.seed;
+  }
+
+  /** The CPU threads the model runs with, once it is loaded (the configured number, or the default for this machine). */
+  get threads(): number | undefined {
+    return this.threadsUsed;
   }
 
   /** Fails with MODEL_NOT_FOUND now rather than at the first call. */
@@ -132,10 +139,10 @@ export class LlamaCppLlm implements Llm {
       const { LlamaChat } = await nodeLlamaCpp();
       const model = await acquireModel(this.path);
       try {
-        const context = await model.createContext({
-          contextSize: this.contextSize,
-          ...(this.threads === undefined ? {} : { threads: this.threads }),
-        });
+        const llama = await llamaRuntime();
+        const threads = this.configuredThreads ?? defaultLlmThreads(llama.cpuMathCores);
+        const context = await model.createContext({ contextSize: this.contextSize, threads });
+        this.threadsUsed = threads;
         const sequence = context.getSequence();
         return { context, sequence, chat: new LlamaChat({ contextSequence: sequence }) };
       } catch (error) {

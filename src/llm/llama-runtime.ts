@@ -16,10 +16,13 @@ export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 /**
  * The process's llama.cpp runtime: CPU only, and never a source build (a
  * missing prebuilt binary must fail fast, not start a ten-minute compile).
+ * No thread cap of its own (maxThreads 0): each context uses exactly the
+ * threads Engram gives it (see default-threads.ts), not node-llama-cpp's
+ * default of at least 4.
  */
 export function llamaRuntime(): Promise<Llama> {
   llamaLoad ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) =>
-    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error }),
+    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: 0 }),
   );
   llamaLoad.catch(() => (llamaLoad = undefined));
   return llamaLoad;

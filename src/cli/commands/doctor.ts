@@ -37,7 +37,7 @@ function checksFor(config: RuntimeConfig): Check[] {
     async () => checkNode(),
     () => checkSqlite(config.encryptionKey !== undefined),
     checkTransformers,
-    checkLlama,
+    () => checkLlama(config),
     () => checkEmbeddingModel(config.embeddingModel),
     () => checkLlmFile(config.llmModel),
     () => checkInstalledModels(config.modelsDir),

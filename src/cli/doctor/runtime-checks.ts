@@ -1,3 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { defaultLlmThreads } from '../../index.js';
+import type { RuntimeConfig } from '../runtime-config.js';
 import type { CheckResult } from './check.js';
 import { failed } from './check.js';
 
@@ -49,18 +55,42 @@ export async function checkTransformers(): Promise<CheckResult> {
 /**
  * node-llama-cpp has a prebuilt llama.cpp binary for this machine. In process,
  * CPU only, and never a build or a download: a missing binary fails fast.
+ * Says which binaries (node-llama-cpp's release of llama.cpp builds — its tag
+ * is not a llama.cpp build number), what the CPU offers, and the LLM threads.
  */
-export async function checkLlama(): Promise<CheckResult> {
+export async function checkLlama(config: Pick<RuntimeConfig, 'llmThreads'>): Promise<CheckResult> {
   const name = 'node-llama-cpp';
   try {
     const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-    const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error });
+    const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error, maxThreads: 0 });
     try {
-      return { name, status: 'ok', detail: `llama.cpp ${llama.llamaCppRelease.release} (${llama.buildType}, CPU)` };
+      const binaries = llama.buildType === 'prebuilt' ? `prebuilt binaries ${llama.llamaCppRelease.release}` : `a local build of ${llama.llamaCppRelease.release}`;
+      const simd = /AVX512 = 1/.test(llama.systemInfo) ? 'AVX-512' : /AVX2 = 1/.test(llama.systemInfo) ? 'AVX2' : 'no AVX2';
+      const threads =
+        config.llmThreads === undefined
+          ? `${defaultLlmThreads(llama.cpuMathCores)} threads (default: ${llama.cpuMathCores} physical cores, ${availableParallelism()} CPUs available to this process)`
+          : `${config.llmThreads} threads (--llm-threads / ENGRAM_LLM_THREADS)`;
+      return { name, status: 'ok', detail: `node-llama-cpp ${moduleVersion('node-llama-cpp')} with ${binaries} of ${llama.llamaCppRelease.repo}, CPU (${simd}); ${threads}` };
     } finally {
       await llama.dispose();
     }
   } catch (error) {
     return failed(name, error, `no usable llama.cpp binary for ${process.platform}-${process.arch}: ${REINSTALL} (\`engram add --no-infer\` works without it)`);
   }
+}
+
+/** A dependency's installed version, from its package.json (found above its entry point: packages need not export it). */
+function moduleVersion(name: string): string {
+  try {
+    let folder = dirname(createRequire(import.meta.url).resolve(name));
+    for (let up = 0; up < 6; up++, folder = dirname(folder)) {
+      const file = join(folder, 'package.json');
+      if (!existsSync(file)) continue;
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (json.name === name && json.version) return json.version;
+    }
+  } catch {
+    // unknown below
+  }
+  return '(version unknown)';
 }
