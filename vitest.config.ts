@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Examples and tests import the package by name, as users do.
-    alias: { engram: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    alias: { 'engram-memory': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
   },
   test: {
     include: ['test/**/*.test.ts'],

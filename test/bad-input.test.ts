@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EngramError, LIMITS, Memory, type ErrorCode } from 'engram';
+import { EngramError, LIMITS, Memory, type ErrorCode } from 'engram-memory';
 import { snapshotStore } from './support/store-snapshot.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 

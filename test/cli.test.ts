@@ -6,7 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { Memory, type LlmRequest, type MemoryItem } from 'engram';
+import { Memory, type LlmRequest, type MemoryItem } from 'engram-memory';
 import type { CliIo } from '../src/cli/command.js';
 import { COMMANDS } from '../src/cli/commands/index.js';
 import { CountProgressView } from '../src/cli/count-progress.js';
@@ -326,7 +326,7 @@ describe('engram doctor', () => {
     expect(healthy.stdout).toMatch(/^✓ Node\.js: \d+\.\d+\.\d+$/m);
     expect(healthy.stdout).toMatch(/^✓ SQLite \+ sqlite-vec: .*sqlite-vec v\d/m);
     expect(healthy.stdout).toMatch(/^✓ transformers\.js \+ ONNX Runtime: /m);
-    expect(healthy.stdout).toMatch(/^✓ node-llama-cpp: llama\.cpp /m);
+    expect(healthy.stdout).toMatch(/^✓ node-llama-cpp: node-llama-cpp \d+\.\d+\.\d+ with prebuilt binaries .* CPU .*; \d+ threads \(default: \d+ physical cores/m);
     expect(healthy.stdout).toMatch(/^✓ embedding model: engram\/test-glove-sif-100d, 100 dimensions/m);
     expect(healthy.stdout).toMatch(/^! LLM: no file at .*no-llm\.gguf.*\n {4}fix: download one with `engram models pull`/m);
     expect(healthy.stdout).toMatch(/^✓ database: .* opens and passes the integrity checks$/m);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { closeAfterTest, openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
 describe('concurrent writes', () => {

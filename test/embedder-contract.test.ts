@@ -1,7 +1,7 @@
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TransformersEmbedder, type Embedder } from 'engram';
+import { TransformersEmbedder, type Embedder } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { TEST_EMBEDDING_MODEL, tempDir } from './support/test-memory.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, Memory, type ExportRecord } from 'engram';
+import { LIMITS, Memory, type ExportRecord } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { ScriptedLlm } from './support/scripted-llm.js';
 import { seededRandom, pick } from './support/seeded-random.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Memory, type ExportRecord } from 'engram';
+import { Memory, type ExportRecord } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { ScriptedLlm, ops } from './support/scripted-llm.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';

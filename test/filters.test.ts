@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Memory, Metadata, MetadataFilter } from 'engram';
+import type { Memory, Metadata, MetadataFilter } from 'engram-memory';
 import { openTestMemory } from './support/test-memory.js';
 
 const DOCS: { content: string; metadata: Metadata }[] = [

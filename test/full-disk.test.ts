@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { TEST_EMBEDDING_MODEL, tempDir } from './support/test-memory.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EngramError, LIMITS, Memory } from 'engram';
+import { EngramError, LIMITS, Memory } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { pick, seededRandom } from './support/seeded-random.js';
 import { snapshotStore } from './support/store-snapshot.js';

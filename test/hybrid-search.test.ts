@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { Memory } from 'engram';
+import type { Memory } from 'engram-memory';
 import { ftsQuery } from '../src/pipeline/fts-query.js';
 import { reciprocalRankFusion } from '../src/pipeline/fusion.js';
 import { openTestMemory } from './support/test-memory.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { Memory, OPERATIONS_JSON_SCHEMA, TransformersEmbedder, type MemoryOptions } from 'engram';
+import { Memory, OPERATIONS_JSON_SCHEMA, TransformersEmbedder, type MemoryOptions } from 'engram-memory';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { snapshotStore } from './support/store-snapshot.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';

@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { Memory, type Scope } from 'engram';
+import { Memory, type Scope } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { pick, seededRandom } from './support/seeded-random.js';
 import { closeAfterTest, tempDbPath } from './support/test-memory.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultLlmThreads, EngramError, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram';
+import { defaultLlmThreads, EngramError, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram-memory';
 import { availableParallelism } from 'node:os';
 import { OperationsSchema } from '../src/pipeline/operations.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultLlmThreads } from 'engram';
+import { defaultLlmThreads } from 'engram-memory';
 import { cgroupCpuLimit } from '../src/llm/default-threads.js';
 import { resolveRuntimeConfig } from '../src/cli/runtime-config.js';
 import { tempDir } from './support/test-memory.js';
@@ -36,5 +36,16 @@ describe('LLM threads', () => {
     expect(resolveRuntimeConfig({ 'llm-threads': '3' }, { ENGRAM_LLM_THREADS: '1' })).toMatchObject({ llmThreads: 3 });
     expect(() => resolveRuntimeConfig({}, { ENGRAM_LLM_THREADS: 'many' })).toThrow(/ENGRAM_LLM_THREADS must be a whole number from 1 to 256/);
     expect(() => resolveRuntimeConfig({ 'llm-context': '100' }, {})).toThrow(/--llm-context must be a whole number from 512/);
+  });
+});
+
+describe('the llama.cpp binary asked for', () => {
+  it('is the CPU one everywhere but Apple Silicon, whose only prebuilt binary is Metal', async () => {
+    const { llamaGpu } = await import('../src/llm/llama-runtime.js');
+    expect(llamaGpu('linux', 'x64')).toBe(false);
+    expect(llamaGpu('linux', 'arm64')).toBe(false);
+    expect(llamaGpu('win32', 'x64')).toBe(false);
+    expect(llamaGpu('darwin', 'x64')).toBe(false);
+    expect(llamaGpu('darwin', 'arm64')).toBe('metal');
   });
 });

@@ -234,6 +234,19 @@ describe('pullModels', () => {
     expect((error as Error).message).toContain(`${hub.server.url}/${EMBEDDING.repo}/resolve/main/vocab.txt`);
   });
 
+  it('offline, fails with MODEL_DOWNLOAD_FAILED and leaves no empty staging folder, nor a models folder it created', async () => {
+    const parent = tempDir();
+    const modelsDir = join(parent, 'models');
+    // A port nothing listens on: as a machine without network sees the hub.
+    const error = await pullModels({ ...fast, names: ['tiny-llm'], modelsDir, host: 'http://127.0.0.1:9' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MODEL_DOWNLOAD_FAILED' });
+    expect(readdirSync(parent)).toEqual([]);
+    // An existing models folder stays, without a staging folder in it.
+    mkdirSync(modelsDir);
+    await pullModels({ ...fast, names: ['tiny-llm'], modelsDir, host: 'http://127.0.0.1:9' }).catch(() => undefined);
+    expect(readdirSync(modelsDir)).toEqual([]);
+  });
+
   it('does not overwrite a file it did not install, unless forced', async () => {
     const hub = await fakeHub();
     const modelsDir = tempDir();

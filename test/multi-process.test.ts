@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { closeAfterTest, tempDbPath, tempDir } from './support/test-memory.js';
 

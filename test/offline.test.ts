@@ -3,7 +3,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { ScriptedLlm, ops } from './support/scripted-llm.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 

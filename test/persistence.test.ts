@@ -1,7 +1,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { snapshotStore } from './support/store-snapshot.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './support/test-memory.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MemoryItem } from 'engram';
+import type { MemoryItem } from 'engram-memory';
 import { OPERATIONS_JSON_SCHEMA, OperationsSchema, type Operation } from '../src/pipeline/operations.js';
 import { describeDate, reconcilePrompt } from '../src/pipeline/prompts.js';
 import { planChanges, type Candidate } from '../src/pipeline/reconcile.js';

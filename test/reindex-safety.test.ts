@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { Memory, type Embedder } from 'engram';
+import { Memory, type Embedder } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { closeAfterTest, tempDbPath } from './support/test-memory.js';
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EngramError, Memory } from 'engram';
+import { EngramError, Memory } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { seededRandom } from './support/seeded-random.js';
 import { tempDbPath } from './support/test-memory.js';

@@ -1,7 +1,7 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TransformersReranker, type Reranker } from 'engram';
+import { TransformersReranker, type Reranker } from 'engram-memory';
 import { isReranker } from '../src/rerank/reranker.js';
 import { KeywordReranker } from './support/keyword-reranker.js';
 import { TEST_EMBEDDING_MODEL, TEST_RERANKER_MODEL, tempDir } from './support/test-memory.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Memory } from 'engram';
+import type { Memory } from 'engram-memory';
 import { openTestMemory } from './support/test-memory.js';
 
 async function seed(memory: Memory) {

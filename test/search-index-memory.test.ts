@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { ScopeIndex } from '../src/store/scope-index.js';
 import { SearchIndexes } from '../src/store/search-indexes.js';
 import { HashingEmbedder } from './support/hashing-embedder.js';

@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { Memory } from 'engram';
+import { Memory } from 'engram-memory';
 import { ftsQuery } from '../src/pipeline/fts-query.js';
 import { FixedVectorsEmbedder } from './support/fixed-vectors-embedder.js';
 import { seededRandom } from './support/seeded-random.js';

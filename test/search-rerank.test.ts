@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Memory, TransformersReranker } from 'engram';
+import { Memory, TransformersReranker } from 'engram-memory';
 import { KeywordReranker } from './support/keyword-reranker.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, TEST_RERANKER_MODEL, tempDbPath } from './support/test-memory.js';
 

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EngramError } from 'engram';
+import { EngramError } from 'engram-memory';
 import { runServeCommand } from '../src/cli/serve-command.js';
 import { toErrorResponse } from '../src/server/http-errors.js';
 import { startServer } from '../src/server/start-server.js';

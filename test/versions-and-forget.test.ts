@@ -82,7 +82,7 @@ describe('forget', () => {
 
 describe('verify', () => {
   it('reports a missing vector, an orphan history row and two current versions', async () => {
-    const { Memory } = await import('engram');
+    const { Memory } = await import('engram-memory');
     const BetterSqlite3 = (await import('better-sqlite3')).default;
     const sqliteVec = await import('sqlite-vec');
     const { tempDbPath, TEST_EMBEDDING_MODEL, closeAfterTest } = await import('./support/test-memory.js');

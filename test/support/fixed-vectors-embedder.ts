@@ -1,4 +1,4 @@
-import type { Embedder } from 'engram';
+import type { Embedder } from 'engram-memory';
 
 /**
  * An embedder whose vectors the test chooses: each text maps to the vector

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Embedder } from 'engram';
+import type { Embedder } from 'engram-memory';
 
 /**
  * A deterministic bag-of-words embedder: each lower-cased word adds a fixed

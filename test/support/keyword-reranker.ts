@@ -1,4 +1,4 @@
-import type { Reranker } from 'engram';
+import type { Reranker } from 'engram-memory';
 
 /**
  * A deterministic test double: a document's score is how many of the query's

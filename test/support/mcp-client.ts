@@ -4,7 +4,7 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach } from 'vitest';
-import type { Memory } from 'engram';
+import type { Memory } from 'engram-memory';
 import { createMcpServer, type EngramMcpServerOptions } from '../../src/mcp/create-mcp-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

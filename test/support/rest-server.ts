@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, expect } from 'vitest';
-import type { Memory, MemoryOptions } from 'engram';
+import type { Memory, MemoryOptions } from 'engram-memory';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server/start-server.js';
 import { openTestMemory } from './test-memory.js';
 

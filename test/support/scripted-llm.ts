@@ -1,4 +1,4 @@
-import type { Llm, LlmRequest } from 'engram';
+import type { Llm, LlmRequest } from 'engram-memory';
 
 /** One planned answer: raw text, an object to serialize, a function of the request, or an error to throw. */
 export type Script = string | object | ((request: LlmRequest) => string | object | Promise<string | object>) | Error;

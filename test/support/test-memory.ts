@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { Memory, type MemoryOptions } from 'engram';
+import { Memory, type MemoryOptions } from 'engram-memory';
 
 /** The generated test embedding model (scripts/make-test-models.ts). */
 export const TEST_EMBEDDING_MODEL = fileURLToPath(new URL('../../models/test/embedding', import.meta.url));
