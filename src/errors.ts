@@ -49,17 +49,39 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * What the caller can change to fix an error, for front ends that phrase the
+ * fix in their own terms (CLI flags, a request field) rather than in
+ * `Memory.open` options, which is how the library's messages put it.
+ */
+export const ERROR_HINTS = [
+  /** The embedding model folder: `embedder.model`. */
+  'embedding-model',
+  /** The LLM file: `llm.model`, or add with `infer: false`. */
+  'llm-model',
+  /** No LLM at all (`llm: null`): add with `infer: false`. */
+  'no-llm',
+  /** Another connection held the lock: retry, or wait longer (`busyTimeoutMs`). */
+  'busy-timeout',
+  /** `rerank: true` without a cross-encoder (`reranker`). */
+  'no-reranker',
+] as const;
+export type ErrorHint = (typeof ERROR_HINTS)[number];
+
 /** The one error type Engram throws. `code` is stable; `message` says what to do. */
 export class EngramError extends Error {
   override readonly name = 'EngramError';
   readonly code: ErrorCode;
   /** Extra structured facts, e.g. the validation issues of an INVALID_INPUT. */
   readonly details: Readonly<Record<string, unknown>> | undefined;
+  /** What to change to fix it, when a front end should say so in its own terms. */
+  readonly hint: ErrorHint | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown>; hint?: ErrorHint } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details;
+    this.hint = options.hint;
   }
 }
 

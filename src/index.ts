@@ -1,6 +1,6 @@
 export { Memory } from './memory.js';
 export { MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
-export { EngramError, ERROR_CODES, isEngramError, type ErrorCode } from './errors.js';
+export { EngramError, ERROR_CODES, ERROR_HINTS, isEngramError, type ErrorCode, type ErrorHint } from './errors.js';
 export type { Embedder } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';
 export type { Reranker } from './rerank/reranker.js';

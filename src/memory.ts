@@ -124,7 +124,9 @@ export class Memory {
     }
     const llm = this.llm;
     if (!llm) {
-      throw new EngramError('LLM_NOT_CONFIGURED', 'add() with infer: true needs an LLM and this Memory has none (llm: null); pass { infer: false } to store messages as said');
+      throw new EngramError('LLM_NOT_CONFIGURED', 'add() with infer: true needs an LLM and this Memory has none (llm: null); pass { infer: false } to store messages as said', {
+        hint: 'no-llm',
+      });
     }
     const deps = { store: this.store, embedder: this.embedder, llm };
     return this.queue.run(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input)));
@@ -402,7 +404,7 @@ export class Memory {
 
   private requireReranker(): Reranker {
     if (!this.reranker) {
-      throw new EngramError('INVALID_INPUT', 'search with rerank: true needs a cross-encoder: Memory.open({ reranker: { model: "<folder>" } })');
+      throw new EngramError('INVALID_INPUT', 'search with rerank: true needs a cross-encoder: Memory.open({ reranker: { model: "<folder>" } })', { hint: 'no-reranker' });
     }
     return this.reranker.reranker;
   }

@@ -8,6 +8,7 @@ import { createMcpServer } from '../mcp/create-mcp-server.js';
 import { DrainingTransport } from '../mcp/draining-transport.js';
 import type { ServerScope } from '../mcp/scope.js';
 import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
+import { inSurfaceTerms } from './surface-terms.js';
 
 export const MCP_USAGE = `engram mcp — serve your memories to an AI assistant over the Model Context Protocol (stdio)
 
@@ -75,9 +76,15 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo): Promise<n
   const config = resolveRuntimeConfig(values, io.env);
   const restoreConsole = routeConsoleToStderr();
   try {
-    const memory = await openConfiguredMemory(config);
+    const memory = await openConfiguredMemory(config).catch((error: unknown) => {
+      throw inSurfaceTerms(error, 'cli', config);
+    });
     try {
-      const server = createMcpServer(memory, { scope, allowScopeOverride: values['allow-scope-override'] ?? false });
+      const server = createMcpServer(memory, {
+        scope,
+        allowScopeOverride: values['allow-scope-override'] ?? false,
+        explainError: (error) => inSurfaceTerms(error, 'mcp', config),
+      });
       const transport = new DrainingTransport(new StdioServerTransport(io.stdin, io.stdout));
       const stop = stopSignal(io);
       server.server.onclose = () => stop.trigger('closed');

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
 import type { RequestErrorReport } from '../server/create-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from '../server/start-server.js';
 import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
+import { inSurfaceTerms } from './surface-terms.js';
 
 export const SERVE_USAGE = `engram serve — a Mem0-compatible REST server over one memory file
 
@@ -67,7 +68,9 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
   if (typeof parsed === 'number') return parsed;
   const { args, storeFlags } = parsed;
   const config = resolveRuntimeConfig(storeFlags, io.env);
-  const memory = await openConfiguredMemory(config);
+  const memory = await openConfiguredMemory(config).catch((error: unknown) => {
+    throw inSurfaceTerms(error, 'cli', config);
+  });
   let running: RunningServer;
   try {
     running = await startServer(memory, {
@@ -75,6 +78,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
       port: args.port,
       token: args.token,
       maxBodyBytes: args.maxBodyBytes,
+      explainError: (error) => inSurfaceTerms(error, 'rest', config),
       onError: args.verbose ? (report) => io.err.write(describeFailure(report)) : undefined,
     });
   } catch (error) {

@@ -1,5 +1,6 @@
-import { EngramError, isEngramError, type Memory } from '../index.js';
+import type { Memory } from '../index.js';
 import type { CliIo } from './command.js';
+import { inSurfaceTerms } from './surface-terms.js';
 import { openConfiguredMemory, resolveRuntimeConfig, type RuntimeConfig, type StoreFlags } from './runtime-config.js';
 
 /**
@@ -16,24 +17,14 @@ export async function withMemory<T>(
 ): Promise<T> {
   const config = resolveRuntimeConfig(flags, io.env);
   const memory = await openConfiguredMemory(config, { create: options.create ?? false }).catch((error: unknown) => {
-    throw inCliTerms(error, config);
+    throw inSurfaceTerms(error, 'cli', config);
   });
   try {
     return await use(memory, config);
+  } catch (error) {
+    throw inSurfaceTerms(error, 'cli', config);
   } finally {
     await memory.close();
   }
 }
 
-/** A missing model or file, explained with the CLI's flags rather than the API's options. */
-export function inCliTerms(error: unknown, config: Pick<RuntimeConfig, 'embeddingModel' | 'db'>): unknown {
-  if (isEngramError(error, 'MODEL_NOT_FOUND')) {
-    const fix = 'download one with `engram models pull`, or choose a folder with --embedding-model (ENGRAM_EMBEDDING_MODEL)';
-    return new EngramError('MODEL_NOT_FOUND', `no embedding model at ${config.embeddingModel}: ${fix}`, { cause: error });
-  }
-  if (isEngramError(error, 'FILE_NOT_FOUND')) {
-    const fix = 'check --db (ENGRAM_DB); `engram add` or `engram import` create a new one';
-    return new EngramError('FILE_NOT_FOUND', `no database at ${config.db} (nothing was created): ${fix}`, { cause: error });
-  }
-  return error;
-}

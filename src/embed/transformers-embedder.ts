@@ -110,8 +110,8 @@ function readModelConfig(folder: string): { id: string; dimension: number; pooli
   if (missing.length > 0) {
     throw new EngramError(
       'MODEL_NOT_FOUND',
-      `no embedding model at ${folder} (missing ${missing.join(', ')}); ` +
-        'point `embedder.model` at a transformers.js model folder (tests: run `npm run models:test` to generate models/test/embedding)',
+      `no embedding model at ${folder} (missing ${missing.join(', ')}); point \`embedder.model\` at a transformers.js model folder`,
+      { hint: 'embedding-model', details: { folder } },
     );
   }
   let config: Record<string, unknown>;

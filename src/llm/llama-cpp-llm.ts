@@ -77,6 +77,7 @@ export class LlamaCppLlm implements Llm {
       throw new EngramError(
         'MODEL_NOT_FOUND',
         `no LLM at ${this.path}; download one with \`engram models pull\`, pass llm: { model: '<file.gguf>' }, or add with { infer: false }`,
+        { hint: 'llm-model', details: { file: this.path } },
       );
     }
   }

@@ -13,7 +13,9 @@ export type EngramMcpServerOptions = {
    * @default false
    */
   allowScopeOverride?: boolean | undefined;
-  /** Reported to clients in the MCP handshake. @default '0.1.0' */
+  /** Rewrites an error before a tool reports it, e.g. to phrase its fix for this server (`engram mcp` does). */
+  explainError?: ((error: unknown) => unknown) | undefined;
+  /** Reported to clients in the MCP handshake. @default Engram's package version */
   version?: string | undefined;
 };
 
@@ -37,7 +39,7 @@ export function createMcpServer(memory: Memory, options: EngramMcpServerOptions)
     ? ' The tools use the memories of the server\'s user unless you pass user_id.'
     : ' The tools only ever see the memories of the user this server was started for.';
   const server = new McpServer({ name: 'engram', version: options.version ?? packageVersion() }, { instructions: INSTRUCTIONS + whose });
-  registerMemoryTools(server, { memory, scope, allowScopeOverride });
+  registerMemoryTools(server, { memory, scope, allowScopeOverride, explainError: options.explainError });
   return server;
 }
 

@@ -11,6 +11,8 @@ export type ToolContext = {
   memory: Memory;
   scope: ServerScope;
   allowScopeOverride: boolean;
+  /** Rewrites an error before a tool reports it (see EngramMcpServerOptions). */
+  explainError?: ((error: unknown) => unknown) | undefined;
 };
 
 const ScopeOverrideShape = {
@@ -55,9 +57,10 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
       try {
         return await run(args, callScope(context.scope, args, allowScopeOverride));
       } catch (error) {
-        return toolError(error);
+        return toolError(explain(error));
       }
     };
+  const explain = (error: unknown) => (context.explainError ? context.explainError(error) : error);
 
   server.registerTool(
     'add_memories',
@@ -92,7 +95,7 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
         return toolResult(formatAdd(added.results), added);
       } catch (error) {
         const noLlm = infer && (isEngramError(error, 'MODEL_NOT_FOUND') || isEngramError(error, 'LLM_NOT_CONFIGURED'));
-        return toolError(error, noLlm ? NO_LLM_HINT : undefined);
+        return toolError(explain(error), noLlm ? NO_LLM_HINT : undefined);
       }
     }),
   );

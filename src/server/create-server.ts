@@ -27,6 +27,8 @@ export const ServerOptionsSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(1).max(1_073_741_824).default(DEFAULT_MAX_BODY_BYTES),
   /** Reported by `GET /health`. @default Engram's package version */
   version: z.string().optional(),
+  /** Rewrites an error before it is answered, e.g. to phrase its fix in the terms of whoever runs the server (`engram serve` does). */
+  explainError: z.custom<(error: unknown) => unknown>((v) => typeof v === 'function', { error: 'explainError must be a function' }).optional(),
   /** Called for every request answered with an error (status ≥ 400), and for every request the client abandoned (499). */
   onError: z.custom<(report: RequestErrorReport) => void>((v) => typeof v === 'function', { error: 'onError must be a function' }).optional(),
 });
@@ -70,7 +72,7 @@ async function handle(memory: Memory, config: ServerConfig, req: IncomingMessage
     const { handler, context } = routeRequest(memory, config, req, requestUrl(req));
     send(res, 200, await handler(context));
   } catch (error) {
-    const response = toErrorResponse(error);
+    const response = toErrorResponse(config.explainError ? config.explainError(error) : error);
     const path = (req.url ?? '').split('?')[0] ?? '';
     config.onError?.({ method: req.method ?? '', path, status: response.status, code: response.body.error.code, error });
     // A client that hung up is not answered: no one is left to read it.

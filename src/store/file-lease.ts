@@ -32,6 +32,7 @@ export class FileLease {
       if (!isBusy(error)) throw error;
       throw new EngramError('DB_LOCKED', `${path} is being encrypted, re-keyed or reindexed by another process; retry when it is done, or raise busyTimeoutMs`, {
         cause: error,
+        hint: 'busy-timeout',
       });
     }
   }

@@ -6,7 +6,10 @@ export function toEngramError(error: unknown, doing: string): EngramError {
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   const message = error instanceof Error ? error.message : String(error);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new EngramError('DB_LOCKED', `the database stayed locked by another connection while ${doing}; retry, or raise busyTimeoutMs`, { cause: error });
+    return new EngramError('DB_LOCKED', `the database stayed locked by another connection while ${doing}; retry, or raise busyTimeoutMs`, {
+      cause: error,
+      hint: 'busy-timeout',
+    });
   }
   if (code === 'SQLITE_FULL') {
     return new EngramError('DISK_FULL', `the disk is full while ${doing}; the change was not made — free some space and retry`, { cause: error });

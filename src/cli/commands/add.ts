@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EngramError, isEngramError, MemoryItemSchema, MessageSchema, type AddOptions, type Memory, type Message } from '../../index.js';
+import { EngramError, MemoryItemSchema, MessageSchema, type AddOptions, type Message } from '../../index.js';
 import { expectPositionals, flagValue, normalizeBooleanFlag } from '../args.js';
 import { errLine, EXIT, UsageError, type CliIo } from '../command.js';
 import { JSON_OPTION, SCOPE_USAGE, STORE_USAGE } from '../common-flags.js';
@@ -62,8 +62,8 @@ export const addCommand = defineCommand({
     return withMemory(
       values,
       io,
-      async (memory, config) => {
-        const outcome = await addExplained(memory, messages, options, config.llmModel);
+      async (memory) => {
+        const outcome = await memory.add(messages, options);
         if (values.json) {
           printJson(io, outcome);
           return EXIT.ok;
@@ -101,15 +101,3 @@ async function messagesFrom(positionals: string[], io: CliIo): Promise<string | 
   return messages.data;
 }
 
-/** add(), saying what to do in CLI terms when the LLM file is missing. */
-async function addExplained(memory: Memory, messages: string | Message[], options: AddOptions, llmModel: string) {
-  try {
-    return await memory.add(messages, options);
-  } catch (error) {
-    if (options.infer && isEngramError(error, 'MODEL_NOT_FOUND')) {
-      const fix = 'download one with `engram models pull`, choose one with --llm-model <file.gguf>, or store the text as said with --no-infer';
-      throw new EngramError('MODEL_NOT_FOUND', `no LLM at ${llmModel}: ${fix}`, { cause: error });
-    }
-    throw error;
-  }
-}

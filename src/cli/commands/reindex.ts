@@ -7,7 +7,7 @@ import { CountProgressView } from '../count-progress.js';
 import { defineCommand } from '../define-command.js';
 import { count, printJson } from '../format.js';
 import { resolveRuntimeConfig, STORE_OPTIONS } from '../runtime-config.js';
-import { inCliTerms } from '../with-memory.js';
+import { inSurfaceTerms } from '../surface-terms.js';
 
 const USAGE = `engram reindex — re-embed a file with another embedding model
 
@@ -53,7 +53,7 @@ export const reindexCommand = defineCommand({
       onProgress: ({ done, total }) => view.update('re-embedding', done, total),
     })
       .catch((error: unknown) => {
-        throw inCliTerms(error, config);
+        throw inSurfaceTerms(error, 'cli', config);
       })
       .finally(() => view.finish());
     if (values.json) printJson(io, { db: config.db, model, reembedded });
