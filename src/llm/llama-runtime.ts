@@ -14,7 +14,16 @@ export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 }
 
 /**
- * The process's llama.cpp runtime: CPU only, and never a source build (a
+ * The GPU backend to ask node-llama-cpp for: none (CPU), except on Apple
+ * Silicon, where the only prebuilt binary is the Metal one — asking for the
+ * CPU there finds no binary at all, and `build: 'never'` then fails.
+ */
+export function llamaGpu(platform: string = process.platform, arch: string = process.arch): false | 'metal' {
+  return platform === 'darwin' && arch === 'arm64' ? 'metal' : false;
+}
+
+/**
+ * The process's llama.cpp runtime: CPU only (Metal on Apple Silicon), and never a source build (a
  * missing prebuilt binary must fail fast, not start a ten-minute compile).
  * No thread cap of its own (maxThreads 0): each context uses exactly the
  * threads Engram gives it (see default-threads.ts), not node-llama-cpp's
@@ -22,7 +31,7 @@ export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
  */
 export function llamaRuntime(): Promise<Llama> {
   llamaLoad ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) =>
-    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, maxThreads: 0 }),
+    getLlama({ gpu: llamaGpu(), build: 'never', logLevel: LlamaLogLevel.error, maxThreads: 0 }),
   );
   llamaLoad.catch(() => (llamaLoad = undefined));
   return llamaLoad;

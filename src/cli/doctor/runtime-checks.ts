@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { defaultLlmThreads } from '../../index.js';
+import { llamaGpu } from '../../llm/llama-runtime.js';
 import type { RuntimeConfig } from '../runtime-config.js';
 import type { CheckResult } from './check.js';
 import { failed } from './check.js';
@@ -62,7 +63,7 @@ export async function checkLlama(config: Pick<RuntimeConfig, 'llmThreads'>): Pro
   const name = 'node-llama-cpp';
   try {
     const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-    const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error, maxThreads: 0 });
+    const llama = await getLlama({ gpu: llamaGpu(), build: 'never', skipDownload: true, progressLogs: false, logLevel: LlamaLogLevel.error, maxThreads: 0 });
     try {
       const binaries = llama.buildType === 'prebuilt' ? `prebuilt binaries ${llama.llamaCppRelease.release}` : `a local build of ${llama.llamaCppRelease.release}`;
       const simd = /AVX512 = 1/.test(llama.systemInfo) ? 'AVX-512' : /AVX2 = 1/.test(llama.systemInfo) ? 'AVX2' : 'no AVX2';
@@ -70,7 +71,8 @@ export async function checkLlama(config: Pick<RuntimeConfig, 'llmThreads'>): Pro
         config.llmThreads === undefined
           ? `${defaultLlmThreads(llama.cpuMathCores)} threads (default: ${llama.cpuMathCores} physical cores, ${availableParallelism()} CPUs available to this process)`
           : `${config.llmThreads} threads (--llm-threads / ENGRAM_LLM_THREADS)`;
-      return { name, status: 'ok', detail: `node-llama-cpp ${moduleVersion('node-llama-cpp')} with ${binaries} of ${llama.llamaCppRelease.repo}, CPU (${simd}); ${threads}` };
+      const device = llama.gpu === false ? `CPU (${simd})` : `${llama.gpu} (Apple Silicon)`;
+      return { name, status: 'ok', detail: `node-llama-cpp ${moduleVersion('node-llama-cpp')} with ${binaries} of ${llama.llamaCppRelease.repo}, ${device}; ${threads}` };
     } finally {
       await llama.dispose();
     }
