@@ -134,11 +134,17 @@ export async function pullModels(options: PullOptions = {}): Promise<PullResult>
     }
   }
   const result: PullResult = { modelsDir: config.modelsDir, installed: [], skipped: [] };
-  for (const spec of specs) {
-    const outcome = await pullOne(spec, config);
-    (outcome.skipped ? result.skipped : result.installed).push(outcome.model);
+  const hadModelsDir = await exists(config.modelsDir);
+  try {
+    for (const spec of specs) {
+      const outcome = await pullOne(spec, config);
+      (outcome.skipped ? result.skipped : result.installed).push(outcome.model);
+    }
+  } finally {
+    // Only when empty: parts of a failed download stay, so the next pull resumes them; a pull that got nothing leaves nothing.
+    await rmdir(join(config.modelsDir, STAGING_DIR)).catch(() => undefined);
+    if (!hadModelsDir) await rmdir(config.modelsDir).catch(() => undefined);
   }
-  await rmdir(join(config.modelsDir, STAGING_DIR)).catch(() => undefined); // only when empty: parts of failed pulls stay
   return result;
 }
 
