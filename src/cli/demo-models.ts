@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EngramError, type MemoryOptions } from '../index.js';
 import { resolveRuntimeConfig, type StoreFlags } from './runtime-config.js';
 
@@ -34,12 +35,21 @@ function chooseEmbedding(requested: string | undefined, downloaded: string, noti
   if (requested) return requested;
   if (existsSync(downloaded)) return downloaded;
   if (!existsSync(TEST_EMBEDDING_MODEL)) {
-    const fix = 'download one with `engram models pull`, or generate the test models with `npm run models:test` in a checkout';
-    throw new EngramError('MODEL_NOT_FOUND', `no embedding model at ${downloaded} or ${TEST_EMBEDDING_MODEL}: ${fix}`);
+    // An installed package has no generator for the test models; a checkout of the repository does.
+    const fix = inCheckout()
+      ? 'generate the test models with `npm run models:test` (or run `npm run demo`), or download the real ones with `engram models pull`'
+      : 'download the models with `engram models pull` (about 1.2 GB: an embedding model and a 1.5B LLM, once), then run `engram demo` again; ' +
+        'or point --embedding-model and --llm-model at models you have';
+    throw new EngramError('MODEL_NOT_FOUND', `the demo needs an embedding model, and there is none at ${downloaded}: ${fix}`);
   }
   notices.push(`Notice: no downloaded embedding model at ${downloaded}; using the generated test model (${TEST_EMBEDDING_MODEL}).`);
   notices.push('        It is built from GloVe word vectors: it carries meaning, but far less than a real sentence model.');
   return TEST_EMBEDDING_MODEL;
+}
+
+/** Whether this Engram runs from a checkout of its repository (where `npm run models:test` exists). */
+function inCheckout(): boolean {
+  return existsSync(fileURLToPath(new URL('../../scripts/make-test-models.ts', import.meta.url)));
 }
 
 function chooseLlm(requested: string | undefined, configured: string): DemoLlm {

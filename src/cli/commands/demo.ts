@@ -18,8 +18,9 @@ Usage:
   inference: the LLM changes a preference, updates a dose, takes a plan back.
 
   It uses the downloaded models (\`engram models pull\`) when they are there;
-  otherwise the generated test models (\`npm run models:test\`), saying so: the
-  test LLM has random weights, so its decisions in part two mean nothing.
+  in a checkout of Engram's repository, otherwise the generated test models
+  (\`npm run models:test\`), saying so: the test LLM has random weights, so its
+  decisions in part two mean nothing.
 
 Options:
   --db <file>                 SQLite file (default: a throwaway in-memory store; ENGRAM_DB is ignored,

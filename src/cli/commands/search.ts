@@ -21,7 +21,7 @@ Usage:
 
 Options:
   --limit <n>                 how many results, 1 to ${LIMITS.maxSearchLimit} (default 10)
-  --mode <mode>               hybrid (default: meaning and words fused by rank), vector, or keyword
+  --mode <mode>               hybrid (default: meaning and words, their scores weighed together), vector, or keyword
   --threshold <x>             leave out results scoring below x (0 to 1)
   --filter <json>             metadata filter, e.g. '{"topic":"health"}' or '{"priority":{"gte":2}}'
 ${AS_OF_USAGE}
