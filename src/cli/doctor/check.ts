@@ -15,8 +15,13 @@ export function checkLines(result: CheckResult): string[] {
   return lines;
 }
 
-/** A failed check from an error: its message, and the Engram code when there is one. */
+/**
+ * A failed check from an error: its message, and the Engram code when there is
+ * one. When the error carries a hint, the library's own advice (in Memory.open
+ * options, after the first "; ") is dropped: the check's `fix` says it in CLI terms.
+ */
 export function failed(name: string, error: unknown, fix: string): CheckResult {
-  const detail = isEngramError(error) ? `${error.message} [${error.code}]` : error instanceof Error ? error.message : String(error);
-  return { name, status: 'fail', detail, fix };
+  if (!isEngramError(error)) return { name, status: 'fail', detail: error instanceof Error ? error.message : String(error), fix };
+  const what = error.hint === undefined ? error.message : (error.message.split('; ')[0] as string);
+  return { name, status: 'fail', detail: `${what} [${error.code}]`, fix };
 }
