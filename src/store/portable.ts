@@ -68,35 +68,17 @@ export function findMessage(db: Database, message: ExportMessage, occurrence: nu
        ORDER BY id LIMIT 1 OFFSET ?`,
     )
     .pluck()
-    .get(
-      message.userId ?? null,
-      message.agentId ?? null,
-      message.runId ?? null,
-      message.role,
-      message.name ?? null,
-      message.content,
-      Date.parse(message.createdAt),
-      occurrence,
-    ) as number | undefined;
+    .get(...messageValues(message), occurrence) as number | undefined;
 }
 
 export function insertImportedMessage(db: Database, message: ExportMessage): number {
-  return Number(
-    db
-      .prepare(
-        `INSERT INTO messages (user_id, agent_id, run_id, role, name, content, created_at, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        message.userId ?? null,
-        message.agentId ?? null,
-        message.runId ?? null,
-        message.role,
-        message.name ?? null,
-        message.content,
-        Date.parse(message.createdAt),
-        Date.parse(message.addedAt),
-      ).lastInsertRowid,
-  );
+  const insert = db.prepare(`INSERT INTO messages (user_id, agent_id, run_id, role, name, content, created_at, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  return Number(insert.run(...messageValues(message), Date.parse(message.addedAt)).lastInsertRowid);
+}
+
+/** What makes two logged messages the same: scope, role, name, text and time, in column order. */
+function messageValues(message: ExportMessage): (string | number | null)[] {
+  return [message.userId ?? null, message.agentId ?? null, message.runId ?? null, message.role, message.name ?? null, message.content, Date.parse(message.createdAt)];
 }
 
 /**
