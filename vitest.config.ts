@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -12,5 +13,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default leaves one core free: on a 2-core machine that is one test file at a time, while
+    // many files mostly wait on child processes, sockets and disk. Two at least.
+    poolOptions: { forks: { minForks: 1, maxForks: Math.max(2, availableParallelism()) } },
   },
 });

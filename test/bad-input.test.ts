@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { EngramError, LIMITS, Memory, type ErrorCode } from 'engram-memory';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngramError, LIMITS, Memory, TransformersEmbedder, type ErrorCode } from 'engram-memory';
 import { snapshotStore } from './support/store-snapshot.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
@@ -71,9 +71,16 @@ const CALLS: Call[] = [
 ];
 
 describe('bad input', () => {
+  // One loaded model for every case: what is under test is the store and the validation, not the model's loading.
+  let embedder: TransformersEmbedder;
+  beforeAll(() => {
+    embedder = new TransformersEmbedder({ model: TEST_EMBEDDING_MODEL });
+  });
+  afterAll(() => embedder.dispose());
+
   it.each(CALLS)('%s → %s, store unchanged', async (_name, call, code) => {
     const path = tempDbPath();
-    const memory = closeAfterTest(await Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL } }));
+    const memory = closeAfterTest(await Memory.open({ path, embedder }));
     const [seed] = (await memory.add('A memory that must survive', { userId: 'u', infer: false, metadata: { keep: true } })).results;
     const before = snapshotStore(path);
 

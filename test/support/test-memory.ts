@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { Memory, type MemoryOptions } from 'engram-memory';
+import { Memory, TransformersEmbedder, type MemoryOptions } from 'engram-memory';
 
 /** The generated test embedding model (scripts/make-test-models.ts). */
 export const TEST_EMBEDDING_MODEL = fileURLToPath(new URL('../../models/test/embedding', import.meta.url));
@@ -29,9 +29,16 @@ export function tempDbPath(): string {
   return join(tempDir(), 'memory.db');
 }
 
+let shared: TransformersEmbedder | undefined;
+/** One loaded generated embedder per test process: loading the model for every test is most of a test's time. */
+export function testEmbedder(): TransformersEmbedder {
+  shared ??= new TransformersEmbedder({ model: TEST_EMBEDDING_MODEL });
+  return shared;
+}
+
 /** Opens a Memory on a temp file with the generated embedder; closed after the test. */
 export async function openTestMemory(options: Partial<MemoryOptions> = {}): Promise<Memory> {
-  const memory = await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL }, ...options });
+  const memory = await Memory.open({ path: tempDbPath(), embedder: testEmbedder(), ...options });
   cleanups.push(() => memory.close());
   return memory;
 }
