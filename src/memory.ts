@@ -41,7 +41,8 @@ import {
   type UpdateOptions,
 } from './schema.js';
 import { rekeyDatabase } from './store/rekey.js';
-import { Store } from './store/store.js';
+import type { Storage, StorageTransaction } from './storage/storage.js';
+import { openStorage } from './open-storage.js';
 import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs } from './time.js';
 import { isInScope, scopeOf } from './scope.js';
@@ -62,7 +63,7 @@ export class Memory {
   private readonly queryCache = new QueryCache();
 
   private constructor(
-    private readonly store: Store,
+    private readonly storage: Storage,
     private readonly embedder: Embedder,
     private readonly ownsEmbedder: boolean,
     private readonly llm: Llm | undefined,
@@ -78,7 +79,7 @@ export class Memory {
     const { embedder, owned } = createEmbedder(config.embedder);
     // An explicit LLM file must exist now; the default one is only needed by the first inferring add.
     const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
-    const store = Store.open({
+    const storage = await openStorage({
       path: config.path,
       create: config.create,
       busyTimeoutMs: config.busyTimeoutMs,
@@ -86,13 +87,13 @@ export class Memory {
       searchIndexBytes: config.searchIndexMiB * 2 ** 20,
     });
     try {
-      store.bindEmbeddingModel(embedder.id, embedder.dimension);
+      await storage.bindEmbeddingModel(embedder.id, embedder.dimension);
     } catch (error) {
-      store.close();
+      await storage.close();
       throw error;
     }
     const reranker = config.reranker === undefined ? undefined : createReranker(config.reranker);
-    return new Memory(store, embedder, owned, llm, ownsLlm, reranker);
+    return new Memory(storage, embedder, owned, llm, ownsLlm, reranker);
   }
 
   /**
@@ -119,7 +120,7 @@ export class Memory {
     requireScope(scope, 'add');
     const input = { messages: list, scope, metadata: opts.metadata ?? {}, now: Date.now() };
     if (!opts.infer) {
-      const results = await this.queue.run(scope, () => addRaw(this.store, this.embedder, { ...input, kind: opts.kind }));
+      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { ...input, kind: opts.kind }));
       return { results, droppedOperations: 0 };
     }
     const llm = this.llm;
@@ -128,7 +129,7 @@ export class Memory {
         hint: 'no-llm',
       });
     }
-    const deps = { store: this.store, embedder: this.embedder, llm };
+    const deps = { storage: this.storage, embedder: this.embedder, llm };
     return this.queue.run(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input)));
   }
 
@@ -146,9 +147,7 @@ export class Memory {
     const reranker = opts.rerank ? this.requireReranker() : undefined;
     const queryVector = opts.mode === 'keyword' ? undefined : await this.embedQuery(text);
     this.assertOpen();
-    const found = this.store.read(
-      () =>
-        retrieve(this.store, {
+    const found = await retrieve(this.storage, {
           query: text,
           queryVector,
           scope,
@@ -162,9 +161,7 @@ export class Memory {
           vectorWeight: opts.vectorWeight,
           recency: opts.recency,
           exact: opts.exact,
-        }),
-      'searching',
-    );
+        });
     const results = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
     return { results };
   }
@@ -194,7 +191,7 @@ export class Memory {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
     const within = validate(ScopeSchema, scope, 'scope');
-    const item = this.store.read(() => this.store.memory(memoryId), 'reading a memory');
+    const item = await this.storage.transaction('read', 'reading a memory', (tx) => tx.memory(memoryId));
     return item && isInScope(item, within) ? item : null;
   }
 
@@ -204,9 +201,8 @@ export class Memory {
     const opts = validate(GetAllOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'getAll');
-    const results = this.store.read(
-      () => this.store.list(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
-      'listing memories',
+    const results = await this.storage.transaction('read', 'listing memories', (tx) =>
+      tx.list(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
     );
     return { results };
   }
@@ -223,24 +219,24 @@ export class Memory {
     const newText = cleanText(validate(TextSchema, text, 'text'));
     const opts = validate(UpdateOptionsSchema, options, 'options');
     const within = scopeOf(opts);
-    const current = this.requireCurrent(memoryId, within);
+    const current = await this.requireCurrent(memoryId, within);
     const metadata = opts.metadata ?? current.metadata;
     if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata)) return current;
     const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];
     const hash = textHash(newText);
-    return this.store.write(() => {
-      const duplicate = this.store.currentMemoryByHash(scopeOf(current), hash);
+    return this.storage.transaction('write', 'updating a memory', async (tx) => {
+      const duplicate = await tx.currentMemoryByHash(scopeOf(current), hash);
       if (duplicate && duplicate.id !== memoryId) {
         throw new EngramError('INVALID_INPUT', `memory ${duplicate.id} in the same scope already says this; delete one of them instead`, {
           details: { duplicateOf: duplicate.id },
         });
       }
       const now = Date.now();
-      if (!this.store.isCurrentIn(memoryId, within)) throw notFound(memoryId);
-      const updated = this.store.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
+      if (!(await isCurrentIn(tx, memoryId, within))) throw notFound(memoryId);
+      const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
       if (!updated) throw notFound(memoryId);
       return updated;
-    }, 'updating a memory');
+    });
   }
 
   /**
@@ -252,9 +248,9 @@ export class Memory {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
     const within = validate(ScopeSchema, scope, 'scope');
-    this.store.write(() => {
-      if (!this.store.isCurrentIn(memoryId, within) || !this.store.closeMemory(memoryId, Date.now(), 'api')) throw notFound(memoryId);
-    }, 'deleting a memory');
+    await this.storage.transaction('write', 'deleting a memory', async (tx) => {
+      if (!(await isCurrentIn(tx, memoryId, within)) || !(await tx.closeMemory(memoryId, Date.now(), 'api'))) throw notFound(memoryId);
+    });
   }
 
   /** Deletes every current memory of exactly this scope (all of a user's, or narrower); nothing else. */
@@ -262,12 +258,12 @@ export class Memory {
     this.assertOpen();
     const parsed = validate(ScopeSchema, scope, 'scope');
     requireScope(parsed, 'deleteAll');
-    const deleted = this.store.write(() => {
+    const deleted = await this.storage.transaction('write', 'deleting memories', async (tx) => {
       const now = Date.now();
-      const ids = this.store.currentIds(parsed);
-      for (const id of ids) this.store.closeMemory(id, now, 'api');
+      const ids = await tx.currentIds(parsed);
+      for (const id of ids) await tx.closeMemory(id, now, 'api');
       return ids.length;
-    }, 'deleting memories');
+    });
     return { deleted };
   }
 
@@ -276,11 +272,11 @@ export class Memory {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
     const within = validate(ScopeSchema, scope, 'scope');
-    return this.store.read(() => {
-      const owner = this.store.scopeOfMemory(memoryId);
+    return this.storage.transaction('read', 'reading history', async (tx) => {
+      const owner = await tx.scopeOfMemory(memoryId);
       if (!owner || !isInScope(owner, within)) throw new EngramError('NOT_FOUND', `no memory with id ${memoryId}`);
-      return this.store.history(memoryId);
-    }, 'reading history');
+      return tx.history(memoryId);
+    });
   }
 
   /**
@@ -294,7 +290,7 @@ export class Memory {
     this.assertOpen();
     const parsed = validate(ScopeSchema, scope, 'scope');
     requireScope(parsed, 'forget');
-    return this.store.write(() => this.store.purge(parsed), 'forgetting a scope');
+    return this.storage.transaction('write', 'forgetting a scope', (tx) => tx.purge(parsed));
   }
 
   /**
@@ -305,7 +301,7 @@ export class Memory {
    */
   async verify(): Promise<{ ok: boolean; problems: string[] }> {
     this.assertOpen();
-    const problems = this.store.read(() => this.store.verify(), 'verifying the store');
+    const problems = await this.storage.verify();
     return { ok: problems.length === 0, problems };
   }
 
@@ -313,12 +309,11 @@ export class Memory {
    * Every record of the file in Engram's portable format (JSON Lines when each
    * record is written on its own line): a header, the message log, then each
    * memory with all its versions, validity, history and provenance. Vectors
-   * are not exported; import re-embeds. Do not write to this Memory while
-   * iterating.
+   * are not exported; import re-embeds. One consistent view of the store.
    */
-  *export(): Generator<ExportRecord> {
+  async *export(): AsyncGenerator<ExportRecord> {
     this.assertOpen();
-    yield* this.store.exportRecords();
+    yield* this.storage.exportRecords();
   }
 
   /**
@@ -329,7 +324,7 @@ export class Memory {
    */
   async import(lines: Iterable<string> | AsyncIterable<string> | string, options: { onProgress?: (progress: ImportProgress) => void } = {}): Promise<ImportResult> {
     this.assertOpen();
-    return importLines(this.store, this.embedder, lines, options.onProgress);
+    return importLines(this.storage, this.embedder, lines, options.onProgress);
   }
 
   /**
@@ -376,7 +371,7 @@ export class Memory {
   /** Erases every memory, vector, history entry and message in this file. Irreversible. */
   async reset(): Promise<void> {
     this.assertOpen();
-    this.store.write(() => this.store.clear(), 'resetting the store');
+    await this.storage.transaction('write', 'resetting the store', (tx) => tx.clear());
     this.queryCache.clear();
   }
 
@@ -384,7 +379,7 @@ export class Memory {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.store.close();
+    await this.storage.close();
     if (this.ownsEmbedder) await this.embedder.dispose?.();
     if (this.ownsLlm) await this.llm?.dispose?.();
     if (this.reranker?.owned) await this.reranker.reranker.dispose?.();
@@ -409,8 +404,8 @@ export class Memory {
     return this.reranker.reranker;
   }
 
-  private requireCurrent(id: string, within: Scope): MemoryItem {
-    const current = this.store.read(() => this.store.memory(id), 'reading a memory');
+  private async requireCurrent(id: string, within: Scope): Promise<MemoryItem> {
+    const current = await this.storage.transaction('read', 'reading a memory', (tx) => tx.memory(id));
     if (!current || !isInScope(current, within)) throw notFound(id);
     return current;
   }
@@ -418,6 +413,12 @@ export class Memory {
   private assertOpen(): void {
     if (this.closed) throw new EngramError('CLOSED', 'this Memory is closed; open a new one with Memory.open()');
   }
+}
+
+/** Whether this memory is current and inside `scope` (every field the scope sets is equal). */
+async function isCurrentIn(tx: StorageTransaction, id: string, scope: Scope): Promise<boolean> {
+  const current = await tx.memory(id);
+  return current !== undefined && isInScope(current, scope);
 }
 
 function notFound(id: string): EngramError {

@@ -1,3 +1,4 @@
+import { collect } from './support/collect.js';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,7 +50,7 @@ describe(`crash safety (seed ${SEED})`, () => {
       { userId: 'imported', infer: false },
     );
     const exportFile = join(dir, 'export.jsonl');
-    writeFileSync(exportFile, [...source.export()].map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(exportFile, (await collect(source.export())).map((r) => JSON.stringify(r)).join('\n'));
     await source.close();
     await first.close();
 

@@ -1,3 +1,4 @@
+import { collect } from './support/collect.js';
 import { describe, expect, it } from 'vitest';
 import { LIMITS, Memory, type ExportRecord } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
@@ -5,17 +6,17 @@ import { ScriptedLlm } from './support/scripted-llm.js';
 import { seededRandom, pick } from './support/seeded-random.js';
 import { closeAfterTest } from './support/test-memory.js';
 
-const lines = (records: Iterable<ExportRecord>) => [...records].map((r) => JSON.stringify(r));
-const withoutHeader = (records: Iterable<ExportRecord>) => [...records].filter((r) => r.type !== 'engram');
+const lines = async (records: AsyncIterable<ExportRecord>) => (await collect(records)).map((r) => JSON.stringify(r));
+const withoutHeader = async (records: AsyncIterable<ExportRecord>) => (await collect(records)).filter((r) => r.type !== 'engram');
 const open = async (llm: ScriptedLlm | null = null) =>
   closeAfterTest(await Memory.open({ path: ':memory:', embedder: new HashingEmbedder(16, 'roundtrip/a'), llm }));
 
 /** Exports `memory`, imports into a fresh store, and expects the same records back (then a second import adds nothing). */
 async function expectRoundTrip(memory: Memory): Promise<void> {
-  const exported = lines(memory.export());
+  const exported = await lines(memory.export());
   const target = await open();
   await target.import(exported);
-  expect(withoutHeader(target.export())).toEqual(withoutHeader(memory.export()));
+  expect(await withoutHeader(target.export())).toEqual(await withoutHeader(memory.export()));
   expect(await target.verify()).toEqual({ ok: true, problems: [] });
   const again = await target.import(exported);
   expect(again.memories.added + again.messages.added).toBe(0);
@@ -75,8 +76,8 @@ describe('every export imports', () => {
       ],
       { userId: 'u', infer: false },
     );
-    const messages = (records: Iterable<ExportRecord>) => [...records].filter((r) => r.type === 'message').map((r) => (r as { content: string }).content);
-    expect(messages(memory.export())).toEqual(['ok', 'Shall I book it?', 'ok']);
+    const messages = async (records: AsyncIterable<ExportRecord>) => (await collect(records)).filter((r) => r.type === 'message').map((r) => (r as { content: string }).content);
+    expect(await messages(memory.export())).toEqual(['ok', 'Shall I book it?', 'ok']);
     await expectRoundTrip(memory);
   });
 
@@ -85,7 +86,7 @@ describe('every export imports', () => {
     const { results } = await memory.add('I live in Lisbon', { userId: 'u', infer: false });
     await memory.update(results[0]!.id, 'I live in Porto');
     await memory.update(results[0]!.id, 'I live in Faro');
-    const exported = lines(memory.export());
+    const exported = await lines(memory.export());
     const index = exported.findIndex((l) => l.includes('"type":"memory"'));
     type Version = { validFrom: string; validTo?: string };
     const variants: [string, (record: { versions: Version[]; history: { event: string }[] }) => void, RegExp][] = [
@@ -112,7 +113,7 @@ describe('every export imports', () => {
       const error = await target.import(broken).catch((e: unknown) => e);
       expect(error, name).toMatchObject({ code: 'INVALID_INPUT' });
       expect((error as Error).message, name).toMatch(new RegExp(`line ${index + 1}: .*${expected.source}`));
-      expect(withoutHeader(target.export()), name).toEqual([]);
+      expect(await withoutHeader(target.export()), name).toEqual([]);
     }
   });
 

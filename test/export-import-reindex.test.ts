@@ -1,10 +1,11 @@
+import { collect } from './support/collect.js';
 import { describe, expect, it } from 'vitest';
 import { Memory, type ExportRecord } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { ScriptedLlm, ops } from './support/scripted-llm.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
-const lines = (records: Iterable<ExportRecord>) => [...records].map((r) => JSON.stringify(r));
+const lines = async (records: AsyncIterable<ExportRecord>) => (await collect(records)).map((r) => JSON.stringify(r));
 
 async function populated(): Promise<{ memory: Memory; path: string; ids: string[] }> {
   const path = tempDbPath();
@@ -26,14 +27,14 @@ async function populated(): Promise<{ memory: Memory; path: string; ids: string[
 describe('export and import', () => {
   it('round-trips every memory with its versions, validity, metadata, history and provenance', async () => {
     const { memory } = await populated();
-    const exported = lines(memory.export());
+    const exported = (await lines(memory.export()));
     expect(JSON.parse(exported[0]!)).toMatchObject({ type: 'engram', format: 1, embeddingModel: 'engram/test-glove-sif-100d' });
 
     const target = closeAfterTest(await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL } }));
     const result = await target.import(exported);
     expect(result).toEqual({ memories: { added: 4, skipped: 0 }, messages: { added: 4, skipped: 0 } });
     const strip = (records: ExportRecord[]) => records.filter((r) => r.type !== 'engram');
-    expect(strip([...target.export()])).toEqual(strip([...memory.export()]));
+    expect(strip(await collect(target.export()))).toEqual(strip(await collect(memory.export())));
     expect(await target.verify()).toEqual({ ok: true, problems: [] });
 
     const berlin = (await target.search('which city', { userId: 'alice', limit: 1 })).results[0];
@@ -50,18 +51,18 @@ describe('export and import', () => {
 
   it('is idempotent: importing twice adds nothing; into a file that already has the memories, nothing either', async () => {
     const { memory } = await populated();
-    const exported = lines(memory.export());
+    const exported = (await lines(memory.export()));
     const target = closeAfterTest(await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL } }));
     await target.import(exported);
-    const before = lines(target.export()).slice(1);
+    const before = (await lines(target.export())).slice(1);
     expect(await target.import(exported)).toEqual({ memories: { added: 0, skipped: 4 }, messages: { added: 0, skipped: 4 } });
-    expect(lines(target.export()).slice(1)).toEqual(before);
+    expect((await lines(target.export())).slice(1)).toEqual(before);
     expect((await memory.import(exported)).memories).toEqual({ added: 0, skipped: 4 });
   });
 
   it('validates every line and reports line numbers, importing nothing when one is bad', async () => {
     const { memory } = await populated();
-    const exported = lines(memory.export());
+    const exported = (await lines(memory.export()));
     const target = closeAfterTest(await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL } }));
     const broken = [...exported];
     broken.splice(2, 0, '{not json');
@@ -73,14 +74,14 @@ describe('export and import', () => {
     expect(error).toMatchObject({ code: 'INVALID_INPUT' });
     expect((error as Error).message).toContain('line 3: not JSON');
     expect((error as Error).message).toContain(`line ${memoryLine + 1}: versions.0.memory`);
-    expect(lines(target.export()).slice(1)).toEqual([]);
+    expect((await lines(target.export())).slice(1)).toEqual([]);
   });
 });
 
 describe('reindex', () => {
   it('re-embeds every version with another model, resumably, after which the file opens with it and searches work', async () => {
     const { memory, path } = await populated();
-    const before = lines(memory.export()).slice(1);
+    const before = (await lines(memory.export())).slice(1);
     await memory.close();
 
     const other = new HashingEmbedder(48, 'test/hashing-48');
@@ -99,7 +100,7 @@ describe('reindex', () => {
     expect(progress.at(-1)).toEqual({ done: 5, total: 5 });
 
     const reopened = closeAfterTest(await Memory.open({ path, embedder: other }));
-    expect(lines(reopened.export()).slice(1)).toEqual(before);
+    expect((await lines(reopened.export())).slice(1)).toEqual(before);
     expect((await reopened.search('bakery', { userId: 'alice', mode: 'vector', limit: 1 })).results[0]?.memory).toBe('Works at a bakery');
     expect(await reopened.verify()).toEqual({ ok: true, problems: [] });
     await expect(Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL } })).rejects.toMatchObject({ code: 'EMBEDDING_MISMATCH' });

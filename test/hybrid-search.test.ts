@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Memory } from 'engram-memory';
-import { ftsQuery } from '../src/pipeline/fts-query.js';
+import { ftsQuery } from '../src/store/fts-query.js';
 import { reciprocalRankFusion } from '../src/pipeline/fusion.js';
 import { openTestMemory } from './support/test-memory.js';
 

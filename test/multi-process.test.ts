@@ -1,3 +1,4 @@
+import { collect } from './support/collect.js';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ describe('several processes on one file', () => {
     const removed = new Set(entries.filter((e) => e.op === 'delete').map((e) => e.id));
     const lastText = new Map<string, string>();
     for (const e of entries) if ((e.op === 'add' && e.event === 'ADD') || e.op === 'update') lastText.set(e.id as string, e.text as string);
-    const everything = [...memory.export()].filter((r) => r.type === 'memory');
+    const everything = (await collect(memory.export())).filter((r) => r.type === 'memory');
     const byId = new Map(everything.map((r) => [r.id, r]));
     for (const [id, text] of lastText) {
       expect(byId.has(id), `memory ${id} was lost`).toBe(true);

@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Memory } from 'engram-memory';
-import { ftsQuery } from '../src/pipeline/fts-query.js';
+import { ftsQuery } from '../src/store/fts-query.js';
 import { FixedVectorsEmbedder } from './support/fixed-vectors-embedder.js';
 import { seededRandom } from './support/seeded-random.js';
 import { closeAfterTest, openTestMemory, tempDbPath, TEST_EMBEDDING_MODEL } from './support/test-memory.js';

@@ -1,7 +1,7 @@
 import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { newId } from '../ids.js';
 import type { Message, MemoryEvent, MemoryKind, Scope } from '../schema.js';
-import type { Store } from '../store/store.js';
+import type { Storage } from '../storage/storage.js';
 import { cleanText, textHash } from '../text-hash.js';
 import { toEpochMs } from '../time.js';
 
@@ -20,7 +20,7 @@ type Candidate = { messageIndex: number; text: string; hash: string; validFrom: 
  * as it was said. A text already current in exactly this scope (or repeated
  * within the call) is not stored twice: its event is NONE.
  */
-export async function addRaw(store: Store, embedder: Embedder, input: RawAddInput): Promise<MemoryEvent[]> {
+export async function addRaw(storage: Storage, embedder: Embedder, input: RawAddInput): Promise<MemoryEvent[]> {
   const candidates = collectCandidates(input);
   const toEmbed = candidates.filter((c) => c.firstOfHash);
   // Embed before the transaction opens: a model call must never hold the write lock.
@@ -30,23 +30,27 @@ export async function addRaw(store: Store, embedder: Embedder, input: RawAddInpu
   );
   const embeddingByHash = new Map(toEmbed.map((c, i) => [c.hash, embeddings[i] as Float32Array]));
 
-  return store.write(() => {
-    const messageIds = store.appendMessages(
+  return storage.transaction('write', 'adding memories', async (tx) => {
+    const messageIds = await tx.appendMessages(
       input.scope,
       input.messages.map((m) => ({
         role: m.role,
         name: m.name ?? null,
         content: m.content,
-        created_at: toEpochMs(m.createdAt) ?? input.now,
+        createdAt: toEpochMs(m.createdAt) ?? input.now,
       })),
       input.now,
     );
-    return candidates.map((candidate): MemoryEvent => {
+    const events: MemoryEvent[] = [];
+    for (const candidate of candidates) {
       // Re-checked inside the transaction: another add may have stored it meanwhile.
-      const existing = store.currentMemoryByHash(input.scope, candidate.hash);
-      if (existing) return { id: existing.id, memory: existing.memory, event: 'NONE' };
+      const existing = await tx.currentMemoryByHash(input.scope, candidate.hash);
+      if (existing) {
+        events.push({ id: existing.id, memory: existing.memory, event: 'NONE' });
+        continue;
+      }
       const message = input.messages[candidate.messageIndex] as Message;
-      const item = store.insertMemory(
+      const item = await tx.insertMemory(
         {
           id: newId(input.now),
           text: candidate.text,
@@ -61,9 +65,10 @@ export async function addRaw(store: Store, embedder: Embedder, input: RawAddInpu
         input.now,
         'api',
       );
-      return { id: item.id, memory: item.memory, event: 'ADD' };
-    });
-  }, 'adding memories');
+      events.push({ id: item.id, memory: item.memory, event: 'ADD' });
+    }
+    return events;
+  });
 }
 
 function collectCandidates(input: RawAddInput): Candidate[] {

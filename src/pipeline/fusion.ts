@@ -4,11 +4,14 @@ export const RRF_K = 60;
 /**
  * Reciprocal-rank fusion of ranked lists of ids: each list adds 1 / (k + rank)
  * (rank from 1) for every id it holds. Returns ids best first with their fused
- * score normalized to [0, 1], where 1 means "first in every list".
+ * score normalized to [0, 1], where 1 means "first in every list"; ties in id order.
  */
-export function reciprocalRankFusion(lists: readonly (readonly number[])[], weights: readonly number[] = lists.map(() => 1)): { id: number; score: number }[] {
+export function reciprocalRankFusion<Id extends string | number>(
+  lists: readonly (readonly Id[])[],
+  weights: readonly number[] = lists.map(() => 1),
+): { id: Id; score: number }[] {
   if (lists.length === 0) return [];
-  const fused = new Map<number, number>();
+  const fused = new Map<Id, number>();
   lists.forEach((list, l) => {
     const weight = weights[l] ?? 1;
     list.forEach((id, index) => fused.set(id, (fused.get(id) ?? 0) + weight / (RRF_K + index + 1)));
@@ -16,5 +19,5 @@ export function reciprocalRankFusion(lists: readonly (readonly number[])[], weig
   const best = weights.reduce((sum, w) => sum + w, 0) / (RRF_K + 1);
   return [...fused.entries()]
     .map(([id, score]) => ({ id, score: score / best }))
-    .sort((a, b) => b.score - a.score || a.id - b.id);
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

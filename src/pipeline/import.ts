@@ -1,7 +1,7 @@
 import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
 import { ExportRecordSchema, type ExportMemory, type ExportMessage } from '../export-format.js';
-import type { Store } from '../store/store.js';
+import type { Storage } from '../storage/storage.js';
 import { textHash } from '../text-hash.js';
 
 export type ImportProgress = { phase: 'reading' | 'messages' | 'memories'; done: number; total: number };
@@ -20,7 +20,7 @@ const MAX_REPORTED_ERRORS = 20;
  * importing twice adds nothing and an interrupted import can simply be re-run.
  */
 export async function importLines(
-  store: Store,
+  storage: Storage,
   embedder: Embedder,
   lines: Iterable<string> | AsyncIterable<string> | string,
   onProgress?: (progress: ImportProgress) => void,
@@ -29,39 +29,60 @@ export async function importLines(
   const result: ImportResult = { memories: { added: 0, skipped: 0 }, messages: { added: 0, skipped: 0 } };
 
   const messageIds = new Map<number, number>();
-  const seen = new Map<string, number>();
+  // A transaction's work may run again (PostgreSQL retries serialization failures): it only returns what it did.
+  const occurrences = occurrenceOfEach(messages);
   for (let start = 0; start < messages.length; start += BATCH) {
-    store.write(() => {
-      for (const message of messages.slice(start, start + BATCH)) {
-        const { id: _id, addedAt: _addedAt, type: _type, ...same } = message;
-        const key = JSON.stringify(same);
-        const occurrence = seen.get(key) ?? 0;
-        seen.set(key, occurrence + 1);
-        const { id, added } = store.importMessage(message, occurrence);
-        messageIds.set(message.id, id);
-        result.messages[added ? 'added' : 'skipped'] += 1;
-      }
-    }, 'importing messages');
+    const batch = messages.slice(start, start + BATCH);
+    const logged = await storage.transaction('write', 'importing messages', async (tx) => {
+      const done: { id: number; added: boolean }[] = [];
+      for (const [i, message] of batch.entries()) done.push(await tx.importMessage(message, occurrences[start + i] as number));
+      return done;
+    });
+    logged.forEach(({ id, added }, i) => {
+      messageIds.set((batch[i] as ExportMessage).id, id);
+      result.messages[added ? 'added' : 'skipped'] += 1;
+    });
     onProgress?.({ phase: 'messages', done: Math.min(messages.length, start + BATCH), total: messages.length });
   }
 
   for (let start = 0; start < memories.length; start += BATCH) {
-    const batch = memories.slice(start, start + BATCH).filter((m) => !store.hasMemory(m.id));
-    result.memories.skipped += Math.min(BATCH, memories.length - start) - batch.length;
+    const slice = memories.slice(start, start + BATCH);
+    const known = await storage.transaction('read', 'reading memories', async (tx) => {
+      const found = new Set<string>();
+      for (const m of slice) if (await tx.hasMemory(m.id)) found.add(m.id);
+      return found;
+    });
+    const batch = slice.filter((m) => !known.has(m.id));
+    result.memories.skipped += slice.length - batch.length;
     const texts = batch.flatMap((m) => m.versions.map((v) => v.memory));
     const vectors = await embedChecked(embedder, texts);
-    store.write(() => {
+    const added = await storage.transaction('write', 'importing memories', async (tx) => {
       let next = 0;
+      let count = 0;
       for (const memory of batch) {
         const own = vectors.slice(next, next + memory.versions.length);
         next += memory.versions.length;
-        const added = store.importMemory(remapSources(memory, messageIds), memory.versions.map((v) => textHash(v.memory)), own);
-        result.memories[added ? 'added' : 'skipped'] += 1;
+        if (await tx.importMemory(remapSources(memory, messageIds), memory.versions.map((v) => textHash(v.memory)), own)) count += 1;
       }
-    }, 'importing memories');
+      return count;
+    });
+    result.memories.added += added;
+    result.memories.skipped += batch.length - added;
     onProgress?.({ phase: 'memories', done: Math.min(memories.length, start + BATCH), total: memories.length });
   }
   return result;
+}
+
+/** For each message, how many equal messages (all but id and addedAt) came before it in the import. */
+function occurrenceOfEach(messages: readonly ExportMessage[]): number[] {
+  const seen = new Map<string, number>();
+  return messages.map((message) => {
+    const { id: _id, addedAt: _addedAt, type: _type, ...same } = message;
+    const key = JSON.stringify(same);
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    return occurrence;
+  });
 }
 
 /** The lines of an import: an iterable (or async iterable) of strings, or one string of JSON Lines. */

@@ -3,7 +3,7 @@ import { EngramError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Llm, LlmRequest } from '../llm/llm.js';
 import type { MemoryEvent, MemoryItem, MemoryKind, Message, Scope } from '../schema.js';
-import type { Store } from '../store/store.js';
+import type { StorageTransaction, Storage } from '../storage/storage.js';
 import { cleanText, textHash } from '../text-hash.js';
 import { toEpochMs } from '../time.js';
 import { OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
@@ -11,7 +11,7 @@ import { reconcilePrompt, type PromptMessage } from './prompts.js';
 import { planChanges, type Candidate, type PlannedChange } from './reconcile.js';
 
 export type InferDeps = {
-  store: Store;
+  storage: Storage;
   embedder: Embedder;
   llm: Llm;
 };
@@ -34,7 +34,7 @@ export async function addWithInference(deps: InferDeps, input: InferAddInput): P
   const spoken = input.messages.filter((m): m is Message & { role: 'user' | 'assistant' } => m.role !== 'system');
   const observedAt = observationTime(input.messages, input.now);
   if (spoken.length === 0) {
-    deps.store.write(() => logMessages(deps.store, input), 'logging messages');
+    await deps.storage.transaction('write', 'logging messages', (tx) => logMessages(tx, input));
     return { results: [], droppedOperations: 0 };
   }
 
@@ -42,13 +42,10 @@ export async function addWithInference(deps: InferDeps, input: InferAddInput): P
     deps.embedder,
     spoken.map((m) => cleanText(m.content)),
   );
-  const { candidates, earlier } = deps.store.read(
-    () => ({
-      candidates: findCandidates(deps.store, messageVectors, input.scope),
-      earlier: deps.store.recentMessages(input.scope, EARLIER_MESSAGES),
-    }),
-    'gathering context',
-  );
+  const { candidates, earlier } = await deps.storage.transaction('read', 'gathering context', async (tx) => ({
+    candidates: await findCandidates(tx, messageVectors, input.scope),
+    earlier: await tx.recentMessages(input.scope, EARLIER_MESSAGES),
+  }));
   const prompt = reconcilePrompt({
     observedAt: new Date(observedAt),
     candidates: candidates.map((c) => ({ alias: c.alias, text: c.item.memory })),
@@ -66,50 +63,49 @@ export async function addWithInference(deps: InferDeps, input: InferAddInput): P
   );
   const vectorOf = new Map(written.map((c, i) => [c, vectors[i] as Float32Array]));
 
-  return deps.store.write(() => {
-    const messageIds = logMessages(deps.store, input);
+  return deps.storage.transaction('write', 'storing inferred memories', async (tx) => {
+    const messageIds = await logMessages(tx, input);
     let dropped = plan.dropped;
     const results: MemoryEvent[] = [];
     for (const change of plan.changes) {
-      const event = applyChange(deps, input, change, vectorOf.get(change as Extract<PlannedChange, { text: string }>), observedAt, messageIds);
+      const event = await applyChange(tx, input, change, vectorOf.get(change as Extract<PlannedChange, { text: string }>), observedAt, messageIds);
       if (event) results.push(event);
       else dropped += 1;
     }
     return { results, droppedOperations: dropped };
-  }, 'storing inferred memories');
+  });
 }
 
 /** Applies one planned change inside the transaction; undefined when it no longer applies. */
-function applyChange(
-  deps: InferDeps,
+async function applyChange(
+  tx: StorageTransaction,
   input: InferAddInput,
   change: PlannedChange,
   vector: Float32Array | undefined,
   observedAt: number,
   messageIds: number[],
-): MemoryEvent | undefined {
-  const { store } = deps;
-  if (change.event === 'ADD') return storeNewFact(deps, input, { ...change, vector: vector as Float32Array }, observedAt, messageIds);
+): Promise<MemoryEvent | undefined> {
+  if (change.event === 'ADD') return storeNewFact(tx, input, { ...change, vector: vector as Float32Array }, observedAt, messageIds);
   // The model saw a version; if another writer changed the memory since, its decision no longer applies.
-  const current = store.memory(change.target.id);
+  const current = await tx.memory(change.target.id);
   if (!current || current.version !== change.target.version) return undefined;
   if (change.event === 'NONE') return { id: current.id, memory: current.memory, event: 'NONE' };
   if (change.event === 'DELETE') {
-    store.closeMemory(current.id, input.now, 'llm', undefined, observedAt);
+    await tx.closeMemory(current.id, input.now, 'llm', undefined, observedAt);
     return { id: current.id, memory: current.memory, event: 'DELETE' };
   }
-  const elsewhere = store.currentMemoryByHash(input.scope, change.hash);
+  const elsewhere = await tx.currentMemoryByHash(input.scope, change.hash);
   if (elsewhere && elsewhere.id !== current.id) {
     // The new text is already another memory: this one is superseded by it.
-    store.closeMemory(current.id, input.now, 'llm', `superseded by ${elsewhere.id}`, observedAt);
+    await tx.closeMemory(current.id, input.now, 'llm', `superseded by ${elsewhere.id}`, observedAt);
     return { id: current.id, memory: current.memory, event: 'DELETE' };
   }
-  const revised = store.reviseMemory(
+  const revised = (await tx.reviseMemory(
     current.id,
     { text: change.text, hash: change.hash, metadata: current.metadata, embedding: vector, validFrom: observedAt, source: { messageIds } },
     input.now,
     'llm',
-  ) as MemoryItem;
+  )) as MemoryItem;
   return { id: revised.id, memory: revised.memory, event: 'UPDATE', previousMemory: current.memory };
 }
 
@@ -120,16 +116,16 @@ function applyChange(
  * Rosa") may be a contradiction, and the model saw it among its candidates.
  * Call inside the write transaction.
  */
-export function storeNewFact(
-  deps: InferDeps,
+export async function storeNewFact(
+  tx: StorageTransaction,
   input: InferAddInput,
   fact: { text: string; hash: string; kind: MemoryKind; vector: Float32Array },
   observedAt: number,
   messageIds: number[],
-): MemoryEvent {
-  const known = deps.store.currentMemoryByHash(input.scope, fact.hash);
+): Promise<MemoryEvent> {
+  const known = await tx.currentMemoryByHash(input.scope, fact.hash);
   if (known) return { id: known.id, memory: known.memory, event: 'NONE' };
-  const item = deps.store.insertMemory(
+  const item = await tx.insertMemory(
     {
       id: newId(input.now),
       text: fact.text,
@@ -148,24 +144,25 @@ export function storeNewFact(
 }
 
 /** The nearest current memories of exactly this scope to any of the new messages, renamed "0", "1", …. */
-function findCandidates(store: Store, messageVectors: Float32Array[], scope: Scope): Candidate[] {
-  const best = new Map<number, number>();
+async function findCandidates(tx: StorageTransaction, messageVectors: Float32Array[], scope: Scope): Promise<Candidate[]> {
+  const best = new Map<string, { item: MemoryItem; cosine: number }>();
   for (const vector of messageVectors) {
-    for (const hit of store.nearest(vector, MAX_CANDIDATES, scope, { exactScope: true })) {
-      best.set(hit.seq, Math.min(best.get(hit.seq) ?? Number.POSITIVE_INFINITY, hit.distance));
+    for (const hit of await tx.nearest(vector, MAX_CANDIDATES, scope, { exactScope: true })) {
+      const seen = best.get(hit.item.id);
+      if (!seen || hit.cosine > seen.cosine) best.set(hit.item.id, hit);
     }
   }
-  const ranked = [...best.entries()].sort((a, b) => a[1] - b[1]).slice(0, MAX_CANDIDATES);
-  return store
-    .resolveHits(ranked.map(([seq, distance]) => ({ seq, distance })))
+  return [...best.values()]
+    .sort((a, b) => b.cosine - a.cosine)
+    .slice(0, MAX_CANDIDATES)
     .map(({ item }, i) => ({ alias: String(i), item }));
 }
 
 /** Appends the add's messages to the scope's log; returns their ids. */
-export function logMessages(store: Store, input: InferAddInput): number[] {
-  return store.appendMessages(
+export function logMessages(tx: StorageTransaction, input: InferAddInput): Promise<number[]> {
+  return tx.appendMessages(
     input.scope,
-    input.messages.map((m) => ({ role: m.role, name: m.name ?? null, content: m.content, created_at: toEpochMs(m.createdAt) ?? input.now })),
+    input.messages.map((m) => ({ role: m.role, name: m.name ?? null, content: m.content, createdAt: toEpochMs(m.createdAt) ?? input.now })),
     input.now,
   );
 }

@@ -28,14 +28,14 @@ export async function addProcedure(deps: InferDeps, input: InferAddInput): Promi
   const [vector] = await embedChecked(deps.embedder, [text]);
   const hash = textHash(text);
 
-  return deps.store.write(() => {
-    const messageIds = logMessages(deps.store, input);
-    const event = storeNewFact(deps, input, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, messageIds);
+  return deps.storage.transaction('write', 'storing a procedural memory', async (tx) => {
+    const messageIds = await logMessages(tx, input);
+    const event = await storeNewFact(tx, input, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, messageIds);
     return { results: [event], droppedOperations: 0 };
-  }, 'storing a procedural memory');
+  });
 }
 
-function log(deps: InferDeps, input: InferAddInput, outcome: AddOutcome): AddOutcome {
-  deps.store.write(() => logMessages(deps.store, input), 'logging messages');
+async function log(deps: InferDeps, input: InferAddInput, outcome: AddOutcome): Promise<AddOutcome> {
+  await deps.storage.transaction('write', 'logging messages', (tx) => logMessages(tx, input));
   return outcome;
 }

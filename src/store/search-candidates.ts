@@ -1,4 +1,4 @@
-import type { KeywordQuery } from '../pipeline/fts-query.js';
+import type { KeywordQuery } from './fts-query.js';
 import type { Database } from './database.js';
 import type { SqlFragment } from './filter-sql.js';
 import { keywordHits } from './fts.js';

@@ -1,7 +1,7 @@
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
-import type { KeywordQuery } from '../pipeline/fts-query.js';
+import type { KeywordQuery } from './fts-query.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
 import type { VectorHit } from './vectors.js';
@@ -135,6 +135,32 @@ export class Store {
       this.indexes.noteCommit();
       return result;
     } catch (error) {
+      throw toEngramError(error, doing);
+    }
+  }
+
+  /**
+   * Runs asynchronous `work` inside one transaction on this connection:
+   * 'write' takes the write lock at once (BEGIN IMMEDIATE) and checks the
+   * embedding binding; 'read' sees one snapshot. Any throw rolls back. The
+   * caller must keep every other call off this connection until it settles
+   * (SqliteStorage does).
+   */
+  async transaction<T>(mode: 'read' | 'write', doing: string, work: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    try {
+      this.db.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+    } catch (error) {
+      throw toEngramError(error, doing);
+    }
+    try {
+      if (mode === 'write') this.assertBinding();
+      const result = await work();
+      this.db.exec('COMMIT');
+      if (mode === 'write') this.indexes.noteCommit();
+      return result;
+    } catch (error) {
+      if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
       throw toEngramError(error, doing);
     }
   }

@@ -5,6 +5,7 @@
  * Every operation it completes is appended to the report file as one JSON
  * line, so the parent knows what must be in the store.
  */
+import { collect } from './collect.js';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { EngramError, Memory, type ExportRecord, type Scope } from '../../src/index.js';
 import { HashingEmbedder } from './hashing-embedder.js';
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     } else if (roll < 0.81 && countText === 'forever') {
       await memory.close();
       const current = (await open()) as Memory;
-      const bound = [...current.export()][0] as Extract<ExportRecord, { type: 'engram' }>;
+      const bound = (await collect(current.export()))[0] as Extract<ExportRecord, { type: 'engram' }>;
       await current.close();
       const next = EMBEDDERS.find((e) => e.id !== bound.embeddingModel) as HashingEmbedder;
       await Memory.reindex({ path: db as string, embedder: next, batchSize: 8 });

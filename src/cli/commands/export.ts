@@ -46,7 +46,7 @@ export const exportCommand = defineCommand({
     if (out === '') throw new UsageError('--out needs a file name');
     return withMemory(values, io, async (memory) => {
       if (out === undefined) {
-        for (const record of memory.export()) io.out(JSON.stringify(record));
+        for await (const record of memory.export()) io.out(JSON.stringify(record));
         return EXIT.ok;
       }
       const counts = await writeExportFile(out, memory.export());
@@ -63,12 +63,12 @@ function tally(counts: Counts, record: ExportRecord): void {
 }
 
 /** Writes beside the target and renames at the end, so a failed export never leaves half a file under its name. */
-async function writeExportFile(path: string, records: Iterable<ExportRecord>): Promise<Counts> {
+async function writeExportFile(path: string, records: AsyncIterable<ExportRecord>): Promise<Counts> {
   const temp = `${path}.${process.pid}.partial`;
   const stream = createWriteStream(temp, { encoding: 'utf8' });
   try {
     const counts: Counts = { memories: 0, messages: 0 };
-    for (const record of records) {
+    for await (const record of records) {
       tally(counts, record);
       if (!stream.write(`${JSON.stringify(record)}\n`)) await once(stream, 'drain');
     }

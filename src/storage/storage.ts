@@ -1,0 +1,144 @@
+import type { ExportMemory, ExportMessage, ExportRecord } from '../export-format.js';
+import type { FilterNode } from '../filter.js';
+import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
+
+/**
+ * The storage port: everything the pipelines and `Memory` may ask of a
+ * database, and nothing of how one engine answers it. Records are named by
+ * domain ids (a memory's id and version, a message's id), never by an
+ * engine's row numbers; queries take scopes and filter trees, never SQL;
+ * search returns engine-independent signals (see Candidates). Engines live
+ * in src/engines/ and are the only modules that see SQL.
+ *
+ * Every call is asynchronous (a server engine answers over the network).
+ * Changes happen inside `transaction('write', …)`: all of them land or none.
+ */
+export interface Storage {
+  /** Which engine answers: for messages and `doctor`, never for branching the pipelines. */
+  readonly engine: StorageEngineName;
+  /**
+   * Runs `work` inside one transaction. 'write': every change lands or none
+   * (an error rolls back); 'read': one consistent view. Never call `transaction`
+   * again from inside `work`, and never wait for a model inside a write: embed first.
+   */
+  transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T>;
+  /** Candidates of a search in a scope, confirmed (visible at the time asked, passing the filter). Runs its own read. */
+  searchCandidates(query: CandidateQuery): Promise<Candidates>;
+  /**
+   * Binds this connection to an embedding model: the store's model, or the
+   * first one. Later writes and vector searches fail with EMBEDDING_MISMATCH
+   * once another connection switched the store to another model.
+   */
+  bindEmbeddingModel(modelId: string, dimension: number): Promise<void>;
+  embeddingModel(): Promise<{ id: string; dimension: number } | undefined>;
+  /** Every structural invariant checked; the violations found (none when healthy). */
+  verify(): Promise<string[]>;
+  /** Every record in Engram's portable format: header, messages, memories. */
+  exportRecords(): AsyncGenerator<ExportRecord>;
+  close(): Promise<void>;
+}
+
+export type StorageEngineName = 'sqlite' | 'postgres';
+export type TransactionMode = 'read' | 'write';
+export type HistoryActor = 'user' | 'llm' | 'api';
+export type ReadOptions = { at?: number | undefined };
+
+/** The repositories inside one transaction. Times are epoch milliseconds. */
+export interface StorageTransaction {
+  // ---- memories: reads ----
+  /** The current version of a memory, or the version valid at `at`. */
+  memory(id: string, options?: ReadOptions): Promise<MemoryItem | undefined>;
+  /** The scope a memory (current or closed) belongs to; undefined when no such id was ever stored. */
+  scopeOfMemory(id: string): Promise<Scope | undefined>;
+  /** The current memory of exactly this scope whose text has this hash. */
+  currentMemoryByHash(scope: Scope, hash: string): Promise<MemoryItem | undefined>;
+  /** Visible memories of a scope (the scope and everything under it), newest first (created_at, then insertion order), paged. */
+  list(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined }): Promise<MemoryItem[]>;
+  /** Ids of every current memory of a scope (and everything under it). */
+  currentIds(scope: Scope): Promise<string[]>;
+  /** The k current memories nearest to `vector` by exact cosine, best first; `exactScope`: only memories of exactly this scope. */
+  nearest(vector: Float32Array, k: number, scope: Scope, options?: { exactScope?: boolean }): Promise<{ item: MemoryItem; cosine: number }[]>;
+  history(id: string): Promise<HistoryEntry[]>;
+
+  // ---- memories: writes ----
+  /** Inserts a new memory (version 1) with its vector and an ADD history entry. */
+  insertMemory(memory: NewMemory, at: number, actor: HistoryActor): Promise<MemoryItem>;
+  /** Closes the current version and adds the next (same id); undefined when the memory is no longer current. */
+  reviseMemory(id: string, revision: Revision, at: number, actor: HistoryActor, reason?: string): Promise<MemoryItem | undefined>;
+  /** Ends a current memory's validity (it stays in history and asOf); whether it was current. */
+  closeMemory(id: string, at: number, actor: HistoryActor, reason?: string, validTo?: number): Promise<boolean>;
+
+  // ---- messages ----
+  /** Appends messages to the conversation log of exactly this scope; their ids in order. */
+  appendMessages(scope: Scope, messages: readonly NewMessage[], at: number): Promise<number[]>;
+  /** The last `limit` messages logged in exactly this scope, oldest first. */
+  recentMessages(scope: Scope, limit: number): Promise<StoredMessage[]>;
+
+  // ---- every record type ----
+  /** Erases a scope (and everything under it) for good: every record of every type. */
+  purge(scope: Scope): Promise<{ memories: number; messages: number }>;
+  /** Erases every record of every type; keeps the schema and the embedding binding. */
+  clear(): Promise<void>;
+  /** Whether a memory with this id was ever stored. */
+  hasMemory(id: string): Promise<boolean>;
+  /** Logs an imported message unless the `occurrence`-th equal one is logged already. */
+  importMessage(message: ExportMessage, occurrence: number): Promise<{ id: number; added: boolean }>;
+  /** Writes an imported memory with all its versions unless its id exists or its current text is current in its scope. */
+  importMemory(memory: ExportMemory, hashes: string[], vectors: Float32Array[]): Promise<boolean>;
+}
+
+export type NewMemory = {
+  id: string;
+  text: string;
+  hash: string;
+  kind: MemoryKind;
+  scope: Scope;
+  metadata: Record<string, unknown>;
+  validFrom: number;
+  source: Record<string, unknown> | null;
+  embedding: Float32Array;
+};
+
+export type Revision = {
+  text: string;
+  hash: string;
+  metadata: Record<string, unknown>;
+  /** The new text's vector; omitted when the text is unchanged (the old vector is reused). */
+  embedding?: Float32Array | undefined;
+  /** When the new version starts being true (and the old one stops). */
+  validFrom: number;
+  source?: Record<string, unknown> | null | undefined;
+};
+
+export type NewMessage = { role: 'user' | 'assistant' | 'system'; name: string | null; content: string; createdAt: number };
+export type StoredMessage = NewMessage & { id: number };
+
+export type CandidateQuery = {
+  scope: Scope;
+  /** Candidates wanted per signal. */
+  k: number;
+  /** The embedded query: vector candidates, and the cosine of every candidate. */
+  vector?: Float32Array | undefined;
+  /** The user's query text: keyword candidates (each engine builds its own safe query from it). */
+  keyword?: string | undefined;
+  filter?: FilterNode | undefined;
+  /** Versions valid at this instant (ms); current versions when undefined. */
+  at?: number | undefined;
+  /** Exact vector search, never an approximate index (the reference for recall). */
+  exact?: boolean | undefined;
+};
+
+/**
+ * Search candidates with engine-independent signals: `cosine` is the cosine
+ * similarity to the query vector; `keyword` is the engine's relevance r
+ * (BM25 for SQLite, ts_rank_cd for PostgreSQL) normalized as r / (1 + r),
+ * in [0, 1). Fusion, thresholds and recency live in the pipeline.
+ */
+export type Candidates = {
+  /** Best first by cosine. */
+  vector: { id: string; cosine: number }[];
+  /** Best first by keyword relevance. */
+  keyword: { id: string; keyword: number }[];
+  /** Every candidate above (visible, passing the filter), with its cosine when a vector was given. */
+  byId: Map<string, { item: MemoryItem; cosine: number | undefined }>;
+};

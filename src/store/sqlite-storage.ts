@@ -1,0 +1,124 @@
+import type { ExportRecord } from '../export-format.js';
+import type { Scope } from '../schema.js';
+import type { Candidates, CandidateQuery, Storage, StorageTransaction, TransactionMode } from '../storage/storage.js';
+import { keywordQuery } from './fts-query.js';
+import { toMemoryItem } from './memory-item.js';
+import { Store, type StoreOptions } from './store.js';
+
+/**
+ * The storage port on one SQLite file (see Store for the engine itself).
+ *
+ * better-sqlite3 is synchronous and a connection has one transaction at a
+ * time, while the port's transactions are asynchronous: so every call on this
+ * connection waits its turn (one at a time, in call order), and a transaction
+ * keeps the connection until its work has settled. Nothing else can slip a
+ * statement into an open transaction between two awaits.
+ */
+export class SqliteStorage implements Storage {
+  readonly engine = 'sqlite' as const;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly tx: StorageTransaction;
+
+  private constructor(private readonly store: Store) {
+    this.tx = sqliteTransaction(store);
+  }
+
+  static open(options: StoreOptions): SqliteStorage {
+    return new SqliteStorage(Store.open(options));
+  }
+
+  transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
+    return this.inTurn(() => this.store.transaction(mode, doing, () => work(this.tx)));
+  }
+
+  searchCandidates(query: CandidateQuery): Promise<Candidates> {
+    return this.inTurn(async () => {
+      const found = this.store.read(
+        () =>
+          this.store.searchCandidates({
+            scope: query.scope,
+            k: query.k,
+            vector: query.vector,
+            keyword: query.keyword === undefined ? undefined : keywordQuery(query.keyword),
+            filter: query.filter,
+            at: query.at,
+            exact: query.exact,
+          }),
+        'searching',
+      );
+      // Row numbers stop here: above the engine, a visible version is named by its memory id.
+      const idOf = (seq: number) => (found.bySeq.get(seq) as { row: { id: string } }).row.id;
+      return {
+        vector: found.vector.map((hit) => ({ id: idOf(hit.seq), cosine: cosineOf(hit.distance) })),
+        keyword: found.keyword.map((hit) => ({ id: idOf(hit.seq), keyword: hit.bm25 / (1 + hit.bm25) })),
+        byId: new Map(
+          [...found.bySeq.values()].map(({ row, distance }) => [row.id, { item: toMemoryItem(row), cosine: distance === undefined ? undefined : cosineOf(distance) }]),
+        ),
+      };
+    });
+  }
+
+  bindEmbeddingModel(modelId: string, dimension: number): Promise<void> {
+    return this.inTurn(async () => this.store.bindEmbeddingModel(modelId, dimension));
+  }
+
+  embeddingModel(): Promise<{ id: string; dimension: number } | undefined> {
+    return this.inTurn(async () => this.store.read(() => this.store.embeddingModel(), 'reading the embedding model'));
+  }
+
+  verify(): Promise<string[]> {
+    return this.inTurn(async () => this.store.read(() => this.store.verify(), 'verifying the store'));
+  }
+
+  async *exportRecords(): AsyncGenerator<ExportRecord> {
+    // One synchronous pass: no other call can interleave, and the export is one consistent view.
+    const records = await this.inTurn(async () => this.store.read(() => [...this.store.exportRecords()], 'exporting'));
+    yield* records;
+  }
+
+  close(): Promise<void> {
+    return this.inTurn(async () => this.store.close());
+  }
+
+  /** Runs `work` once every call before it has settled. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Cosine distance (0..2) to the port's cosine similarity, opposite directions counted as unrelated. */
+function cosineOf(distance: number): number {
+  return Math.min(1, Math.max(0, 1 - distance));
+}
+
+/** The port's repositories over the Store's synchronous calls; used only inside Store.transaction. */
+function sqliteTransaction(store: Store): StorageTransaction {
+  return {
+    memory: async (id, options) => store.memory(id, options),
+    scopeOfMemory: async (id) => store.scopeOfMemory(id),
+    currentMemoryByHash: async (scope, hash) => store.currentMemoryByHash(scope, hash),
+    list: async (scope, options) => store.list(scope, options),
+    currentIds: async (scope) => store.currentIds(scope),
+    nearest: async (vector, k, scope: Scope, options = {}) =>
+      store.resolveHits(store.nearest(vector, k, scope, { exactScope: options.exactScope ?? false })).map(({ item, distance }) => ({ item, cosine: cosineOf(distance) })),
+    history: async (id) => store.history(id),
+    insertMemory: async (memory, at, actor) => store.insertMemory(memory, at, actor),
+    reviseMemory: async (id, revision, at, actor, reason) => store.reviseMemory(id, revision, at, actor, reason),
+    closeMemory: async (id, at, actor, reason, validTo) => store.closeMemory(id, at, actor, reason, validTo),
+    appendMessages: async (scope, messages, at) =>
+      store.appendMessages(
+        scope,
+        messages.map((m) => ({ role: m.role, name: m.name, content: m.content, created_at: m.createdAt })),
+        at,
+      ),
+    recentMessages: async (scope, limit) =>
+      store.recentMessages(scope, limit).map((m) => ({ id: m.id, role: m.role, name: m.name, content: m.content, createdAt: m.created_at })),
+    purge: async (scope) => store.purge(scope),
+    clear: async () => store.clear(),
+    hasMemory: async (id) => store.hasMemory(id),
+    importMessage: async (message, occurrence) => store.importMessage(message, occurrence),
+    importMemory: async (memory, hashes, vectors) => store.importMemory(memory, hashes, vectors),
+  };
+}
