@@ -1,8 +1,10 @@
 import type { ExportRecord } from '../export-format.js';
-import type { Scope } from '../schema.js';
+import type { MemoryItem, Scope } from '../schema.js';
+import type { MemoryRow } from './memories.js';
 import type { Candidates, CandidateQuery, Storage, StorageTransaction, TransactionMode } from '../storage/storage.js';
 import { keywordQuery } from './fts-query.js';
 import { toMemoryItem } from './memory-item.js';
+import { resolve } from 'node:path';
 import { Store, type StoreOptions } from './store.js';
 
 /**
@@ -16,19 +18,25 @@ import { Store, type StoreOptions } from './store.js';
  */
 export class SqliteStorage implements Storage {
   readonly engine = 'sqlite' as const;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly turns = new TurnQueue();
   private readonly tx: StorageTransaction;
 
-  private constructor(private readonly store: Store) {
+  private constructor(
+    private readonly store: Store,
+    /** The write turns of every connection of this process to the same file. */
+    private readonly writers: TurnQueue,
+  ) {
     this.tx = sqliteTransaction(store);
   }
 
   static open(options: StoreOptions): SqliteStorage {
-    return new SqliteStorage(Store.open(options));
+    const store = Store.open(options);
+    return new SqliteStorage(store, options.path === ':memory:' ? new TurnQueue() : writersOf(resolve(options.path)));
   }
 
   transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
-    return this.inTurn(() => this.store.transaction(mode, doing, () => work(this.tx)));
+    const run = () => this.inTurn(() => this.store.transaction(mode, doing, () => work(this.tx)));
+    return mode === 'write' ? this.writers.run(run) : run();
   }
 
   searchCandidates(query: CandidateQuery): Promise<Candidates> {
@@ -51,9 +59,7 @@ export class SqliteStorage implements Storage {
       return {
         vector: found.vector.map((hit) => ({ id: idOf(hit.seq), cosine: cosineOf(hit.distance) })),
         keyword: found.keyword.map((hit) => ({ id: idOf(hit.seq), keyword: hit.bm25 / (1 + hit.bm25) })),
-        byId: new Map(
-          [...found.bySeq.values()].map(({ row, distance }) => [row.id, { item: toMemoryItem(row), cosine: distance === undefined ? undefined : cosineOf(distance) }]),
-        ),
+        byId: new Map([...found.bySeq.values()].map(({ row, distance }) => [row.id, lazyCandidate(row, distance)])),
       };
     });
   }
@@ -80,12 +86,50 @@ export class SqliteStorage implements Storage {
     return this.inTurn(async () => this.store.close());
   }
 
-  /** Runs `work` once every call before it has settled. */
+  /** Runs `work` once every call before it on this connection has settled. */
   private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    return this.turns.run(work);
+  }
+}
+
+/** Work run one at a time, in call order. */
+class TurnQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
     const result = this.tail.then(work, work);
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+/**
+ * Write transactions of one process on one file take turns here. A write
+ * transaction awaits between statements; if a second connection of the same
+ * process then began its own, SQLite's busy wait would block the thread, and
+ * with it the first transaction it is waiting for, until the busy timeout.
+ * Across processes SQLite's lock does the work (each process has its own thread).
+ */
+const writersByFile = new Map<string, TurnQueue>();
+function writersOf(file: string): TurnQueue {
+  let queue = writersByFile.get(file);
+  if (!queue) {
+    queue = new TurnQueue();
+    writersByFile.set(file, queue);
+  }
+  return queue;
+}
+
+/** A candidate whose item is built only if asked for: most candidates are ranked, not returned. */
+function lazyCandidate(row: MemoryRow, distance: number | undefined): { item: MemoryItem; cosine: number | undefined } {
+  let item: MemoryItem | undefined;
+  return {
+    get item() {
+      item ??= toMemoryItem(row);
+      return item;
+    },
+    cosine: distance === undefined ? undefined : cosineOf(distance),
+  };
 }
 
 /** Cosine distance (0..2) to the port's cosine similarity, opposite directions counted as unrelated. */
