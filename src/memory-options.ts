@@ -2,13 +2,38 @@ import { z } from 'zod';
 import { EmbedderOptionSchema } from './embed/create-embedder.js';
 import { LlmOptionSchema } from './llm/create-llm.js';
 import { RerankerOptionSchema } from './rerank/create-reranker.js';
+import type { Storage } from './storage/storage.js';
+
+const PATH_ERROR = 'path must be a file path, ":memory:" or a postgres:// URL';
+
+/** A SQLite file, ':memory:' or a postgres:// URL. */
+export const PathSchema = z.string({ error: PATH_ERROR }).min(1, { error: PATH_ERROR });
+
+/** Whether a path names a PostgreSQL server rather than a SQLite file. */
+export function isPostgresUrl(path: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(path);
+}
+
+function isStorage(value: unknown): value is Storage {
+  return typeof value === 'object' && value !== null && ['transaction', 'searchCandidates', 'bindEmbeddingModel', 'close'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
 
 /** The options of `Memory.open`, with their defaults. */
 export const DEFAULT_LLM = { model: 'models/llm.gguf' };
 
 export const MemoryOptionsSchema = z.strictObject({
-  /** SQLite file to open or create; ':memory:' for a throwaway store. */
-  path: z.string({ error: 'path must be a file path or ":memory:"' }).min(1, { error: 'path must be a file path or ":memory:"' }),
+  /**
+   * Where memories live: a SQLite file to open or create, ':memory:' for a
+   * throwaway store, or a PostgreSQL server as postgres://user:password@host:port/database
+   * (with pgvector). Give `path` or `storage`, not both.
+   */
+  path: PathSchema.optional(),
+  /**
+   * Your own storage engine instance instead of `path`, e.g.
+   * `await PostgresStorage.open({ pglite })` for an in-process PGlite. The
+   * Memory uses it and leaves it open when it closes.
+   */
+  storage: z.custom<Storage>(isStorage, { error: 'storage must be a Storage (PostgresStorage.open, …)' }).optional(),
   /**
    * The embedding model: a local transformers.js model folder, or your own Embedder.
    * @default { model: 'models/embedding' }
@@ -60,5 +85,8 @@ export const MemoryOptionsSchema = z.strictObject({
    * @default 512
    */
   searchIndexMiB: z.number().min(0).max(1_048_576).default(512),
+}).superRefine((options, context) => {
+  if (options.path === undefined && options.storage === undefined) context.addIssue({ code: 'custom', path: ['path'], message: PATH_ERROR });
+  if (options.path !== undefined && options.storage !== undefined) context.addIssue({ code: 'custom', path: ['storage'], message: 'give path or storage, not both' });
 });
 export type MemoryOptions = z.input<typeof MemoryOptionsSchema>;

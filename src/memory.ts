@@ -4,7 +4,7 @@ import { embedChecked, type Embedder } from './embed/embedder.js';
 import { QueryCache } from './embed/query-cache.js';
 import { EngramError } from './errors.js';
 import { createLlm } from './llm/create-llm.js';
-import { DEFAULT_LLM, MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
+import { DEFAULT_LLM, isPostgresUrl, MemoryOptionsSchema, PathSchema, type MemoryOptions } from './memory-options.js';
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
 import { reindexFile } from './pipeline/reindex.js';
@@ -64,6 +64,7 @@ export class Memory {
 
   private constructor(
     private readonly storage: Storage,
+    private readonly ownsStorage: boolean,
     private readonly embedder: Embedder,
     private readonly ownsEmbedder: boolean,
     private readonly llm: Llm | undefined,
@@ -79,8 +80,8 @@ export class Memory {
     const { embedder, owned } = createEmbedder(config.embedder);
     // An explicit LLM file must exist now; the default one is only needed by the first inferring add.
     const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
-    const storage = await openStorage({
-      path: config.path,
+    const storage = config.storage ?? await openStorage({
+      path: config.path as string,
       create: config.create,
       busyTimeoutMs: config.busyTimeoutMs,
       encryptionKey: config.encryptionKey,
@@ -89,11 +90,11 @@ export class Memory {
     try {
       await storage.bindEmbeddingModel(embedder.id, embedder.dimension);
     } catch (error) {
-      await storage.close();
+      if (!config.storage) await storage.close();
       throw error;
     }
     const reranker = config.reranker === undefined ? undefined : createReranker(config.reranker);
-    return new Memory(storage, embedder, owned, llm, ownsLlm, reranker);
+    return new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker);
   }
 
   /**
@@ -341,7 +342,8 @@ export class Memory {
     batchSize?: number;
     onProgress?: (progress: { done: number; total: number }) => void;
   }): Promise<{ reembedded: number; model: string }> {
-    const path = validate(MemoryOptionsSchema.shape.path, options.path, 'path');
+    const path = validate(PathSchema, options.path, 'path');
+    if (isPostgresUrl(path)) throw new EngramError('INVALID_INPUT', 'reindex works on SQLite files; a PostgreSQL store cannot be reindexed yet (export it, then import it with the new model)');
     const { embedder, owned } = createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));
     const batchSize = validate(z.number().int().min(1).max(4096).default(256), options.batchSize, 'batchSize');
     const encryptionKey = validate(MemoryOptionsSchema.shape.encryptionKey, options.encryptionKey, 'encryptionKey');
@@ -360,11 +362,14 @@ export class Memory {
    */
   static async rekey(options: { path: string; key?: string | undefined; newKey?: string | undefined }): Promise<void> {
     const parsed = validate(
-      z.strictObject({ path: MemoryOptionsSchema.shape.path, key: MemoryOptionsSchema.shape.encryptionKey, newKey: MemoryOptionsSchema.shape.encryptionKey }),
+      z.strictObject({ path: PathSchema, key: MemoryOptionsSchema.shape.encryptionKey, newKey: MemoryOptionsSchema.shape.encryptionKey }),
       options,
       'options',
     );
     if (parsed.path === ':memory:') throw new EngramError('INVALID_INPUT', 'an in-memory database has no file to encrypt');
+    if (isPostgresUrl(parsed.path)) {
+      throw new EngramError('INVALID_INPUT', 'encryptionKey encrypts SQLite files; a PostgreSQL server encrypts at rest itself (encrypted disks or tablespaces) and in transit with TLS (sslmode=require in the URL)');
+    }
     rekeyDatabase(parsed);
   }
 
@@ -379,7 +384,7 @@ export class Memory {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.storage.close();
+    if (this.ownsStorage) await this.storage.close();
     if (this.ownsEmbedder) await this.embedder.dispose?.();
     if (this.ownsLlm) await this.llm?.dispose?.();
     if (this.reranker?.owned) await this.reranker.reranker.dispose?.();
