@@ -1,0 +1,124 @@
+import type { FilterNode } from '../../filter.js';
+import type { MemoryKind, Scope } from '../../schema.js';
+import { compileFilter } from './filter-sql.js';
+import { MEMORY_COLUMNS, type MemoryRow, vectorText } from './rows.js';
+import { exactScopeWhere, scopeWhere, validityWhere } from './scope-sql.js';
+import type { SqlQueryable } from './sql-client.js';
+import { SqlParams } from './sql-params.js';
+
+const COLUMNS = MEMORY_COLUMNS('m');
+
+/** The version of a memory a read sees (current, or valid at `at`). */
+export async function visibleMemoryById(sql: SqlQueryable, id: string, at: number | undefined): Promise<MemoryRow | undefined> {
+  const p = new SqlParams();
+  const rows = await sql.query<MemoryRow>(`SELECT ${COLUMNS} FROM memories m WHERE m.id = ${p.add(id)} AND ${validityWhere(at, 'm', p)}`, p.values);
+  return rows[0];
+}
+
+/** The latest version of a memory, current or closed. */
+export async function latestVersionById(sql: SqlQueryable, id: string): Promise<MemoryRow | undefined> {
+  const rows = await sql.query<MemoryRow>(`SELECT ${COLUMNS} FROM memories m WHERE m.id = $1 ORDER BY m.version DESC LIMIT 1`, [id]);
+  return rows[0];
+}
+
+/**
+ * The current version, locked until the transaction ends: a concurrent
+ * writer changing the same memory waits, and (REPEATABLE READ) this
+ * transaction fails with a serialization error to be re-run rather than
+ * revising a version that is no longer current.
+ */
+export async function lockCurrentVersion(sql: SqlQueryable, id: string): Promise<(MemoryRow & { has_vector: boolean }) | undefined> {
+  const rows = await sql.query<MemoryRow & { has_vector: boolean }>(
+    `SELECT ${COLUMNS}, m.embedding IS NOT NULL AS has_vector FROM memories m WHERE m.id = $1 AND m.valid_to IS NULL FOR UPDATE`,
+    [id],
+  );
+  return rows[0];
+}
+
+export async function currentMemoryByHash(sql: SqlQueryable, scope: Scope, hash: string): Promise<MemoryRow | undefined> {
+  const p = new SqlParams();
+  const rows = await sql.query<MemoryRow>(
+    `SELECT ${COLUMNS} FROM memories m WHERE ${exactScopeWhere(scope, 'm', p)} AND m.hash = ${p.add(hash)} AND m.valid_to IS NULL`,
+    p.values,
+  );
+  return rows[0];
+}
+
+export type ListQuery = { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined };
+
+/** Visible memories of a scope, newest first (then latest inserted first). */
+export function listMemories(sql: SqlQueryable, scope: Scope, query: ListQuery): Promise<MemoryRow[]> {
+  const p = new SqlParams();
+  const where = [scopeWhere(scope, 'm', p), validityWhere(query.at, 'm', p)];
+  if (query.filter) where.push(compileFilter(query.filter, 'm.metadata', p));
+  return sql.query<MemoryRow>(
+    `SELECT ${COLUMNS} FROM memories m WHERE ${where.join(' AND ')}
+     ORDER BY m.created_at DESC, m.seq DESC LIMIT ${p.add(query.limit)} OFFSET ${p.add(query.offset)}`,
+    p.values,
+  );
+}
+
+export async function currentIds(sql: SqlQueryable, scope: Scope): Promise<string[]> {
+  const p = new SqlParams();
+  const rows = await sql.query<{ id: string }>(`SELECT m.id FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL ORDER BY m.seq`, p.values);
+  return rows.map((row) => row.id);
+}
+
+export type NewVersion = {
+  id: string;
+  version: number;
+  text: string;
+  hash: string;
+  kind: MemoryKind;
+  scope: Scope;
+  metadata: unknown;
+  createdAt: number;
+  updatedAt: number;
+  validFrom: number;
+  validTo: number | null;
+  source: unknown;
+  /** The vector, or the seq of the version whose vector this one keeps. */
+  embedding: Float32Array | { sameAs: number | string };
+};
+
+/** Inserts one version; returns its row. */
+export async function insertVersion(sql: SqlQueryable, v: NewVersion): Promise<MemoryRow> {
+  const p = new SqlParams();
+  const embedding =
+    v.embedding instanceof Float32Array
+      ? `${p.add(vectorText(v.embedding))}::text::vector`
+      : `(SELECT prev.embedding FROM memories prev WHERE prev.seq = ${p.add(v.embedding.sameAs)}::bigint)`;
+  const values = [
+    p.add(v.id),
+    p.add(v.version),
+    p.add(v.text),
+    p.add(v.hash),
+    p.add(v.kind),
+    p.add(v.scope.userId ?? null),
+    p.add(v.scope.agentId ?? null),
+    p.add(v.scope.runId ?? null),
+    `${p.add(JSON.stringify(v.metadata))}::text::jsonb`,
+    p.add(v.createdAt),
+    p.add(v.updatedAt),
+    p.add(v.validFrom),
+    p.add(v.validTo),
+    `${p.add(v.source === null || v.source === undefined ? null : JSON.stringify(v.source))}::text::jsonb`,
+    embedding,
+  ];
+  const rows = await sql.query<MemoryRow>(
+    `INSERT INTO memories AS m (id, version, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, valid_to, source, embedding)
+     VALUES (${values.join(', ')}) RETURNING ${COLUMNS}`,
+    p.values,
+  );
+  return rows[0] as MemoryRow;
+}
+
+/** Ends a version's validity; the row stays for history and point-in-time reads. */
+export async function closeVersion(sql: SqlQueryable, seq: number | string, validTo: number): Promise<void> {
+  await sql.query('UPDATE memories SET valid_to = $1 WHERE seq = $2', [validTo, seq]);
+}
+
+/** Whether a memory with this id was ever stored. */
+export async function hasMemory(sql: SqlQueryable, id: string): Promise<boolean> {
+  return (await sql.query('SELECT 1 FROM memories WHERE id = $1 LIMIT 1', [id])).length > 0;
+}

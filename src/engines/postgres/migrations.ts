@@ -1,0 +1,128 @@
+import { EngramError } from '../../errors.js';
+import type { SqlClient, SqlQueryable } from './sql-client.js';
+
+/**
+ * The schema, as numbered steps recorded in engram_meta. A step, once
+ * released, never changes: fix mistakes with a new step. The vector column is
+ * not here: its dimension comes from the embedding model (see binding.ts).
+ */
+export type Migration = { version: number; name: string; sql: string };
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'memories, full-text column, history, messages',
+    sql: `
+      CREATE EXTENSION IF NOT EXISTS vector;
+      CREATE TABLE memories (
+        -- Insertion order, for list ties and export order; never leaves the engine.
+        seq BIGSERIAL PRIMARY KEY,
+        -- A memory keeps its id across versions: an update closes one row and adds the next.
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('semantic', 'episodic', 'procedural')),
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        metadata JSONB NOT NULL DEFAULT '{}',
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to BIGINT,
+        source JSONB,
+        tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
+      );
+      CREATE UNIQUE INDEX memories_version ON memories (id, version);
+      CREATE UNIQUE INDEX memories_current_id ON memories (id) WHERE valid_to IS NULL;
+      -- One current memory per text and exact scope, even across app servers.
+      CREATE UNIQUE INDEX memories_current_hash
+        ON memories ((coalesce(user_id, '')), (coalesce(agent_id, '')), (coalesce(run_id, '')), hash)
+        WHERE valid_to IS NULL;
+      CREATE INDEX memories_user ON memories (user_id, created_at) WHERE user_id IS NOT NULL;
+      CREATE INDEX memories_agent ON memories (agent_id, created_at) WHERE agent_id IS NOT NULL;
+      CREATE INDEX memories_run ON memories (run_id, created_at) WHERE run_id IS NOT NULL;
+      CREATE INDEX memories_tsv ON memories USING gin (tsv);
+
+      CREATE TABLE history (
+        id BIGSERIAL PRIMARY KEY,
+        memory_id TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN ('ADD', 'UPDATE', 'DELETE')),
+        old_text TEXT,
+        new_text TEXT,
+        old_metadata JSONB,
+        new_metadata JSONB,
+        actor TEXT NOT NULL CHECK (actor IN ('api', 'llm', 'user')),
+        reason TEXT,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX history_memory ON history (memory_id, id);
+      -- Append-only: history is the audit trail. Only a purge (forget, reset) removes it.
+      CREATE FUNCTION engram_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'history is append-only'; END $$;
+      CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+        FOR EACH ROW EXECUTE FUNCTION engram_history_append_only();
+
+      CREATE TABLE messages (
+        id BIGSERIAL PRIMARY KEY,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+        name TEXT,
+        content TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        added_at BIGINT NOT NULL
+      );
+      CREATE INDEX messages_user ON messages (user_id, id) WHERE user_id IS NOT NULL;
+      CREATE INDEX messages_agent ON messages (agent_id, id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX messages_run ON messages (run_id, id) WHERE run_id IS NOT NULL;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+export const META_KEYS = {
+  schemaVersion: 'schema_version',
+  embeddingModel: 'embedding_model',
+  embeddingDimension: 'embedding_dimension',
+} as const;
+
+/** One key for every Engram schema change, so two processes opening (or binding) at once take turns. */
+export const SCHEMA_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('engram.schema'))`;
+
+export async function readMeta(sql: SqlQueryable, key: string): Promise<string | undefined> {
+  const rows = await sql.query<{ value: string }>('SELECT value FROM engram_meta WHERE key = $1', [key]);
+  return rows[0]?.value;
+}
+
+export async function writeMeta(sql: SqlQueryable, key: string, value: string): Promise<void> {
+  await sql.query('INSERT INTO engram_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+}
+
+/**
+ * Brings the schema up to date in one transaction under the schema lock: a
+ * second process opening at the same time waits, then finds nothing to do.
+ * READ COMMITTED, so what the first one committed is seen once the lock is held.
+ */
+export async function migrate(client: SqlClient): Promise<void> {
+  await client.transaction({ isolation: 'read committed', readOnly: false }, async (sql) => {
+    await sql.query(SCHEMA_LOCK_SQL);
+    await sql.exec('CREATE TABLE IF NOT EXISTS engram_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    const current = Number((await readMeta(sql, META_KEYS.schemaVersion)) ?? 0);
+    if (current > LATEST_SCHEMA_VERSION) {
+      throw new EngramError(
+        'DB_INVALID',
+        `this database has schema version ${current}, newer than this Engram knows (${LATEST_SCHEMA_VERSION}); upgrade Engram`,
+      );
+    }
+    for (const step of MIGRATIONS) {
+      if (step.version <= current) continue;
+      await sql.exec(step.sql);
+      await writeMeta(sql, META_KEYS.schemaVersion, String(step.version));
+    }
+  });
+}

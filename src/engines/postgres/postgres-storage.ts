@@ -1,0 +1,214 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EngramError } from '../../errors.js';
+import { EXPORT_FORMAT_VERSION, type ExportRecord } from '../../export-format.js';
+import type { CandidateQuery, Candidates, Storage, StorageTransaction, TransactionMode } from '../../storage/storage.js';
+import { assertStillBound, bindEmbeddingModel, type EmbeddingBinding, HNSW_MAX_DIMENSION, readBinding } from './binding.js';
+import { isRetryable, toEngramError } from './errors.js';
+import { migrate } from './migrations.js';
+import { exportMemoryPage, exportMessagePage } from './portable.js';
+import { searchCandidates, type VectorFeatures } from './search.js';
+import { type PGliteLike, pgliteClient, poolClient, type PoolOptions, type SqlClient, type SqlQueryable, type TransactionSpec } from './sql-client.js';
+import { PostgresTransaction } from './transaction.js';
+import { verifyInvariants } from './verify.js';
+
+export type PostgresStorageOptions =
+  /** A server: postgres://user:password@host:port/database (pg's URL syntax, sslmode included). */
+  | ({ url: string } & PoolOptions)
+  /** An in-process PGlite with the pgvector extension loaded; the caller keeps and closes it. */
+  | { pglite: PGliteLike };
+
+/** A write is re-run this many times in all when it lost a race (serialization failure, deadlock, a duplicate committed meanwhile). */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * 'read': one snapshot for the whole read. 'write': REPEATABLE READ too, so a
+ * concurrent change to a row this transaction updates is a serialization
+ * failure (re-run) instead of a silent lost update; the unique indexes keep
+ * inserts honest across app servers (see isRetryable).
+ */
+const SPECS: Record<TransactionMode, TransactionSpec> = {
+  read: { isolation: 'repeatable read', readOnly: true },
+  write: { isolation: 'repeatable read', readOnly: false },
+};
+
+/**
+ * The storage port on PostgreSQL + pgvector: a server through a `pg.Pool`,
+ * or an in-process PGlite. Every transaction is a real PostgreSQL
+ * transaction on one connection; several app servers may share the database.
+ */
+export class PostgresStorage implements Storage {
+  readonly engine = 'postgres' as const;
+  /** The model this connection writes and searches with (see bindEmbeddingModel). */
+  private binding: EmbeddingBinding | undefined;
+  private closed = false;
+  /** Set while a transaction's work runs: a call back into the storage from there would wait forever for the connection the work holds (PGlite) or drain the pool. */
+  private readonly insideWork = new AsyncLocalStorage<true>();
+
+  private constructor(
+    private readonly client: SqlClient,
+    private features: VectorFeatures,
+  ) {}
+
+  /** Connects and brings the schema up to date (two processes opening at once take turns). */
+  static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
+    const client = 'pglite' in options ? pgliteClient(options.pglite) : await poolClient(options.url, options);
+    try {
+      await migrate(client);
+      const storage = new PostgresStorage(client, { hnsw: false, iterativeScan: false });
+      await storage.readFeatures();
+      return storage;
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw toEngramError(error, 'opening the database', client.where);
+    }
+  }
+
+  /** pgvector's version (iterative index scans since 0.8) and whether the HNSW index exists. */
+  private async readFeatures(): Promise<void> {
+    const [row] = await this.client.query<{ version: string | null; hnsw: boolean }>(
+      `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS version,
+              EXISTS (SELECT 1 FROM pg_indexes WHERE tablename = 'memories' AND indexname = 'memories_embedding_hnsw') AS hnsw`,
+    );
+    const [major = 0, minor = 0] = (row?.version ?? '0.0').split('.').map(Number);
+    this.features = { hnsw: row?.hnsw === true, iterativeScan: major > 0 || minor >= 8 };
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection. A write that lost a
+   * race is rolled back and re-run (up to 5 attempts), so `work` must not
+   * have effects outside the transaction. A database error that `work`
+   * caught still rolls the transaction back: PostgreSQL has aborted it.
+   */
+  async transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    for (let attempt = 1; ; attempt++) {
+      const tracked = new TrackedQueries();
+      try {
+        return await this.client.transaction(SPECS[mode], async (sql) => {
+          tracked.inner = sql;
+          if (mode === 'write') await assertStillBound(tracked, this.binding);
+          const tx = new PostgresTransaction(tracked, (q) => assertStillBound(q, this.binding));
+          const result = await this.insideWork.run(true, () => work(tx));
+          if (tracked.failure !== undefined) throw tracked.failure;
+          return result;
+        });
+      } catch (error) {
+        const cause = tracked.failure ?? error;
+        if (attempt < MAX_ATTEMPTS && isRetryable(cause)) {
+          await sleep(Math.random() * 20 * attempt);
+          continue;
+        }
+        // Work's own EngramErrors (NOT_FOUND, INVALID_INPUT, …) pass through unless the database failed first.
+        throw toEngramError(error instanceof EngramError && tracked.failure === undefined ? error : cause, doing, this.client.where);
+      }
+    }
+  }
+
+  async searchCandidates(query: CandidateQuery): Promise<Candidates> {
+    this.assertOpen();
+    try {
+      return await this.client.transaction(SPECS.read, async (sql) => {
+        if (query.vector) await assertStillBound(sql, this.binding);
+        return searchCandidates(sql, query, this.features);
+      });
+    } catch (error) {
+      throw toEngramError(error, 'searching', this.client.where);
+    }
+  }
+
+  async bindEmbeddingModel(modelId: string, dimension: number): Promise<void> {
+    this.assertOpen();
+    try {
+      await bindEmbeddingModel(this.client, modelId, dimension);
+    } catch (error) {
+      throw toEngramError(error, 'binding the embedding model', this.client.where);
+    }
+    this.binding = { id: modelId, dimension };
+    this.features = { ...this.features, hnsw: dimension <= HNSW_MAX_DIMENSION };
+  }
+
+  async embeddingModel(): Promise<{ id: string; dimension: number } | undefined> {
+    this.assertOpen();
+    try {
+      return await readBinding(this.client);
+    } catch (error) {
+      throw toEngramError(error, 'reading the embedding model', this.client.where);
+    }
+  }
+
+  async verify(): Promise<string[]> {
+    this.assertOpen();
+    return verifyInvariants(this.client);
+  }
+
+  /**
+   * Every record in Engram's portable format, in the SQLite engine's order.
+   * Read page by page (each page one read transaction): the export never
+   * holds a transaction open while its consumer works, and each memory is
+   * read whole with its history. Changes made during an export may or may
+   * not appear, page by page.
+   */
+  async *exportRecords(): AsyncGenerator<ExportRecord> {
+    this.assertOpen();
+    const read = <T>(work: (sql: SqlQueryable) => Promise<T>) =>
+      this.client.transaction(SPECS.read, work).catch((error: unknown) => {
+        throw toEngramError(error, 'exporting', this.client.where);
+      });
+    const model = await this.embeddingModel();
+    yield { type: 'engram', format: EXPORT_FORMAT_VERSION, exportedAt: new Date().toISOString(), ...(model ? { embeddingModel: model.id } : {}) };
+    for (let after = 0; ; ) {
+      const page = await read((sql) => exportMessagePage(sql, after));
+      if (page.length === 0) break;
+      yield* page;
+      after = (page.at(-1) as { id: number }).id;
+    }
+    for (let after = 0; ; ) {
+      const page = await read((sql) => exportMemoryPage(sql, after));
+      if (page.lastSeq === undefined) break;
+      yield* page.records;
+      after = page.lastSeq;
+    }
+  }
+
+  /** Ends the pool this storage opened; a PGlite passed in stays open (its owner closes it). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EngramError('CLOSED', 'this storage was closed');
+    if (this.insideWork.getStore()) throw new Error('a storage call from inside a transaction\'s work would wait for itself: use the transaction it was given');
+  }
+}
+
+/**
+ * The transaction's queries, remembering the first that failed: after a
+ * failure PostgreSQL has aborted the transaction, so it must roll back (and
+ * may be re-run) even if `work` caught the error.
+ */
+class TrackedQueries implements SqlQueryable {
+  inner: SqlQueryable | undefined;
+  failure: unknown;
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    try {
+      return await (this.inner as SqlQueryable).query<R>(sql, params);
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    try {
+      await (this.inner as SqlQueryable).exec(sql);
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,31 @@
+import type { Scope } from '../../schema.js';
+import { scopeWhere } from './scope-sql.js';
+import type { SqlQueryable } from './sql-client.js';
+import { SqlParams } from './sql-params.js';
+
+/**
+ * The right to be forgotten: every version of every memory in the scope (and
+ * everything under it), their history, and the scope's logged messages.
+ */
+export async function purgeScope(sql: SqlQueryable, scope: Scope): Promise<{ memories: number; messages: number }> {
+  const p = new SqlParams();
+  const where = scopeWhere(scope, 'm', p);
+  const removed = await sql.query<{ id: string }>(
+    `WITH gone AS (DELETE FROM memories m WHERE ${where} RETURNING m.id),
+          ids AS (SELECT DISTINCT id FROM gone),
+          h AS (DELETE FROM history WHERE memory_id IN (SELECT id FROM ids))
+     SELECT id FROM ids`,
+    p.values,
+  );
+  const mp = new SqlParams();
+  const messages = await sql.query<{ n: number | string }>(
+    `WITH gone AS (DELETE FROM messages m WHERE ${scopeWhere(scope, 'm', mp)} RETURNING 1) SELECT count(*) AS n FROM gone`,
+    mp.values,
+  );
+  return { memories: removed.length, messages: Number(messages[0]?.n ?? 0) };
+}
+
+/** Every record of every table; the schema and the embedding binding stay. */
+export async function clearAll(sql: SqlQueryable): Promise<void> {
+  await sql.exec('DELETE FROM history; DELETE FROM memories; DELETE FROM messages;');
+}

@@ -1,0 +1,199 @@
+import type { ExportMemory, ExportMessage } from '../../export-format.js';
+import type { FilterNode } from '../../filter.js';
+import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
+import type { HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
+import { appendHistory, historyOf } from './history.js';
+import * as memories from './memories.js';
+import * as messages from './messages.js';
+import { insertImportedMemory } from './portable.js';
+import { clearAll, purgeScope } from './purge.js';
+import { json, num, toHistoryEntry, toMemoryItem } from './rows.js';
+import { scopeOfRow } from './scope-sql.js';
+import { nearest } from './search.js';
+import type { SqlQueryable } from './sql-client.js';
+
+/**
+ * The port's repositories on one open PostgreSQL transaction. `beforeVectorSearch`
+ * re-checks the embedding binding (see PostgresStorage).
+ */
+export class PostgresTransaction implements StorageTransaction {
+  constructor(
+    private readonly sql: SqlQueryable,
+    private readonly beforeVectorSearch: (sql: SqlQueryable) => Promise<void>,
+  ) {}
+
+  // ---- memories: reads ----
+
+  async memory(id: string, options: ReadOptions = {}): Promise<MemoryItem | undefined> {
+    const row = await memories.visibleMemoryById(this.sql, id, options.at);
+    return row && toMemoryItem(row);
+  }
+
+  async scopeOfMemory(id: string): Promise<Scope | undefined> {
+    const row = await memories.latestVersionById(this.sql, id);
+    return row && scopeOfRow(row);
+  }
+
+  async currentMemoryByHash(scope: Scope, hash: string): Promise<MemoryItem | undefined> {
+    const row = await memories.currentMemoryByHash(this.sql, scope, hash);
+    return row && toMemoryItem(row);
+  }
+
+  async list(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined }): Promise<MemoryItem[]> {
+    return (await memories.listMemories(this.sql, scope, options)).map(toMemoryItem);
+  }
+
+  currentIds(scope: Scope): Promise<string[]> {
+    return memories.currentIds(this.sql, scope);
+  }
+
+  async nearest(vector: Float32Array, k: number, scope: Scope, options: { exactScope?: boolean } = {}): Promise<{ item: MemoryItem; cosine: number }[]> {
+    await this.beforeVectorSearch(this.sql);
+    return nearest(this.sql, vector, k, scope, options.exactScope ?? false);
+  }
+
+  async history(id: string): Promise<HistoryEntry[]> {
+    return (await historyOf(this.sql, id)).map(toHistoryEntry);
+  }
+
+  // ---- memories: writes ----
+
+  /**
+   * Inserts version 1 and its ADD. If another connection committed the same
+   * text in exactly this scope after this transaction looked (the
+   * memories_current_hash index refuses the row), the whole transaction is
+   * re-run by PostgresStorage.transaction, and its currentMemoryByHash then
+   * finds that memory, as a serialized SQLite writer would have.
+   */
+  async insertMemory(memory: NewMemory, at: number, actor: HistoryActor): Promise<MemoryItem> {
+    const row = await memories.insertVersion(this.sql, {
+      id: memory.id,
+      version: 1,
+      text: memory.text,
+      hash: memory.hash,
+      kind: memory.kind,
+      scope: memory.scope,
+      metadata: memory.metadata,
+      createdAt: at,
+      updatedAt: at,
+      validFrom: memory.validFrom,
+      validTo: null,
+      source: memory.source,
+      embedding: memory.embedding,
+    });
+    await appendHistory(this.sql, {
+      memoryId: memory.id,
+      event: 'ADD',
+      oldText: null,
+      newText: memory.text,
+      oldMetadata: null,
+      newMetadata: memory.metadata,
+      actor,
+      reason: null,
+      createdAt: at,
+    });
+    return toMemoryItem(row);
+  }
+
+  /**
+   * Closes the current version and adds the next (same id, kind, scope and
+   * created_at). The new version starts at max(validFrom, the old start): a
+   * version cannot end before it began. Without a new embedding the old
+   * vector is copied inside PostgreSQL.
+   */
+  async reviseMemory(id: string, revision: Revision, at: number, actor: HistoryActor, reason?: string): Promise<MemoryItem | undefined> {
+    const current = await memories.lockCurrentVersion(this.sql, id);
+    if (!current) return undefined;
+    if (!revision.embedding && !current.has_vector) throw new Error(`memory ${id} has no vector`); // verify() reports this state; never expected
+    const switchAt = Math.max(revision.validFrom, num(current.valid_from));
+    await memories.closeVersion(this.sql, current.seq, switchAt);
+    const row = await memories.insertVersion(this.sql, {
+      id,
+      version: current.version + 1,
+      text: revision.text,
+      hash: revision.hash,
+      kind: current.kind,
+      scope: scopeOfRow(current),
+      metadata: revision.metadata,
+      createdAt: num(current.created_at),
+      updatedAt: at,
+      validFrom: switchAt,
+      validTo: null,
+      source: revision.source === undefined ? current.source : revision.source,
+      embedding: revision.embedding ?? { sameAs: current.seq },
+    });
+    await appendHistory(this.sql, {
+      memoryId: id,
+      event: 'UPDATE',
+      oldText: current.text,
+      newText: revision.text,
+      oldMetadata: json(current.metadata),
+      newMetadata: revision.metadata,
+      actor,
+      reason: reason ?? null,
+      createdAt: at,
+    });
+    return toMemoryItem(row);
+  }
+
+  async closeMemory(id: string, at: number, actor: HistoryActor, reason?: string, validTo: number = at): Promise<boolean> {
+    const current = await memories.lockCurrentVersion(this.sql, id);
+    if (!current) return false;
+    await memories.closeVersion(this.sql, current.seq, Math.max(validTo, num(current.valid_from)));
+    await appendHistory(this.sql, {
+      memoryId: id,
+      event: 'DELETE',
+      oldText: current.text,
+      newText: null,
+      oldMetadata: json(current.metadata),
+      newMetadata: null,
+      actor,
+      reason: reason ?? null,
+      createdAt: at,
+    });
+    return true;
+  }
+
+  // ---- messages ----
+
+  appendMessages(scope: Scope, list: readonly NewMessage[], at: number): Promise<number[]> {
+    return messages.appendMessages(this.sql, scope, list, at);
+  }
+
+  recentMessages(scope: Scope, limit: number): Promise<StoredMessage[]> {
+    return messages.recentMessages(this.sql, scope, limit);
+  }
+
+  // ---- every record type ----
+
+  purge(scope: Scope): Promise<{ memories: number; messages: number }> {
+    return purgeScope(this.sql, scope);
+  }
+
+  clear(): Promise<void> {
+    return clearAll(this.sql);
+  }
+
+  hasMemory(id: string): Promise<boolean> {
+    return memories.hasMemory(this.sql, id);
+  }
+
+  async importMessage(message: ExportMessage, occurrence: number): Promise<{ id: number; added: boolean }> {
+    const existing = await messages.findMessage(this.sql, message, occurrence);
+    if (existing !== undefined) return { id: existing, added: false };
+    return { id: await messages.insertImportedMessage(this.sql, message), added: true };
+  }
+
+  /** Writes an imported memory with all its versions, unless its id exists or its current text is current in its exact scope. */
+  async importMemory(memory: ExportMemory, hashes: string[], vectors: Float32Array[]): Promise<boolean> {
+    if (await this.hasMemory(memory.id)) return false;
+    const last = memory.versions.at(-1);
+    const scope: Scope = {};
+    if (memory.userId !== undefined) scope.userId = memory.userId;
+    if (memory.agentId !== undefined) scope.agentId = memory.agentId;
+    if (memory.runId !== undefined) scope.runId = memory.runId;
+    if (last && last.validTo === undefined && (await this.currentMemoryByHash(scope, hashes.at(-1) as string))) return false;
+    await insertImportedMemory(this.sql, memory, hashes, vectors);
+    return true;
+  }
+}

@@ -1,0 +1,119 @@
+import { HNSW_MAX_DIMENSION, readBinding } from './binding.js';
+import type { SqlClient } from './sql-client.js';
+
+type Check = { what: string; sql: string; describe: (row: Record<string, unknown>) => string };
+
+/**
+ * The structural invariants of the SQLite engine's verify() that PostgreSQL
+ * does not already enforce by constraint. (Its vector-table and full-text
+ * checks have no counterpart here: the vector is a column of the row and the
+ * tsvector a generated column, so neither can drift from the row.)
+ */
+const CHECKS: readonly Check[] = [
+  {
+    what: 'version numbers',
+    sql: `SELECT id, count(*) AS n, min(version) AS first, max(version) AS last FROM memories GROUP BY id HAVING min(version) <> 1 OR max(version) <> count(*)`,
+    describe: (r) => `memory ${r.id} has ${r.n} versions numbered ${r.first} to ${r.last}, not 1 to ${r.n}`,
+  },
+  {
+    what: 'validity intervals',
+    sql: `SELECT id, version FROM memories WHERE valid_to IS NOT NULL AND valid_to < valid_from ORDER BY seq`,
+    describe: (r) => `memory ${r.id} version ${r.version} ends before it begins (validTo < validFrom)`,
+  },
+  {
+    what: 'overlapping versions',
+    sql: `SELECT a.id, a.version FROM memories a JOIN memories b ON a.id = b.id AND b.version = a.version + 1
+          WHERE a.valid_to IS NULL OR a.valid_to > b.valid_from ORDER BY a.seq`,
+    describe: (r) => `memory ${r.id} version ${r.version} overlaps the next version`,
+  },
+  {
+    what: 'scopes of versions',
+    sql: `SELECT a.id FROM memories a JOIN memories b ON a.id = b.id AND a.seq < b.seq
+          WHERE a.user_id IS DISTINCT FROM b.user_id OR a.agent_id IS DISTINCT FROM b.agent_id OR a.run_id IS DISTINCT FROM b.run_id
+          GROUP BY a.id ORDER BY a.id`,
+    describe: (r) => `memory ${r.id} changed scope between versions`,
+  },
+  {
+    what: 'history',
+    sql: `SELECT DISTINCT h.memory_id FROM history h WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = h.memory_id) ORDER BY h.memory_id`,
+    describe: (r) => `history points to memory ${r.memory_id}, which does not exist`,
+  },
+  {
+    what: 'history',
+    sql: `SELECT m.id FROM memories m WHERE m.version = 1 AND NOT EXISTS (SELECT 1 FROM history h WHERE h.memory_id = m.id AND h.event = 'ADD') ORDER BY m.seq`,
+    describe: (r) => `memory ${r.id} has no ADD in its history`,
+  },
+  {
+    what: 'history',
+    sql: `SELECT * FROM (
+            SELECT m.id, m.seq, (SELECT count(*) FROM memories v WHERE v.id = m.id) AS versions,
+                   (SELECT count(*) FROM history h WHERE h.memory_id = m.id AND h.event IN ('ADD', 'UPDATE')) AS changes
+            FROM memories m WHERE m.version = 1) c
+          WHERE versions <> changes ORDER BY seq`,
+    describe: (r) => `memory ${r.id} has ${r.versions} versions but ${r.changes} ADD/UPDATE history rows`,
+  },
+  {
+    what: 'history',
+    sql: `SELECT m.id FROM memories m WHERE m.valid_to IS NOT NULL AND m.version = (SELECT max(version) FROM memories v WHERE v.id = m.id)
+            AND NOT EXISTS (SELECT 1 FROM history h WHERE h.memory_id = m.id AND h.event = 'DELETE') ORDER BY m.seq`,
+    describe: (r) => `memory ${r.id} was closed without a DELETE in its history`,
+  },
+];
+
+/** Checks that need the vector column (it exists once a model is bound). */
+const VECTOR_CHECKS: readonly Check[] = [
+  {
+    what: 'vectors',
+    sql: `SELECT id, version FROM memories WHERE embedding IS NULL ORDER BY seq`,
+    describe: (r) => `memory ${r.id} version ${r.version} has no vector`,
+  },
+  {
+    // pgvector refuses NaN and infinity on input; a norm that is not finite means the stored bytes are damaged.
+    what: 'vector values',
+    sql: `SELECT id, version FROM memories WHERE embedding IS NOT NULL AND NOT (vector_norm(embedding) < 'Infinity'::float8) ORDER BY seq`,
+    describe: (r) => `memory ${r.id} version ${r.version}: its vector holds NaN or infinite values`,
+  },
+];
+
+/** Every invariant checked; one line per violation (none when healthy). A check that cannot run is itself reported. */
+export async function verifyInvariants(client: SqlClient): Promise<string[]> {
+  const problems: string[] = [];
+  const attempt = async (what: string, check: () => Promise<void>) => {
+    try {
+      await check();
+    } catch (error) {
+      problems.push(`could not check ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  const run = (check: Check) =>
+    attempt(check.what, async () => {
+      for (const row of await client.query(check.sql)) problems.push(check.describe(row));
+    });
+
+  for (const check of CHECKS) await run(check);
+  const binding = await readBinding(client).catch(() => undefined);
+  const column = await client
+    .query<{ type: string }>(
+      `SELECT format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+       WHERE a.attrelid = 'memories'::regclass AND a.attname = 'embedding' AND NOT a.attisdropped`,
+    )
+    .catch(() => []);
+  const columnType = column[0]?.type;
+  if (columnType !== undefined) {
+    for (const check of VECTOR_CHECKS) await run(check);
+  } else {
+    await run({ what: 'vectors', sql: `SELECT id, version FROM memories ORDER BY seq`, describe: (r) => `memory ${r.id} version ${r.version} has no vector` });
+  }
+  if (binding !== undefined) {
+    if (columnType !== `vector(${binding.dimension})`) {
+      problems.push(`the embedding model is bound with ${binding.dimension} dimensions, but the vector column is ${columnType ?? 'missing'}`);
+    }
+    if (binding.dimension <= HNSW_MAX_DIMENSION) {
+      await attempt('the vector index', async () => {
+        const index = await client.query(`SELECT 1 FROM pg_indexes WHERE tablename = 'memories' AND indexname = 'memories_embedding_hnsw'`);
+        if (index.length === 0) problems.push('the HNSW vector index memories_embedding_hnsw is missing (searches scan every vector)');
+      });
+    }
+  }
+  return problems;
+}
