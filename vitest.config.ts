@@ -2,13 +2,31 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Behavioural tests that open their stores through openTestMemory run a second
+ * time on PostgreSQL (PGlite), as the project "postgres": the same
+ * expectations, another engine. Tests of SQLite's own files, indexes and
+ * processes run once.
+ */
+const ON_EVERY_ENGINE = [
+  'test/add-and-read.test.ts',
+  'test/context-for.test.ts',
+  'test/filters.test.ts',
+  'test/scope-isolation.test.ts',
+  'test/update-delete-history.test.ts',
+  'test/versions-and-forget.test.ts',
+  'test/isolation-property.test.ts',
+  'test/every-export-imports.test.ts',
+  'test/infer-add.test.ts',
+  'test/concurrency.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // Examples and tests import the package by name, as users do.
     alias: { 'engram-memory': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
   },
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
@@ -16,5 +34,12 @@ export default defineConfig({
     // Vitest's default leaves one core free: on a 2-core machine that is one test file at a time, while
     // many files mostly wait on child processes, sockets and disk. Two at least.
     poolOptions: { forks: { minForks: 1, maxForks: Math.max(2, availableParallelism()) } },
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'postgres', include: ON_EVERY_ENGINE, env: { ENGRAM_TEST_ENGINE: 'postgres' }, setupFiles: ['test/support/postgres-setup.ts'] },
+      },
+    ],
   },
 });

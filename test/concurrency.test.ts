@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Memory } from 'engram-memory';
-import { closeAfterTest, openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
+import type { Memory } from 'engram-memory';
+import { openSharedTestMemories, openTestMemory } from './support/test-memory.js';
 
 describe('concurrent writes', () => {
   it('two concurrent adds of the same fact in one scope store it once', async () => {
@@ -15,9 +15,7 @@ describe('concurrent writes', () => {
   });
 
   it('two Memory instances on one file see each other’s writes and never duplicate', async () => {
-    const path = tempDbPath();
-    const first = closeAfterTest(await Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL } }));
-    const second = closeAfterTest(await Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL } }));
+    const [first, second] = (await openSharedTestMemories(2)) as [Memory, Memory];
     const texts = Array.from({ length: 20 }, (_, i) => `Shared fact number ${i % 10}`);
     await Promise.all(texts.map((text, i) => (i % 2 ? first : second).add(text, { userId: 'u', infer: false })));
     expect((await first.getAll({ userId: 'u' })).results).toHaveLength(10);

@@ -4,12 +4,12 @@ import { LIMITS, Memory, type ExportRecord } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 import { ScriptedLlm } from './support/scripted-llm.js';
 import { seededRandom, pick } from './support/seeded-random.js';
-import { closeAfterTest } from './support/test-memory.js';
+import { openTestMemory } from './support/test-memory.js';
 
 const lines = async (records: AsyncIterable<ExportRecord>) => (await collect(records)).map((r) => JSON.stringify(r));
 const withoutHeader = async (records: AsyncIterable<ExportRecord>) => (await collect(records)).filter((r) => r.type !== 'engram');
 const open = async (llm: ScriptedLlm | null = null) =>
-  closeAfterTest(await Memory.open({ path: ':memory:', embedder: new HashingEmbedder(16, 'roundtrip/a'), llm }));
+  openTestMemory({ embedder: new HashingEmbedder(16, 'roundtrip/a'), llm });
 
 /** Exports `memory`, imports into a fresh store, and expects the same records back (then a second import adds nothing). */
 async function expectRoundTrip(memory: Memory): Promise<void> {

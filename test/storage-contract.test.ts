@@ -5,7 +5,7 @@ import type { Scope } from '../src/schema.js';
 import type { NewMemory, Storage } from '../src/storage/storage.js';
 import { textHash } from '../src/text-hash.js';
 import { collect } from './support/collect.js';
-import { ENGINES, type OpenedEngine } from './support/storage-engines.js';
+import { ENGINES, POSTGRES, SQLITE, type OpenedEngine } from './support/storage-engines.js';
 
 /**
  * The storage contract: what every engine behind the port must do, the same
@@ -335,3 +335,22 @@ async function importInto(storage: Storage, records: ExportRecord[]): Promise<{ 
 function withoutHeader(records: ExportRecord[]): ExportRecord[] {
   return records.filter((r) => r.type !== 'engram');
 }
+
+describe('moving between engines', () => {
+  it('a SQLite store exported and imported into PostgreSQL exports the same records, and back', async () => {
+    const { storage: sqlite } = await SQLITE.open();
+    const { storage: postgres } = await POSTGRES.open();
+    const { storage: again } = await SQLITE.open();
+    for (const s of [sqlite, postgres, again]) await s.bindEmbeddingModel(MODEL, DIMENSION);
+    const records = await seedForExport(sqlite);
+    await importInto(postgres, records);
+    const fromPostgres = await collect(postgres.exportRecords());
+    expect(withoutHeader(fromPostgres)).toEqual(withoutHeader(records));
+    await importInto(again, fromPostgres);
+    expect(withoutHeader(await collect(again.exportRecords()))).toEqual(withoutHeader(records));
+    for (const s of [sqlite, postgres, again]) {
+      expect(await s.verify()).toEqual([]);
+      await s.close();
+    }
+  });
+});

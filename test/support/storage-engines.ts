@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import type { Storage } from '../../src/storage/storage.js';
 import { SqliteStorage } from '../../src/store/sqlite-storage.js';
+import { freshPglite, freshPostgresStorage } from './postgres.js';
 import { tempDir } from './test-memory.js';
 
 /**
@@ -37,4 +38,17 @@ export const SQLITE: EngineUnderTest = {
   },
 };
 
-export const ENGINES: EngineUnderTest[] = [SQLITE];
+export const POSTGRES: EngineUnderTest = {
+  name: 'postgres (PGlite)',
+  async open() {
+    const db = await freshPglite();
+    const connect = () => freshPostgresStorage(db);
+    const switchModel = async (id: string, dimension: number) => {
+      await db.query(`UPDATE engram_meta SET value = $1 WHERE key = 'embedding_model'`, [id]);
+      await db.query(`UPDATE engram_meta SET value = $1 WHERE key = 'embedding_dimension'`, [String(dimension)]);
+    };
+    return { storage: await connect(), connect, switchModel };
+  },
+};
+
+export const ENGINES: EngineUnderTest[] = [SQLITE, POSTGRES];

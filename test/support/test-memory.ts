@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { Memory, TransformersEmbedder, type MemoryOptions } from 'engram-memory';
+import { freshPglite, freshPostgresStorage } from './postgres.js';
 
 /** The generated test embedding model (scripts/make-test-models.ts). */
 export const TEST_EMBEDDING_MODEL = fileURLToPath(new URL('../../models/test/embedding', import.meta.url));
@@ -36,15 +37,37 @@ export function testEmbedder(): TransformersEmbedder {
   return shared;
 }
 
-/** Opens a Memory on a temp file with the generated embedder; closed after the test. */
+/** The engine behavioural tests run on: ENGRAM_TEST_ENGINE=postgres (the vitest project "postgres") or SQLite. */
+export const TEST_ENGINE = process.env.ENGRAM_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * Opens a Memory with the generated embedder on a fresh store of the test
+ * engine: a temp SQLite file, or a fresh PGlite database; closed after the
+ * test. A test that gives `path` gets exactly that (SQLite) store.
+ */
 export async function openTestMemory(options: Partial<MemoryOptions> = {}): Promise<Memory> {
-  const memory = await Memory.open({ path: tempDbPath(), embedder: testEmbedder(), ...options });
+  const where: Partial<MemoryOptions> =
+    options.path !== undefined || options.storage !== undefined ? {} : TEST_ENGINE === 'postgres' ? { storage: await freshPostgresStorage() } : { path: tempDbPath() };
+  const memory = await Memory.open({ embedder: testEmbedder(), ...where, ...options });
   cleanups.push(() => memory.close());
   return memory;
 }
 
-/** Registers something to close after the test. */
-export function closeAfterTest(memory: Memory): Memory {
-  cleanups.push(() => memory.close());
-  return memory;
+/** `count` Memories on one fresh store of the test engine (as several processes would share it); closed after the test. */
+export async function openSharedTestMemories(count: number, options: Partial<MemoryOptions> = {}): Promise<Memory[]> {
+  const memories: Memory[] = [];
+  if (TEST_ENGINE === 'postgres') {
+    const db = await freshPglite();
+    for (let i = 0; i < count; i++) memories.push(await openTestMemory({ ...options, storage: await freshPostgresStorage(db) }));
+  } else {
+    const path = tempDbPath();
+    for (let i = 0; i < count; i++) memories.push(await openTestMemory({ ...options, path }));
+  }
+  return memories;
+}
+
+/** Registers a Memory (or any cleanup) to close after the test. */
+export function closeAfterTest<T extends Memory | (() => Promise<void> | void)>(what: T): T {
+  cleanups.push(typeof what === 'function' ? what : () => what.close());
+  return what;
 }
