@@ -7,7 +7,7 @@ import { createLlm } from './llm/create-llm.js';
 import { DEFAULT_LLM, isPostgresUrl, MemoryOptionsSchema, PathSchema, type MemoryOptions } from './memory-options.js';
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
-import { reindexFile } from './pipeline/reindex.js';
+import { reindexFile } from './store/reindex-file.js';
 import { rerank, rerankPool } from './pipeline/rerank.js';
 import { createReranker } from './rerank/create-reranker.js';
 import type { Reranker } from './rerank/reranker.js';
@@ -348,7 +348,14 @@ export class Memory {
     const batchSize = validate(z.number().int().min(1).max(4096).default(256), options.batchSize, 'batchSize');
     const encryptionKey = validate(MemoryOptionsSchema.shape.encryptionKey, options.encryptionKey, 'encryptionKey');
     try {
-      return await reindexFile({ path, encryptionKey, embedder, batchSize, onProgress: options.onProgress });
+      return await reindexFile({
+        path,
+        encryptionKey,
+        model: { id: embedder.id, dimension: embedder.dimension },
+        embed: (texts) => embedChecked(embedder, texts),
+        batchSize,
+        onProgress: options.onProgress,
+      });
     } finally {
       if (owned) await embedder.dispose?.();
     }

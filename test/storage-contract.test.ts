@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseFilter, type MetadataFilter } from '../src/filter.js';
+import { RECORD_TYPES } from '../src/storage/record-types.js';
 import type { ExportRecord } from '../src/export-format.js';
 import type { Scope } from '../src/schema.js';
 import type { NewMemory, Storage } from '../src/storage/storage.js';
@@ -247,6 +248,30 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     await write((tx) => tx.clear());
     expect((await collect(storage.exportRecords())).map((r) => r.type)).toEqual(['engram']);
     expect(await storage.embeddingModel()).toEqual({ id: MODEL, dimension: DIMENSION });
+  });
+
+  it('keeps every table in a record type, and forget and clear leave no row behind in any of them', async () => {
+    const registered = Object.values(opened.recordTables.records).flat();
+    expect(Object.keys(opened.recordTables.records).sort()).toEqual(Object.keys(RECORD_TYPES).sort());
+    await seedForExport(storage);
+    await write(async (tx) => {
+      await tx.insertMemory(memory('kept for bob', BOB), 1_000, 'api');
+      await tx.appendMessages(BOB, [{ role: 'user', name: null, content: 'bob said', createdAt: 1_000 }], 1_000);
+    });
+    const before = await opened.tables();
+    for (const table of before.keys()) expect([...registered, ...opened.recordTables.bookkeeping], `table ${table} belongs to no record type`).toContain(table);
+    for (const table of ['memory', 'history', 'message'] as const) for (const t of opened.recordTables.records[table]) expect(before.has(t), t).toBe(true);
+
+    // Everything but Bob's is Alice's (user, agent and run levels): forgetting Alice leaves exactly what Bob's records hold.
+    await write((tx) => tx.purge(ALICE));
+    await write((tx) => tx.purge(BOB));
+    const forgotten = await opened.tables();
+    for (const table of registered) expect(forgotten.get(table), `${table} after forgetting every scope`).toBe(0);
+
+    await seedForExport(storage);
+    await write((tx) => tx.clear());
+    const cleared = await opened.tables();
+    for (const table of registered) expect(cleared.get(table), `${table} after clear`).toBe(0);
   });
 
   it('exports every record and imports them into an empty store as they were; a second import adds nothing', async () => {

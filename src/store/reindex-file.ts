@@ -1,16 +1,18 @@
-import { embedChecked, type Embedder } from '../embed/embedder.js';
-import { Store } from '../store/store.js';
+import { Store } from './store.js';
 
 export type ReindexInput = {
   path: string;
   encryptionKey: string | undefined;
-  embedder: Embedder;
+  /** The new embedding model. */
+  model: { id: string; dimension: number };
+  /** Embeds texts with that model (the caller runs the model: the engine never does). */
+  embed: (texts: string[]) => Promise<Float32Array[]>;
   batchSize: number;
   onProgress?: ((progress: { done: number; total: number }) => void) | undefined;
 };
 
 /**
- * Re-embeds every memory version of a file with `embedder`, batch by batch
+ * SQLite file maintenance: re-embeds every memory version of a file with the new model, batch by batch
  * beside the live index (resumable; the file keeps working meanwhile), then
  * swaps the new vectors in at once. The swap needs the file to itself
  * (FILE_IN_USE otherwise): a process still running with the old model must
@@ -18,7 +20,7 @@ export type ReindexInput = {
  * this model is left alone.
  */
 export async function reindexFile(input: ReindexInput): Promise<{ reembedded: number; model: string }> {
-  const { embedder } = input;
+  const { model: embedder } = input;
   let reembedded = 0;
   const shared = Store.open({ path: input.path, busyTimeoutMs: 5_000, encryptionKey: input.encryptionKey });
   try {
@@ -51,10 +53,7 @@ async function reembedPending(store: Store, input: ReindexInput): Promise<number
   for (;;) {
     const pending = store.pendingReindex(input.batchSize);
     if (pending.length === 0) return count;
-    const vectors = await embedChecked(
-      input.embedder,
-      pending.map((p) => p.text),
-    );
+    const vectors = await input.embed(pending.map((p) => p.text));
     store.storeReindexVectors(pending.map((version, i) => ({ version, embedding: vectors[i] as Float32Array })));
     count += pending.length;
     input.onProgress?.(store.reindexCounts());

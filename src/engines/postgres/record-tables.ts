@@ -1,0 +1,11 @@
+import type { RecordTables } from '../../storage/record-types.js';
+
+/** The PostgreSQL engine's tables per record type (see storage/record-types.ts); vectors and keywords are columns of `memories`. */
+export const RECORD_TABLES: RecordTables = {
+  records: {
+    memory: ['memories'],
+    history: ['history'],
+    message: ['messages'],
+  },
+  bookkeeping: ['engram_meta'],
+};
