@@ -10,7 +10,7 @@ export const SCOPE_USAGE = `Scope (whose memories):
 
 /** The usage lines of the store flags (STORE_OPTIONS). */
 export const STORE_USAGE = `Configuration (a flag, else the environment variable, else the default):
-  --db <file>                 SQLite file (ENGRAM_DB; default: memory.db in your data folder)
+  --db <file|url>             SQLite file or postgres:// URL (ENGRAM_DB; default: memory.db in your data folder)
   --embedding-model <folder>  embedding model folder (ENGRAM_EMBEDDING_MODEL; default: <models dir>/embedding)
   --llm-model <file.gguf>     LLM for add with inference (ENGRAM_LLM_MODEL; default: <models dir>/llm.gguf)
   --models-dir <dir>          models folder (ENGRAM_MODELS_DIR; default: ./models if present, else in your data folder)

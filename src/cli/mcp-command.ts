@@ -26,7 +26,7 @@ Options:
   --agent <id>                only this agent's memories of the user (env ENGRAM_AGENT_ID)
   --allow-scope-override      let clients pass user_id / agent_id to the tools (off by default: a client
                               can never read or delete another user's memories)
-  --db <file>                 SQLite file (env ENGRAM_DB; default: memory.db in your data folder)
+  --db <file|url>             SQLite file or postgres:// URL (env ENGRAM_DB; default: memory.db in your data folder)
   --embedding-model <folder>  embedding model folder (env ENGRAM_EMBEDDING_MODEL; default: <models dir>/embedding)
   --llm-model <file.gguf>     LLM for add_memories with infer (env ENGRAM_LLM_MODEL; default: <models dir>/llm.gguf)
   --models-dir <dir>          models folder (env ENGRAM_MODELS_DIR; default: ./models if present, else in your data folder)

@@ -26,7 +26,7 @@ Start here:
   engram search --user alice "which antibiotics should I avoid?"
 
 Configuration (every command that opens a store; a flag, else the environment variable, else the default):
-  --db <file>                 SQLite file (ENGRAM_DB; default: memory.db in your data folder)
+  --db <file|url>             SQLite file or postgres:// URL (ENGRAM_DB; default: memory.db in your data folder)
   --embedding-model <folder>  embedding model folder (ENGRAM_EMBEDDING_MODEL; default: <models dir>/embedding)
   --llm-model <file.gguf>     LLM for add with inference (ENGRAM_LLM_MODEL; default: <models dir>/llm.gguf)
   --models-dir <dir>          models folder (ENGRAM_MODELS_DIR; default: ./models if present, else in your data folder)

@@ -23,7 +23,7 @@ Options:
                        to other users of the machine)
   --max-body <bytes>   largest request body; larger ones get 413 (default: ${DEFAULT_MAX_BODY_BYTES})
   --verbose            print every failed or aborted request to stderr
-  --db <file>          SQLite file (env ENGRAM_DB; default: the user's data folder)
+  --db <file|url>      SQLite file or postgres:// URL (env ENGRAM_DB; default: the user's data folder)
   --embedding-model <folder>, --llm-model <file.gguf>, --models-dir <dir>
                        the local models (env ENGRAM_EMBEDDING_MODEL, ENGRAM_LLM_MODEL, ENGRAM_MODELS_DIR)
 

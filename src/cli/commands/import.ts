@@ -1,5 +1,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isPostgresUrl } from '../../memory-options.js';
 import type { ImportProgress } from '../../index.js';
 import { expectPositionals } from '../args.js';
 import { EXIT } from '../command.js';
@@ -30,12 +31,14 @@ ${STORE_USAGE}
 Examples:
   engram import backup.jsonl --db restored.db
   engram export --db old.db | engram import --db new.db -
+  engram export --db memory.db | engram import --db postgres://engram:secret@db.internal:5432/engram -
 `;
 
 const PHASE_LABELS: Record<ImportProgress['phase'], string> = { reading: 'checking lines', messages: 'messages', memories: 'memories' };
 
 /** What opening `db` would create: the file with its companions, and the topmost missing folder. */
 function newPaths(db: string): string[] {
+  if (isPostgresUrl(db)) return []; // a server's database is not created by opening it
   const file = resolve(db);
   if (existsSync(file)) return [];
   let top: string | undefined;
