@@ -35,7 +35,7 @@ export default defineConfig({
     // many files mostly wait on child processes, sockets and disk. Two at least.
     poolOptions: { forks: { minForks: 1, maxForks: Math.max(2, availableParallelism()) } },
     projects: [
-      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'] } },
       {
         extends: true,
         test: { name: 'postgres', include: ON_EVERY_ENGINE, env: { ENGRAM_TEST_ENGINE: 'postgres' }, setupFiles: ['test/support/postgres-setup.ts'] },

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PGlite } from '@electric-sql/pglite';
 import type { CliIo } from '../src/cli/command.js';
 import { runCli } from '../src/cli/run-cli.js';
-import { servePglite, startPglite } from './support/postgres.js';
+import { servePgliteSafely } from './support/pglite-server.js';
+import { startPglite } from './support/postgres.js';
 import { TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './support/test-memory.js';
 
 /** The CLI in process (same dispatch and exit codes as `engram`), its stdout and stderr captured. */
@@ -27,7 +28,9 @@ describe('the CLI on PostgreSQL (PGlite served over TCP, the pg client)', () => 
   let server: { url: string; stop: () => Promise<void> };
   beforeAll(async () => {
     db = await startPglite();
-    server = await servePglite(db);
+    // Each command opens and closes its own pool: PGLiteSocketServer mixed one command's closing connection
+    // with the next one's (electric-sql/pglite#1046); this server gives each connection its whole turn.
+    server = await servePgliteSafely(db);
   });
   afterAll(async () => {
     await server?.stop();
