@@ -23,5 +23,5 @@ export async function openStorage(options: OpenStorageOptions): Promise<Storage>
   }
   // Loaded only when used: SQLite users never load the PostgreSQL client.
   const { PostgresStorage } = await import('./engines/postgres/postgres-storage.js');
-  return PostgresStorage.open({ url: options.path });
+  return PostgresStorage.open({ url: options.path, busyTimeoutMs: options.busyTimeoutMs });
 }

@@ -455,6 +455,25 @@ describe('export, import, verify, binding', () => {
     expect(await storage.verify()).toContain('history points to memory ghost, which does not exist');
   });
 
+  it('verify() reports a dropped unique index and the duplicates it let in', async () => {
+    const scratch = (await db.clone()) as PGlite;
+    const checked = await PostgresStorage.open({ pglite: scratch });
+    try {
+      await checked.bindEmbeddingModel(MODEL, DIM);
+      await scratch.query('DROP INDEX memories_current_hash');
+      const twin = newMemory('same text', { userId: 'u1' });
+      await checked.transaction('write', 'testing', (tx) => tx.insertMemory(twin, 1_000, 'api'));
+      await checked.transaction('write', 'testing', (tx) => tx.insertMemory({ ...twin, id: 'twin-2' }, 1_000, 'api'));
+      expect(await checked.verify()).toEqual([
+        '2 current memories of one scope (user u1, agent -, run -) say the same text',
+        'the unique index memories_current_hash is missing (app servers could store duplicates)',
+      ]);
+    } finally {
+      await checked.close();
+      await scratch.close();
+    }
+  });
+
   it('refuses another model, and fails writes and vector searches once another connection switched the model', async () => {
     const second = await PostgresStorage.open({ pglite: db });
     await expect(second.bindEmbeddingModel('another-model', DIM)).rejects.toMatchObject({ code: 'EMBEDDING_MISMATCH' });

@@ -11,14 +11,25 @@ import { type PGliteLike, pgliteClient, poolClient, type PoolOptions, type SqlCl
 import { PostgresTransaction } from './transaction.js';
 import { verifyInvariants } from './verify.js';
 
-export type PostgresStorageOptions =
+export type PostgresStorageOptions = (
   /** A server: postgres://user:password@host:port/database (pg's URL syntax, sslmode included). */
   | ({ url: string } & PoolOptions)
   /** An in-process PGlite with the pgvector extension loaded; the caller keeps and closes it. */
-  | { pglite: PGliteLike };
+  | { pglite: PGliteLike }
+) & {
+  /** How long a write that keeps losing races to other writers is re-run before DB_LOCKED (default 5000). */
+  busyTimeoutMs?: number | undefined;
+};
 
-/** A write is re-run this many times in all when it lost a race (serialization failure, deadlock, a duplicate committed meanwhile). */
-const MAX_ATTEMPTS = 5;
+/**
+ * A transaction that lost a race (serialization failure, deadlock, a
+ * duplicate committed meanwhile) is re-run, with growing random pauses, for up
+ * to `busyTimeoutMs` (as SQLite waits for its lock). Five quick attempts were
+ * not enough on a real server: two processes × 4 writers on three scopes ran
+ * out of them about once in nine runs.
+ */
+const FIRST_PAUSE_MS = 5;
+const MAX_PAUSE_MS = 250;
 
 /**
  * 'read': one snapshot for the whole read. 'write': REPEATABLE READ too, so a
@@ -47,6 +58,8 @@ export class PostgresStorage implements Storage {
   private constructor(
     private readonly client: SqlClient,
     private features: VectorFeatures,
+    /** How long a write that keeps losing races is re-run before DB_LOCKED. */
+    private readonly busyTimeoutMs: number,
   ) {}
 
   /** Connects and brings the schema up to date (two processes opening at once take turns). */
@@ -54,7 +67,7 @@ export class PostgresStorage implements Storage {
     const client = 'pglite' in options ? pgliteClient(options.pglite) : await poolClient(options.url, options);
     try {
       await migrate(client);
-      const storage = new PostgresStorage(client, { hnsw: false, iterativeScan: false });
+      const storage = new PostgresStorage(client, { hnsw: false, iterativeScan: false }, options.busyTimeoutMs ?? 5_000);
       await storage.readFeatures();
       return storage;
     } catch (error) {
@@ -75,12 +88,13 @@ export class PostgresStorage implements Storage {
 
   /**
    * Runs `work` in one transaction on one connection. A write that lost a
-   * race is rolled back and re-run (up to 5 attempts), so `work` must not
+   * race is rolled back and re-run (for up to busyTimeoutMs), so `work` must not
    * have effects outside the transaction. A database error that `work`
    * caught still rolls the transaction back: PostgreSQL has aborted it.
    */
   async transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
+    const giveUpAt = Date.now() + this.busyTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       const tracked = new TrackedQueries();
       try {
@@ -94,8 +108,9 @@ export class PostgresStorage implements Storage {
         });
       } catch (error) {
         const cause = tracked.failure ?? error;
-        if (attempt < MAX_ATTEMPTS && isRetryable(cause)) {
-          await sleep(Math.random() * 20 * attempt);
+        if (isRetryable(cause) && Date.now() < giveUpAt) {
+          // Exponential backoff with full jitter: racing writers spread out instead of colliding again.
+          await sleep(Math.random() * Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** attempt));
           continue;
         }
         // Work's own EngramErrors (NOT_FOUND, INVALID_INPUT, …) pass through unless the database failed first.

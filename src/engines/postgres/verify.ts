@@ -58,7 +58,22 @@ const CHECKS: readonly Check[] = [
             AND NOT EXISTS (SELECT 1 FROM history h WHERE h.memory_id = m.id AND h.event = 'DELETE') ORDER BY m.seq`,
     describe: (r) => `memory ${r.id} was closed without a DELETE in its history`,
   },
+  {
+    // The unique indexes forbid these; they are checked anyway because an index can be dropped or fail to build.
+    what: 'current versions',
+    sql: `SELECT id FROM memories WHERE valid_to IS NULL GROUP BY id HAVING count(*) > 1 ORDER BY id`,
+    describe: (r) => `memory ${r.id} has more than one current version`,
+  },
+  {
+    what: 'current texts',
+    sql: `SELECT user_id, agent_id, run_id, hash, count(*) AS n FROM memories WHERE valid_to IS NULL
+          GROUP BY user_id, agent_id, run_id, hash HAVING count(*) > 1`,
+    describe: (r) => `${r.n} current memories of one scope (user ${r.user_id ?? '-'}, agent ${r.agent_id ?? '-'}, run ${r.run_id ?? '-'}) say the same text`,
+  },
 ];
+
+/** The unique indexes that keep one current version per memory and one current memory per text and scope across app servers. */
+const UNIQUE_INDEXES = ['memories_version', 'memories_current_id', 'memories_current_hash'];
 
 /** Checks that need the vector column (it exists once a model is bound). */
 const VECTOR_CHECKS: readonly Check[] = [
@@ -91,6 +106,12 @@ export async function verifyInvariants(client: SqlClient): Promise<string[]> {
     });
 
   for (const check of CHECKS) await run(check);
+  await attempt('the unique indexes', async () => {
+    const found = new Set(
+      (await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'memories' AND indexdef LIKE 'CREATE UNIQUE INDEX%'`)).map((r) => r.indexname),
+    );
+    for (const index of UNIQUE_INDEXES) if (!found.has(index)) problems.push(`the unique index ${index} is missing (app servers could store duplicates)`);
+  });
   const binding = await readBinding(client).catch(() => undefined);
   const column = await client
     .query<{ type: string }>(
