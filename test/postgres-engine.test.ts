@@ -455,6 +455,24 @@ describe('export, import, verify, binding', () => {
     expect(await storage.verify()).toContain('history points to memory ghost, which does not exist');
   });
 
+  it('gives the planner statistics after many inserts (PGlite never autovacuums; without them it ignores the HNSW index)', async () => {
+    const scratch = (await db.clone()) as PGlite;
+    const analyzed = await PostgresStorage.open({ pglite: scratch });
+    const tuples = async () => Number((await scratch.query<{ n: number }>(`SELECT reltuples AS n FROM pg_class WHERE oid = 'memories'::regclass`)).rows[0]?.n);
+    try {
+      await analyzed.bindEmbeddingModel(MODEL, DIM);
+      await analyzed.transaction('write', 'testing', async (tx) => {
+        for (let i = 0; i < 999; i++) await tx.insertMemory(newMemory(`fact ${i}`, { userId: 'u1' }), 1_000, 'api');
+      });
+      expect(await tuples()).toBeLessThan(0); // never analyzed yet
+      await analyzed.transaction('write', 'testing', (tx) => tx.insertMemory(newMemory('one more', { userId: 'u1' }), 1_000, 'api'));
+      expect(await tuples()).toBe(1_000);
+    } finally {
+      await analyzed.close();
+      await scratch.close();
+    }
+  });
+
   it('verify() reports a dropped unique index and the duplicates it let in', async () => {
     const scratch = (await db.clone()) as PGlite;
     const checked = await PostgresStorage.open({ pglite: scratch });

@@ -59,7 +59,7 @@ export class SqliteStorage implements Storage {
       return {
         vector: found.vector.map((hit) => ({ id: idOf(hit.seq), cosine: cosineOf(hit.distance) })),
         keyword: found.keyword.map((hit) => ({ id: idOf(hit.seq), keyword: hit.bm25 / (1 + hit.bm25) })),
-        byId: new Map([...found.bySeq.values()].map(({ row, distance }) => [row.id, lazyCandidate(row, distance)])),
+        byId: new Map([...found.bySeq.values()].map(({ row, distance }) => [row.id, new LazyCandidate(row, distance)])),
       };
     });
   }
@@ -121,15 +121,19 @@ function writersOf(file: string): TurnQueue {
 }
 
 /** A candidate whose item is built only if asked for: most candidates are ranked, not returned. */
-function lazyCandidate(row: MemoryRow, distance: number | undefined): { item: MemoryItem; cosine: number | undefined } {
-  let item: MemoryItem | undefined;
-  return {
-    get item() {
-      item ??= toMemoryItem(row);
-      return item;
-    },
-    cosine: distance === undefined ? undefined : cosineOf(distance),
-  };
+class LazyCandidate {
+  readonly cosine: number | undefined;
+  private built: MemoryItem | undefined;
+  constructor(
+    private readonly row: MemoryRow,
+    distance: number | undefined,
+  ) {
+    this.cosine = distance === undefined ? undefined : cosineOf(distance);
+  }
+  get item(): MemoryItem {
+    this.built ??= toMemoryItem(this.row);
+    return this.built;
+  }
 }
 
 /** Cosine distance (0..2) to the port's cosine similarity, opposite directions counted as unrelated. */

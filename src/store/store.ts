@@ -79,6 +79,7 @@ export class Store {
   /** PRAGMA data_version when the binding was last found unchanged in the file. */
   private bindingCheckedAt: number | undefined;
   private readonly dataVersion;
+  private readonly statements;
 
   private constructor(
     private readonly db: Database,
@@ -86,6 +87,8 @@ export class Store {
     private readonly onClose: () => void = () => db.close(),
   ) {
     this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    // Prepared once, as better-sqlite3's own transactions do: exec() would parse them on every call.
+    this.statements = { beginWrite: db.prepare('BEGIN IMMEDIATE'), beginRead: db.prepare('BEGIN'), commit: db.prepare('COMMIT') };
     this.indexes = new SearchIndexes(db, { ...DEFAULT_SEARCH_INDEX_OPTIONS, ...(searchIndexBytes === undefined ? {} : { budgetBytes: searchIndexBytes }) });
   }
 
@@ -149,14 +152,14 @@ export class Store {
   async transaction<T>(mode: 'read' | 'write', doing: string, work: () => Promise<T>): Promise<T> {
     this.assertOpen();
     try {
-      this.db.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+      (mode === 'write' ? this.statements.beginWrite : this.statements.beginRead).run();
     } catch (error) {
       throw toEngramError(error, doing);
     }
     try {
       if (mode === 'write') this.assertBinding();
       const result = await work();
-      this.db.exec('COMMIT');
+      this.statements.commit.run();
       if (mode === 'write') this.indexes.noteCommit();
       return result;
     } catch (error) {

@@ -17,6 +17,9 @@ import type { SqlQueryable } from './sql-client.js';
  * re-checks the embedding binding (see PostgresStorage).
  */
 export class PostgresTransaction implements StorageTransaction {
+  /** Memory versions this transaction inserted (see PostgresStorage.keepStatisticsFresh). */
+  inserted = 0;
+
   constructor(
     private readonly sql: SqlQueryable,
     private readonly beforeVectorSearch: (sql: SqlQueryable) => Promise<void>,
@@ -66,6 +69,7 @@ export class PostgresTransaction implements StorageTransaction {
    * finds that memory, as a serialized SQLite writer would have.
    */
   async insertMemory(memory: NewMemory, at: number, actor: HistoryActor): Promise<MemoryItem> {
+    this.inserted += 1;
     const row = await memories.insertVersion(this.sql, {
       id: memory.id,
       version: 1,
@@ -102,6 +106,7 @@ export class PostgresTransaction implements StorageTransaction {
    * vector is copied inside PostgreSQL.
    */
   async reviseMemory(id: string, revision: Revision, at: number, actor: HistoryActor, reason?: string): Promise<MemoryItem | undefined> {
+    this.inserted += 1;
     const current = await memories.lockCurrentVersion(this.sql, id);
     if (!current) return undefined;
     if (!revision.embedding && !current.has_vector) throw new Error(`memory ${id} has no vector`); // verify() reports this state; never expected
@@ -194,6 +199,7 @@ export class PostgresTransaction implements StorageTransaction {
     if (memory.runId !== undefined) scope.runId = memory.runId;
     if (last && last.validTo === undefined && (await this.currentMemoryByHash(scope, hashes.at(-1) as string))) return false;
     await insertImportedMemory(this.sql, memory, hashes, vectors);
+    this.inserted += memory.versions.length;
     return true;
   }
 }
