@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Behavioural tests that open their stores through openTestMemory run a second
- * time on PostgreSQL (PGlite), as the project "postgres": the same
+ * Behavioural tests that open their stores through openTestMemory (and the
+ * hostile-input fuzz) run a second time on PostgreSQL (PGlite), as the project "postgres": the same
  * expectations, another engine. Tests of SQLite's own files, indexes and
  * processes run once.
  */
@@ -19,6 +19,7 @@ const ON_EVERY_ENGINE = [
   'test/every-export-imports.test.ts',
   'test/infer-add.test.ts',
   'test/concurrency.test.ts',
+  'test/hostile-input.test.ts',
 ];
 
 export default defineConfig({
