@@ -131,7 +131,9 @@ export class Memory {
       });
     }
     const deps = { storage: this.storage, embedder: this.embedder, llm };
-    return this.queue.run(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input)));
+    return this.queue.run(scope, () =>
+      this.storage.withScopeLock(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input))),
+    );
   }
 
   /**

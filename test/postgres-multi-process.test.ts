@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Memory, type ExportRecord } from 'engram-memory';
 import { collect } from './support/collect.js';
 import { HashingEmbedder } from './support/hashing-embedder.js';
-import { servePgliteSafely } from './support/pglite-server.js';
-import { startPglite } from './support/postgres.js';
+import { startDatabase } from './support/postgres-database.js';
 import {
   APP_SERVER_EMBEDDER,
   APP_SERVER_SCOPES,
@@ -42,39 +41,6 @@ const APP_SERVER = join(root, 'test/support/postgres-app-server.ts');
 const OPS = Number(process.env.ENGRAM_PG_WORKER_OPS ?? 40);
 const PROCESSES = 2;
 const SEED = Number(process.env.ENGRAM_PG_SEED ?? 7);
-
-type Database = { url: string; describe(): string; stop(): Promise<void> };
-
-async function startDatabase(): Promise<Database> {
-  const server = process.env.ENGRAM_TEST_POSTGRES_URL;
-  if (!server) {
-    const db = await startPglite();
-    const served = await servePgliteSafely(db);
-    return {
-      url: served.url,
-      describe: () => `PGlite over servePgliteSafely ${JSON.stringify(served.stats())}`,
-      stop: async () => {
-        await served.stop();
-        await db.close();
-      },
-    };
-  }
-  const { default: pg } = await import('pg');
-  const name = `engram_multi_process_${process.pid}_${Date.now()}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), describe: () => `scratch database ${name} on ENGRAM_TEST_POSTGRES_URL`, stop: () => admin(`DROP DATABASE ${name} WITH (FORCE)`) };
-}
 
 type AppServer = {
   /** Resolves when the process printed this line (READY, MIXED-DONE). */

@@ -39,6 +39,11 @@ export class SqliteStorage implements Storage {
     return mode === 'write' ? this.writers.run(run) : run();
   }
 
+  /** One machine: Memory's per-scope queue orders a process's adds; across processes the write re-checks what the model saw. */
+  withScopeLock<T>(_scope: Scope, work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   searchCandidates(query: CandidateQuery): Promise<Candidates> {
     return this.inTurn(async () => {
       const found = this.store.read(

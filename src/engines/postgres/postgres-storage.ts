@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EngramError } from '../../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportRecord } from '../../export-format.js';
+import type { Scope } from '../../schema.js';
 import type { CandidateQuery, Candidates, Storage, StorageTransaction, TransactionMode } from '../../storage/storage.js';
 import { assertStillBound, bindEmbeddingModel, type EmbeddingBinding, HNSW_MAX_DIMENSION, readBinding } from './binding.js';
 import { isRetryable, toEngramError } from './errors.js';
@@ -140,6 +141,26 @@ export class PostgresStorage implements Storage {
         throw toEngramError(error instanceof EngramError && tracked.failure === undefined ? error : cause, doing, this.client.where);
       }
     }
+  }
+
+  /** A session advisory lock per exact scope, held across `work` (see SqlClient.withSessionLock). */
+  withScopeLock<T>(scope: Scope, work: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    if (!this.client.withSessionLock) return work();
+    const key = `engram/scope/${JSON.stringify([scope.userId ?? null, scope.agentId ?? null, scope.runId ?? null])}`;
+    let failedInWork = false;
+    const tracked = async () => {
+      try {
+        return await work();
+      } catch (error) {
+        failedInWork = true;
+        throw error;
+      }
+    };
+    // Work's own errors pass as they are; only taking or giving back the lock is this method's failure.
+    return this.client.withSessionLock(key, tracked).catch((error: unknown) => {
+      throw failedInWork ? error : toEngramError(error, "waiting for this scope's earlier adds in other processes", this.client.where);
+    });
   }
 
   async searchCandidates(query: CandidateQuery): Promise<Candidates> {
