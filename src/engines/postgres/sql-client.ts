@@ -80,8 +80,10 @@ export async function poolClient(url: string, options: PoolOptions = {}): Promis
   const { default: pg } = await import('pg');
   const max = options.max ?? 10;
   const pool: Pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
-  // A held lock keeps its connection for as long as `work` runs (a model call): leave at least two to the transactions `work` opens.
+  // A held lock keeps its connection for as long as `work` runs (a model call): leave at least two to the transactions
+  // `work` opens. A pool too small for that takes no session locks (work would wait for its own connection).
   const lockSlots = new Slots(Math.max(1, max - 2));
+  const canLock = max >= 3;
   // An idle connection the server drops must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const wrap = (target: Pool | PoolClient): SqlQueryable => ({
@@ -113,30 +115,32 @@ export async function poolClient(url: string, options: PoolOptions = {}): Promis
         connection.release(broken);
       }
     },
-    async withSessionLock(key, work) {
-      await lockSlots.take();
-      let connection: PoolClient | undefined;
-      let broken: Error | undefined;
-      try {
-        connection = await pool.connect();
-        await connection.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
-        try {
-          return await work();
-        } finally {
-          try {
-            await connection.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-          } catch (error) {
-            // Dropping the connection ends its session, and with it the lock.
-            broken = error instanceof Error ? error : new Error(String(error));
-          }
-        }
-      } finally {
-        connection?.release(broken);
-        lockSlots.give();
-      }
-    },
+    withSessionLock: canLock ? withSessionLock : undefined,
     close: () => pool.end(),
   };
+
+  async function withSessionLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    await lockSlots.take();
+    let connection: PoolClient | undefined;
+    let broken: Error | undefined;
+    try {
+      connection = await pool.connect();
+      await connection.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+      try {
+        return await work();
+      } finally {
+        try {
+          await connection.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+        } catch (error) {
+          // Dropping the connection ends its session, and with it the lock.
+          broken = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+    } finally {
+      connection?.release(broken);
+      lockSlots.give();
+    }
+  }
 }
 
 /** A counting semaphore: at most `free` holders at once, the others wait in order. */
