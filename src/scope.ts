@@ -17,3 +17,12 @@ export function isInScope(item: Scope, scope: Scope): boolean {
     (scope.runId === undefined || item.runId === scope.runId)
   );
 }
+
+/** The scope a stored row belongs to: its non-NULL scope columns (both engines store a scope as three nullable columns). */
+export function scopeOfRow(row: { user_id: string | null; agent_id: string | null; run_id: string | null }): Scope {
+  const scope: Scope = {};
+  if (row.user_id !== null) scope.userId = row.user_id;
+  if (row.agent_id !== null) scope.agentId = row.agent_id;
+  if (row.run_id !== null) scope.runId = row.run_id;
+  return scope;
+}

@@ -2,7 +2,7 @@ import type { HistoryEntry, MemoryItem } from '../schema.js';
 import { toIso } from '../time.js';
 import type { HistoryRow } from './history.js';
 import type { MemoryRow } from './memories.js';
-import { scopeOfRow } from './scope-sql.js';
+import { scopeOfRow } from '../scope.js';
 
 /** The public shape of a stored row: camelCase, ISO dates, parsed metadata, absent scope fields omitted. */
 export function toMemoryItem(row: MemoryRow): MemoryItem {

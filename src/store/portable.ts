@@ -5,7 +5,7 @@ import { appendHistory, historyOf } from './history.js';
 import { insertMemory, type MemoryRow } from './memories.js';
 import { toHistoryEntry } from './memory-item.js';
 import type { MessageRow } from './messages.js';
-import { scopeOfRow } from './scope-sql.js';
+import { scopeOfRow } from '../scope.js';
 import { insertVector, OPEN_END, closeVector } from './vectors.js';
 
 type FullMessageRow = MessageRow & { user_id: string | null; agent_id: string | null; run_id: string | null; added_at: number };

@@ -3,14 +3,6 @@ import type { Scope } from '../schema.js';
 /** A scope as column values; absent fields are undefined (unconstrained in reads, NULL in rows). */
 export type ScopeColumns = { user_id?: string | undefined; agent_id?: string | undefined; run_id?: string | undefined };
 
-/** The scope a row belongs to: its non-NULL scope columns. */
-export function scopeOfRow(row: { user_id: string | null; agent_id: string | null; run_id: string | null }): Scope {
-  const scope: Scope = {};
-  if (row.user_id !== null) scope.userId = row.user_id;
-  if (row.agent_id !== null) scope.agentId = row.agent_id;
-  if (row.run_id !== null) scope.runId = row.run_id;
-  return scope;
-}
 
 export function scopeColumns(scope: Scope): ScopeColumns {
   return { user_id: scope.userId, agent_id: scope.agentId, run_id: scope.runId };

@@ -4,6 +4,7 @@ import type { FilterNode } from '../filter.js';
 import type { KeywordQuery } from './fts-query.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
+import type { NewMemory, Revision } from '../storage/storage.js';
 import type { VectorHit } from './vectors.js';
 import { openDatabase, type Database } from './database.js';
 import { compileFilter } from './filter-sql.js';
@@ -16,7 +17,8 @@ import { exportMemories, exportMessages, findMessage, insertImportedMemory, inse
 import { purgeScope } from './purge.js';
 import * as reindex from './reindex.js';
 import { isInScope } from '../scope.js';
-import { scopeColumns, scopeOfRow, scopeWhere } from './scope-sql.js';
+import { scopeColumns, scopeWhere } from './scope-sql.js';
+import { scopeOfRow } from '../scope.js';
 import { searchCandidates, type Candidates } from './search-candidates.js';
 import { DEFAULT_SEARCH_INDEX_OPTIONS, SearchIndexes } from './search-indexes.js';
 import { ExclusiveAccess } from './exclusive-access.js';
@@ -27,28 +29,7 @@ import { toEngramError } from './sqlite-errors.js';
 import { verifyInvariants } from './verify.js';
 import * as vectors from './vectors.js';
 
-export type NewMemory = {
-  id: string;
-  text: string;
-  hash: string;
-  kind: MemoryKind;
-  scope: Scope;
-  metadata: Record<string, unknown>;
-  validFrom: number;
-  source: Record<string, unknown> | null;
-  embedding: Float32Array;
-};
-
-export type Revision = {
-  text: string;
-  hash: string;
-  metadata: Record<string, unknown>;
-  /** The new text's vector; omitted when the text is unchanged (the old vector is reused). */
-  embedding?: Float32Array | undefined;
-  /** When the new version starts being true (and the old one stops). */
-  validFrom: number;
-  source?: Record<string, unknown> | null | undefined;
-};
+export type { NewMemory, Revision } from '../storage/storage.js';
 
 export type ReadOptions = { at?: number | undefined };
 

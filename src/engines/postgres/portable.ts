@@ -3,7 +3,7 @@ import { toIso } from '../../time.js';
 import { appendHistory } from './history.js';
 import { insertVersion } from './memories.js';
 import { json, MEMORY_COLUMNS, type HistoryRow, type MemoryRow, type MessageRow, num, toHistoryEntry } from './rows.js';
-import { scopeOfRow } from './scope-sql.js';
+import { scopeOfRow } from '../../scope.js';
 import type { SqlQueryable } from './sql-client.js';
 
 /** Records read per page: export pages through the tables instead of holding one transaction (and PGlite's only session) open while the consumer works. */

@@ -1,6 +1,6 @@
 import type { HistoryEntry, MemoryItem, MemoryKind } from '../../schema.js';
 import { toIso } from '../../time.js';
-import { scopeOfRow } from './scope-sql.js';
+import { scopeOfRow } from '../../scope.js';
 
 /**
  * A version row as the drivers return it. BIGINTs may arrive as strings (pg)

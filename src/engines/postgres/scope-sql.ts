@@ -41,11 +41,3 @@ export function validityWhere(at: number | undefined, table: string, params: Sql
   return `${table}.valid_from <= ${instant}::bigint AND (${table}.valid_to IS NULL OR ${table}.valid_to > ${instant}::bigint)`;
 }
 
-/** The scope a row belongs to: its non-NULL scope columns. */
-export function scopeOfRow(row: { user_id: string | null; agent_id: string | null; run_id: string | null }): Scope {
-  const scope: Scope = {};
-  if (row.user_id !== null) scope.userId = row.user_id;
-  if (row.agent_id !== null) scope.agentId = row.agent_id;
-  if (row.run_id !== null) scope.runId = row.run_id;
-  return scope;
-}

@@ -8,7 +8,7 @@ import * as messages from './messages.js';
 import { insertImportedMemory } from './portable.js';
 import { clearAll, purgeScope } from './purge.js';
 import { json, num, toHistoryEntry, toMemoryItem } from './rows.js';
-import { scopeOfRow } from './scope-sql.js';
+import { scopeOfRow } from '../../scope.js';
 import { nearest } from './search.js';
 import type { SqlQueryable } from './sql-client.js';
 
