@@ -3,16 +3,13 @@ import { EmbedderOptionSchema } from './embed/create-embedder.js';
 import { LlmOptionSchema } from './llm/create-llm.js';
 import { RerankerOptionSchema } from './rerank/create-reranker.js';
 import type { Storage } from './storage/storage.js';
+export { isPostgresUrl } from './database-url.js';
 
 const PATH_ERROR = 'path must be a file path, ":memory:" or a postgres:// URL';
 
 /** A SQLite file, ':memory:' or a postgres:// URL. */
 export const PathSchema = z.string({ error: PATH_ERROR }).min(1, { error: PATH_ERROR });
 
-/** Whether a path names a PostgreSQL server rather than a SQLite file. */
-export function isPostgresUrl(path: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(path);
-}
 
 function isStorage(value: unknown): value is Storage {
   return typeof value === 'object' && value !== null && ['transaction', 'searchCandidates', 'bindEmbeddingModel', 'close'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function');

@@ -66,6 +66,11 @@ describe('the CLI on PostgreSQL (PGlite served over TCP, the pg client)', () => 
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('127.0.0.1:1');
     expect(down.stderr).not.toContain('hunter2-secret');
+    // doctor checks the server's database instead of looking for a file, and never prints the password.
+    const doctor = await engram(['doctor', '--json', '--db', server.url]);
+    const checks = JSON.parse(doctor.stdout).checks as { name: string; status: string; detail: string }[];
+    expect(checks.find((c) => c.name === 'database')).toMatchObject({ status: 'ok', detail: expect.stringContaining('opens and passes the integrity checks') });
+    expect(doctor.stdout + doctor.stderr).not.toContain(`:${new URL(server.url).password}@`);
     const keyed = await engram(['list', '--user', 'alice', '--db', server.url], undefined, { ENGRAM_KEY: 'correct horse battery' });
     expect(keyed.code).toBe(1);
     expect(keyed.stderr).toMatch(/encrypts SQLite files; a PostgreSQL server encrypts at rest itself/);

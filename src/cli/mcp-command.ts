@@ -1,3 +1,4 @@
+import { displayedDatabase } from '../database-url.js';
 import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -90,7 +91,7 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo): Promise<n
       server.server.onclose = () => stop.trigger('closed');
       await server.connect(transport);
       const who = scope.agentId === undefined ? `user "${scope.userId}"` : `user "${scope.userId}", agent "${scope.agentId}"`;
-      io.err(`engram mcp: serving the memories of ${who} from ${config.db}`);
+      io.err(`engram mcp: serving the memories of ${who} from ${displayedDatabase(config.db)}`);
       const reason = await stop.stopped;
       await withTimeout(transport.idle(), reason === 'signal' ? DRAIN_AFTER_SIGNAL_MS : DRAIN_AFTER_EOF_MS);
       stop.dispose();

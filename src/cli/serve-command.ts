@@ -1,3 +1,4 @@
+import { displayedDatabase } from '../database-url.js';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EngramError, type Memory } from '../index.js';
@@ -85,7 +86,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
     await memory.close();
     return listenFailure(error, args, io);
   }
-  io.out(`engram serve: listening on ${running.url} (db: ${config.db})`);
+  io.out(`engram serve: listening on ${running.url} (db: ${displayedDatabase(config.db)})`);
   await stopRequested(io.signal);
   await shutdown(running, memory);
   return 0;

@@ -1,3 +1,4 @@
+import { displayedDatabase } from '../../database-url.js';
 import { expectPositionals } from '../args.js';
 import { EXIT, type CliIo } from '../command.js';
 import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
@@ -53,11 +54,12 @@ export const doctorCommand = defineCommand({
   async run({ values, positionals }, io) {
     expectPositionals(positionals, { min: 0, max: 0 }, '');
     const config = resolveRuntimeConfig(values, io.env);
-    if (!values.json) io.out(`Database ${config.db}; models ${config.modelsDir}`);
+    if (!values.json) io.out(`Database ${displayedDatabase(config.db)}; models ${config.modelsDir}`);
     const results = await runChecks(checksFor(config), values.json ? undefined : io);
     const failures = results.filter((r) => r.status === 'fail').length;
-    // The key stays out of the report.
-    if (values.json) printJson(io, { ok: failures === 0, config: { ...config, encryptionKey: config.encryptionKey ? '(set)' : undefined }, checks: results });
+    // The key and a database password stay out of the report.
+    const shown = { ...config, db: displayedDatabase(config.db), encryptionKey: config.encryptionKey ? '(set)' : undefined };
+    if (values.json) printJson(io, { ok: failures === 0, config: shown, checks: results });
     else io.out(failures === 0 ? 'Everything Engram needs works.' : `${count(failures, 'check')} failed.`);
     return failures === 0 ? EXIT.ok : EXIT.engramError;
   },

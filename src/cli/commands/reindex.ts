@@ -1,3 +1,4 @@
+import { displayedDatabase, isPostgresUrl } from '../../database-url.js';
 import { existsSync } from 'node:fs';
 import { Memory } from '../../index.js';
 import { expectPositionals } from '../args.js';
@@ -43,7 +44,9 @@ export const reindexCommand = defineCommand({
   async run({ values, positionals }, io) {
     expectPositionals(positionals, { min: 0, max: 0 }, '');
     const config = resolveRuntimeConfig(values, io.env);
-    if (config.db === ':memory:' || !existsSync(config.db)) throw new UsageError(`no database at ${config.db}; nothing to reindex`);
+    if (config.db === ':memory:' || isPostgresUrl(config.db) || !existsSync(config.db)) {
+      throw new UsageError(`no database file at ${displayedDatabase(config.db)}; nothing to reindex (a PostgreSQL store: export it, then import it with the new model)`);
+    }
     errLine(io, `Reindexing ${config.db} with ${config.embeddingModel}. Resumable: if it stops, run the same command again.`);
     const view = new CountProgressView(io.err);
     const { reembedded, model } = await Memory.reindex({

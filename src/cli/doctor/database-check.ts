@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { displayedDatabase, isPostgresUrl } from '../../database-url.js';
 import { isEngramError } from '../../index.js';
 import { openConfiguredMemory, type RuntimeConfig } from '../runtime-config.js';
 import { failed, type CheckResult } from './check.js';
@@ -18,16 +19,17 @@ const DEFAULT_FIX = 'restore the file from a backup or an export (`engram import
  */
 export async function checkDatabase(config: RuntimeConfig): Promise<CheckResult> {
   const name = 'database';
-  if (config.db !== ':memory:' && !existsSync(config.db)) {
+  const shownDb = displayedDatabase(config.db);
+  if (config.db !== ':memory:' && !isPostgresUrl(config.db) && !existsSync(config.db)) {
     return { name, status: 'warn', detail: `no file at ${config.db} yet; the first \`engram add\` creates it` };
   }
   try {
     const memory = await openConfiguredMemory(config);
     try {
       const { ok, problems } = await memory.verify();
-      if (ok) return { name, status: 'ok', detail: `${config.db} opens and passes the integrity checks` };
+      if (ok) return { name, status: 'ok', detail: `${shownDb} opens and passes the integrity checks` };
       const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
-      return { name, status: 'fail', detail: `${config.db}: ${shown}`, fix: DEFAULT_FIX };
+      return { name, status: 'fail', detail: `${shownDb}: ${shown}`, fix: DEFAULT_FIX };
     } finally {
       await memory.close();
     }

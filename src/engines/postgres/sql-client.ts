@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { displayedDatabase } from '../../database-url.js';
 
 /** What the engine asks of a connection: run one statement, get its rows. */
 export interface SqlQueryable {
@@ -163,12 +164,5 @@ class Slots {
 
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    parsed.searchParams.delete('password');
-    return parsed.toString();
-  } catch {
-    return 'the PostgreSQL URL given (it is not a valid URL)';
-  }
+  return displayedDatabase(url);
 }
