@@ -94,3 +94,21 @@ export const ExportRecordSchema = z.discriminatedUnion('type', [ExportHeaderSche
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;
 export type ExportMessage = z.infer<typeof ExportMessageSchema>;
 export type ExportMemory = z.infer<typeof ExportMemorySchema>;
+
+/**
+ * The history an imported memory gets: its own when the export has one, else
+ * the one its versions imply (ADD for the first, UPDATE for each later one,
+ * DELETE when the last is closed). Every engine imports with it.
+ */
+export function historyToImport(memory: ExportMemory): ExportMemory['history'] {
+  if (memory.history.length > 0) return memory.history;
+  const entries: ExportMemory['history'] = memory.versions.map((v, i) => {
+    const previous = memory.versions[i - 1];
+    return previous
+      ? { event: 'UPDATE', oldMemory: previous.memory, newMemory: v.memory, oldMetadata: previous.metadata, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom }
+      : { event: 'ADD', newMemory: v.memory, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom };
+  });
+  const last = memory.versions.at(-1);
+  if (last?.validTo !== undefined) entries.push({ event: 'DELETE', oldMemory: last.memory, oldMetadata: last.metadata, actor: 'api', createdAt: last.validTo });
+  return entries;
+}

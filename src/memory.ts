@@ -312,7 +312,8 @@ export class Memory {
    * Every record of the file in Engram's portable format (JSON Lines when each
    * record is written on its own line): a header, the message log, then each
    * memory with all its versions, validity, history and provenance. Vectors
-   * are not exported; import re-embeds. One consistent view of the store.
+   * are not exported; import re-embeds. Read a page at a time: each memory comes
+   * whole, but a change made while iterating may or may not appear.
    */
   async *export(): AsyncGenerator<ExportRecord> {
     this.assertOpen();

@@ -286,6 +286,19 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     expect(await target.storage.verify()).toEqual([]);
   });
 
+  it('exports a store larger than any page: every message and memory once, in the order they were stored', async () => {
+    const count = 1_100;
+    await write(async (tx) => {
+      await tx.appendMessages(ALICE, Array.from({ length: count }, (_, i) => ({ role: 'user' as const, name: null, content: `message ${i}`, createdAt: 1_000 + i })), 2_000);
+      for (let i = 0; i < count; i++) await tx.insertMemory(memory(`fact number ${i}`, i % 2 ? ALICE : BOB), 1_000 + i, 'api');
+    });
+    const records = await collect(storage.exportRecords());
+    const messages = records.filter((r) => r.type === 'message').map((r) => (r as { content: string }).content);
+    const memories = records.filter((r) => r.type === 'memory').map((r) => (r as { versions: { memory: string }[] }).versions[0]?.memory);
+    expect(messages).toEqual(Array.from({ length: count }, (_, i) => `message ${i}`));
+    expect(memories).toEqual(Array.from({ length: count }, (_, i) => `fact number ${i}`));
+  });
+
   it('gives a connection still bound to the old model EMBEDDING_MISMATCH once another switched the store', async () => {
     const other = await opened.connect();
     others.push(other);

@@ -1,4 +1,4 @@
-import type { ExportMemory, ExportMessage } from '../export-format.js';
+import { historyToImport, type ExportMemory, type ExportMessage } from '../export-format.js';
 import { toIso } from '../time.js';
 import type { Database } from './database.js';
 import { appendHistory, historyOf } from './history.js';
@@ -10,30 +10,33 @@ import { insertVector, OPEN_END, closeVector } from './vectors.js';
 
 type FullMessageRow = MessageRow & { user_id: string | null; agent_id: string | null; run_id: string | null; added_at: number };
 
-/** Every logged message as an export record, oldest first. */
-export function* exportMessages(db: Database): Generator<ExportMessage> {
-  for (const row of db.prepare('SELECT * FROM messages ORDER BY id').iterate() as Iterable<FullMessageRow>) {
-    yield {
-      type: 'message',
-      id: row.id,
-      ...scopeOfRow(row),
-      role: row.role,
-      ...(row.name === null ? {} : { name: row.name }),
-      content: row.content,
-      createdAt: toIso(row.created_at),
-      addedAt: toIso(row.added_at),
-    };
-  }
+/** Up to `limit` logged messages after message `afterId`, as export records, oldest first. */
+export function exportMessagePage(db: Database, afterId: number, limit: number): ExportMessage[] {
+  const rows = db.prepare('SELECT * FROM messages WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as FullMessageRow[];
+  return rows.map((row) => ({
+    type: 'message',
+    id: row.id,
+    ...scopeOfRow(row),
+    role: row.role,
+    ...(row.name === null ? {} : { name: row.name }),
+    content: row.content,
+    createdAt: toIso(row.created_at),
+    addedAt: toIso(row.added_at),
+  }));
 }
 
-/** Every memory, with all its versions and its history, as export records. */
-export function* exportMemories(db: Database): Generator<ExportMemory> {
-  const ids = db.prepare('SELECT id FROM memories WHERE version = 1 ORDER BY seq').pluck().iterate() as Iterable<string>;
+/**
+ * Up to `limit` memories whose first version comes after row `afterSeq`, in
+ * insertion order, each with all its versions and its history; and the row to
+ * continue from (undefined when there are no more).
+ */
+export function exportMemoryPage(db: Database, afterSeq: number, limit: number): { records: ExportMemory[]; lastSeq: number | undefined } {
+  const firsts = db.prepare('SELECT seq, id FROM memories WHERE version = 1 AND seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as { seq: number; id: string }[];
   const versionsOf = db.prepare('SELECT * FROM memories WHERE id = ? ORDER BY version');
-  for (const id of ids) {
+  const records = firsts.map(({ id }): ExportMemory => {
     const versions = versionsOf.all(id) as MemoryRow[];
     const first = versions[0] as MemoryRow;
-    yield {
+    return {
       type: 'memory',
       id,
       kind: first.kind,
@@ -53,7 +56,8 @@ export function* exportMemories(db: Database): Generator<ExportMemory> {
         return entry;
       }),
     };
-  }
+  });
+  return { records, lastSeq: firsts.at(-1)?.seq };
 }
 
 /**
@@ -111,7 +115,7 @@ export function insertImportedMemory(db: Database, memory: ExportMemory, hashes:
       closeVector(db, seq, validTo);
     }
   });
-  const history = memory.history.length > 0 ? memory.history : impliedHistory(memory);
+  const history = historyToImport(memory);
   for (const entry of history) {
     appendHistory(db, {
       memory_id: memory.id,
@@ -125,19 +129,6 @@ export function insertImportedMemory(db: Database, memory: ExportMemory, hashes:
       created_at: Date.parse(entry.createdAt),
     });
   }
-}
-
-/** ADD for the first version, UPDATE for each later one, DELETE when the last is closed. */
-function impliedHistory(memory: ExportMemory): ExportMemory['history'] {
-  const entries: ExportMemory['history'] = memory.versions.map((v, i) => {
-    const previous = memory.versions[i - 1];
-    return previous
-      ? { event: 'UPDATE', oldMemory: previous.memory, newMemory: v.memory, oldMetadata: previous.metadata, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom }
-      : { event: 'ADD', newMemory: v.memory, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom };
-  });
-  const last = memory.versions.at(-1);
-  if (last?.validTo !== undefined) entries.push({ event: 'DELETE', oldMemory: last.memory, oldMetadata: last.metadata, actor: 'api', createdAt: last.validTo });
-  return entries;
 }
 
 

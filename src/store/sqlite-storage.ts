@@ -81,10 +81,26 @@ export class SqliteStorage implements Storage {
     return this.inTurn(async () => this.store.read(() => this.store.verify(), 'verifying the store'));
   }
 
+  /**
+   * Streams the export a page at a time (a large file never sits in memory
+   * whole), each page one turn on the connection; each memory is read whole,
+   * with all its versions and history.
+   */
   async *exportRecords(): AsyncGenerator<ExportRecord> {
-    // One synchronous pass: no other call can interleave, and the export is one consistent view.
-    const records = await this.inTurn(async () => this.store.read(() => [...this.store.exportRecords()], 'exporting'));
-    yield* records;
+    const read = <T>(work: () => T) => this.inTurn(async () => this.store.read(work, 'exporting'));
+    yield await read(() => this.store.exportHeader());
+    for (let afterId = 0; ; ) {
+      const page = await read(() => this.store.exportMessagePage(afterId, EXPORT_PAGE));
+      if (page.length === 0) break;
+      yield* page;
+      afterId = (page.at(-1) as { id: number }).id;
+    }
+    for (let afterSeq = 0; ; ) {
+      const page = await read(() => this.store.exportMemoryPage(afterSeq, EXPORT_PAGE));
+      if (page.lastSeq === undefined) break;
+      yield* page.records;
+      afterSeq = page.lastSeq;
+    }
   }
 
   close(): Promise<void> {
@@ -96,6 +112,9 @@ export class SqliteStorage implements Storage {
     return this.turns.run(work);
   }
 }
+
+/** Records read per turn while exporting. */
+const EXPORT_PAGE = 500;
 
 /** Work run one at a time, in call order. */
 class TurnQueue {

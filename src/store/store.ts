@@ -13,7 +13,7 @@ import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
 import { META_KEYS, readMeta } from './meta.js';
-import { exportMemories, exportMessages, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
+import { exportMemoryPage, exportMessagePage, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
 import { purgeScope } from './purge.js';
 import * as reindex from './reindex.js';
 import { isInScope } from '../scope.js';
@@ -399,11 +399,20 @@ export class Store {
 
   // ---- export and import ----
 
-  /** Every record of the file in Engram's portable format: header, messages, memories (all versions, history). */
-  *exportRecords(): Generator<ExportRecord> {
-    yield { type: 'engram', format: EXPORT_FORMAT_VERSION, exportedAt: new Date().toISOString(), ...(this.embeddingModel() ? { embeddingModel: this.embeddingModel()?.id } : {}) };
-    yield* exportMessages(this.db);
-    yield* exportMemories(this.db);
+  /** The header of an export in Engram's portable format. */
+  exportHeader(): ExportRecord {
+    const model = this.embeddingModel();
+    return { type: 'engram', format: EXPORT_FORMAT_VERSION, exportedAt: new Date().toISOString(), ...(model ? { embeddingModel: model.id } : {}) };
+  }
+
+  /** Up to `limit` logged messages after message `afterId` (see portable.ts). */
+  exportMessagePage(afterId: number, limit: number): ExportMessage[] {
+    return exportMessagePage(this.db, afterId, limit);
+  }
+
+  /** Up to `limit` memories after row `afterSeq`, each whole, and the row to continue from (see portable.ts). */
+  exportMemoryPage(afterSeq: number, limit: number): { records: ExportMemory[]; lastSeq: number | undefined } {
+    return exportMemoryPage(this.db, afterSeq, limit);
   }
 
   /**

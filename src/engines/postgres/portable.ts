@@ -1,4 +1,4 @@
-import type { ExportMemory, ExportMessage } from '../../export-format.js';
+import { historyToImport, type ExportMemory, type ExportMessage } from '../../export-format.js';
 import { toIso } from '../../time.js';
 import { appendHistory } from './history.js';
 import { insertVersion } from './memories.js';
@@ -103,7 +103,7 @@ export async function insertImportedMemory(sql: SqlQueryable, memory: ExportMemo
       embedding: vectors[i] as Float32Array,
     });
   }
-  const history = memory.history.length > 0 ? memory.history : impliedHistory(memory);
+  const history = historyToImport(memory);
   for (const entry of history) {
     await appendHistory(sql, {
       memoryId: memory.id,
@@ -117,17 +117,4 @@ export async function insertImportedMemory(sql: SqlQueryable, memory: ExportMemo
       createdAt: Date.parse(entry.createdAt),
     });
   }
-}
-
-/** ADD for the first version, UPDATE for each later one, DELETE when the last is closed. */
-function impliedHistory(memory: ExportMemory): ExportMemory['history'] {
-  const entries: ExportMemory['history'] = memory.versions.map((v, i) => {
-    const previous = memory.versions[i - 1];
-    return previous
-      ? { event: 'UPDATE', oldMemory: previous.memory, newMemory: v.memory, oldMetadata: previous.metadata, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom }
-      : { event: 'ADD', newMemory: v.memory, newMetadata: v.metadata, actor: 'api', createdAt: v.validFrom };
-  });
-  const last = memory.versions.at(-1);
-  if (last?.validTo !== undefined) entries.push({ event: 'DELETE', oldMemory: last.memory, oldMetadata: last.metadata, actor: 'api', createdAt: last.validTo });
-  return entries;
 }
