@@ -45,6 +45,10 @@ export const ERROR_CODES = [
   'RERANK_FAILED',
   /** The Memory instance was closed. */
   'CLOSED',
+  /** A wait (flush, a queued add's job) did not end within its timeout; nothing was cancelled. */
+  'TIMEOUT',
+  /** A queued add was given up: the workers running it stopped (killed, crashed) as many times as a job may be attempted. */
+  'WORKER_LOST',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

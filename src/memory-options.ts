@@ -82,6 +82,30 @@ export const MemoryOptionsSchema = z.strictObject({
    * @default 512
    */
   searchIndexMiB: z.number().min(0).max(1_048_576).default(512),
+  /**
+   * The extraction queue (adds with `wait: false`, see add). A Memory with an
+   * LLM works the store's queue in the background unless `worker` is false
+   * (then only the adds it waits for; servers may leave the rest to
+   * `engram worker`).
+   */
+  queue: z
+    .strictObject({
+      /** Work queued adds in the background. @default true */
+      worker: z.boolean().default(true),
+      /** Scopes worked at once. @default 1 (the LLM is the bottleneck) */
+      concurrency: z.number().int().min(1).max(64).default(1),
+      /** A worker that stops renewing its lease (killed) loses the job after this long. @default 60000 */
+      leaseMs: z.number().int().min(100).max(3_600_000).default(60_000),
+      /** How often an idle worker looks for jobs queued by other processes. @default 1000 */
+      pollMs: z.number().int().min(10).max(600_000).default(1_000),
+      /** Attempts of a job before it is failed. @default 4 */
+      maxAttempts: z.number().int().min(1).max(1_000).default(4),
+      /** Wait after the first failed attempt, doubled after each next one. @default 2000 */
+      retryDelayMs: z.number().int().min(0).max(3_600_000).default(2_000),
+      /** Messages one LLM call handles at most (queued adds of one scope together); 1 turns batching off. @default 20 */
+      batchMessages: z.number().int().min(1).max(200).default(20),
+    })
+    .default({ worker: true, concurrency: 1, leaseMs: 60_000, pollMs: 1_000, maxAttempts: 4, retryDelayMs: 2_000, batchMessages: 20 }),
 }).superRefine((options, context) => {
   if (options.path === undefined && options.storage === undefined) context.addIssue({ code: 'custom', path: ['path'], message: PATH_ERROR });
   if (options.path !== undefined && options.storage !== undefined) context.addIssue({ code: 'custom', path: ['storage'], message: 'give path or storage, not both' });

@@ -14,14 +14,19 @@ import type { Reranker } from './rerank/reranker.js';
 import { estimateTokens, formatContext, type PromptContext } from './pipeline/context.js';
 import { importLines, type ImportProgress, type ImportResult } from './pipeline/import.js';
 import type { ExportRecord } from './export-format.js';
-import { addWithInference } from './pipeline/infer-add.js';
-import { addProcedure } from './pipeline/procedure.js';
 import { ScopeQueue } from './pipeline/scope-queue.js';
+import { JobRunner } from './pipeline/job-runner.js';
+import { toJob, type Job } from './job.js';
+import { LlamaCppLlm } from './llm/llama-cpp-llm.js';
+import { newId } from './ids.js';
+import type { JobResult } from './storage/job-records.js';
 import { retrieve } from './pipeline/retrieve.js';
 import {
   AddOptionsSchema,
   ContextOptionsSchema,
+  FlushOptionsSchema,
   GetAllOptionsSchema,
+  JobListOptionsSchema,
   MemoryIdSchema,
   MessagesSchema,
   ScopeSchema,
@@ -30,7 +35,9 @@ import {
   UpdateOptionsSchema,
   type AddOptions,
   type ContextOptions,
+  type FlushOptions,
   type GetAllOptions,
+  type JobListOptions,
   type HistoryEntry,
   type MemoryEvent,
   type MemoryItem,
@@ -70,9 +77,15 @@ export class Memory {
     private readonly llm: Llm | undefined,
     private readonly ownsLlm: boolean,
     private readonly reranker: { reranker: Reranker; owned: boolean } | undefined,
-  ) {}
+    /** Works the extraction queue; there is none without an LLM (another process's worker may work the jobs this Memory queues). */
+    private readonly runner: JobRunner | undefined,
+  ) {
+    this.runner?.start();
+  }
 
+  /** Orders a process's adds without inference per scope (inferring adds are ordered by the queue). */
   private readonly queue = new ScopeQueue();
+  private readonly workerErrorListeners = new Set<(error: unknown) => void>();
 
   /** Opens (or creates) a memory store. Models load lazily, on first use. */
   static async open(options: MemoryOptions): Promise<Memory> {
@@ -94,7 +107,14 @@ export class Memory {
       throw error;
     }
     const reranker = config.reranker === undefined ? undefined : createReranker(config.reranker);
-    return new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker);
+    // The default LLM file may be missing on a machine that only searches: such a process works no one's queue.
+    const background = config.queue.worker && (config.llm !== undefined || !(llm instanceof LlamaCppLlm) || llm.hasModelFile());
+    let memory: Memory | undefined;
+    const runner = llm
+      ? new JobRunner({ storage, embedder, llm }, { ...config.queue, background }, (error) => memory?.reportWorkerError(error))
+      : undefined;
+    memory = new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker, runner);
+    return memory;
   }
 
   /**
@@ -108,32 +128,151 @@ export class Memory {
    *
    * With `infer: false` every user and assistant message is stored as said.
    * Either way a text already current in the same scope is not stored twice
-   * (event NONE), and adds to one scope run one at a time.
+   * (event NONE), and adds to one scope run one at a time, in order.
+   *
+   * An inferring add is an extraction job, stored with its messages in one
+   * transaction: with `wait: false` add returns `{ jobId, status: 'queued' }`
+   * at once and a worker applies it (see `job`, `flush`, `onJob`); by default
+   * add waits for it, and if the model fails, nothing of the add stays and the
+   * error is thrown.
    *
    * `droppedOperations` counts model operations Engram refused (unknown ids,
    * empty texts, decisions overtaken by another writer).
    */
-  async add(messages: string | Message[], options: AddOptions): Promise<{ results: MemoryEvent[]; droppedOperations: number }> {
+  async add(messages: string | Message[], options: AddOptions & { wait: false }): Promise<QueuedAdd>;
+  async add(messages: string | Message[], options: AddOptions & { wait?: true | undefined }): Promise<AddResult>;
+  async add(messages: string | Message[], options: AddOptions): Promise<AddResult | QueuedAdd>;
+  async add(messages: string | Message[], options: AddOptions): Promise<AddResult | QueuedAdd> {
     this.assertOpen();
     const list = validate(MessagesSchema, messages, 'messages');
     const opts = validate(AddOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'add');
-    const input = { messages: list, scope, metadata: opts.metadata ?? {}, now: Date.now() };
+    const now = Date.now();
     if (!opts.infer) {
-      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { ...input, kind: opts.kind }));
+      if (!opts.wait) throw new EngramError('INVALID_INPUT', 'options.wait: false queues the LLM\'s work; with infer: false the messages are stored at once, so leave wait out');
+      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { messages: list, scope, metadata: opts.metadata ?? {}, now, kind: opts.kind }));
       return { results, droppedOperations: 0 };
     }
-    const llm = this.llm;
-    if (!llm) {
-      throw new EngramError('LLM_NOT_CONFIGURED', 'add() with infer: true needs an LLM and this Memory has none (llm: null); pass { infer: false } to store messages as said', {
+    const procedural = opts.kind === 'procedural';
+    if (procedural && scope.agentId === undefined) {
+      throw new EngramError('INVALID_INPUT', "procedural memories belong to an agent: pass agentId with kind: 'procedural'");
+    }
+    if (opts.wait && !this.runner) {
+      throw new EngramError('LLM_NOT_CONFIGURED', 'add() with infer: true needs an LLM and this Memory has none (llm: null); pass { infer: false } to store messages as said, or { wait: false } to queue the add for another process\'s worker', {
         hint: 'no-llm',
       });
     }
-    const deps = { storage: this.storage, embedder: this.embedder, llm };
-    return this.queue.run(scope, () =>
-      this.storage.withScopeLock(scope, () => (opts.kind === 'procedural' ? addProcedure(deps, input) : addWithInference(deps, input))),
-    );
+    const jobId = newId(now);
+    await this.storage.transaction('write', 'queueing an add', async (tx) => {
+      const messageIds = await tx.appendMessages(
+        scope,
+        list.map((m) => ({ role: m.role, name: m.name ?? null, content: m.content, createdAt: toEpochMs(m.createdAt) ?? now })),
+        now,
+      );
+      await tx.insertJob({ id: jobId, scope, kind: procedural ? 'procedure' : 'extract', messageIds, metadata: opts.metadata ?? {}, createdAt: now });
+    });
+    if (!opts.wait) {
+      this.runner?.kick();
+      return { jobId, status: 'queued' };
+    }
+    return (this.runner as JobRunner).waitFor({ id: jobId, scope });
+  }
+
+  /** A queued add (see add with `wait: false`), or null when there is none with this id in `scope`. */
+  async job(id: string, scope: Scope = {}): Promise<Job | null> {
+    this.assertOpen();
+    const jobId = validate(MemoryIdSchema, id, 'id');
+    const within = validate(ScopeSchema, scope, 'scope');
+    const record = await this.storage.transaction('read', 'reading a queued add', (tx) => tx.job(jobId));
+    return record && isInScope(record.scope, within) ? toJob(record) : null;
+  }
+
+  /** Queued adds, newest first: of a scope (and everything under it), or all with no scope; `status` narrows them. */
+  async jobs(options: JobListOptions = {}): Promise<{ results: Job[]; counts: Record<Job['status'], number> }> {
+    this.assertOpen();
+    const opts = validate(JobListOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    return this.storage.transaction('read', 'listing queued adds', async (tx) => ({
+      results: (await tx.listJobs({ scope, status: opts.status, limit: opts.limit, offset: opts.offset })).map(toJob),
+      counts: await tx.jobCounts(scope),
+    }));
+  }
+
+  /**
+   * Waits until no add of the scope (or of any scope) is queued or running,
+   * working the queue meanwhile when this Memory has an LLM. TIMEOUT after
+   * `timeoutMs`; nothing is cancelled. Returns the jobs per status.
+   */
+  async flush(options: FlushOptions = {}): Promise<Record<Job['status'], number>> {
+    this.assertOpen();
+    const opts = validate(FlushOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    const deadline = Date.now() + opts.timeoutMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      this.assertOpen();
+      const counts = await this.storage.transaction('read', 'counting queued adds', (tx) => tx.jobCounts(scope));
+      if (counts.queued + counts.running === 0) return counts;
+      if (Date.now() >= deadline) {
+        throw new EngramError('TIMEOUT', `${counts.queued} queued and ${counts.running} running adds still unfinished after ${opts.timeoutMs} ms${this.runner ? '' : ' (this Memory has no LLM: is a worker running?)'}`, {
+          details: { ...counts },
+        });
+      }
+      await this.runner?.fill();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
+    }
+  }
+
+  /** Queues a failed or cancelled add again, its attempts reset. NOT_FOUND when it is not failed or cancelled (or outside `scope`). */
+  async retryJob(id: string, scope: Scope = {}): Promise<Job> {
+    return this.changeJob(id, scope, ['failed', 'cancelled'], 'retried', (now) => ({ status: 'queued', attempts: 0, notBefore: now, error: null, finishedAt: null, updatedAt: now }));
+  }
+
+  /**
+   * Cancels a queued add: it will not be applied (its messages stay logged).
+   * A running one is cancelled too; what its worker was about to write is
+   * thrown away. NOT_FOUND when it already finished (or is outside `scope`).
+   */
+  async cancelJob(id: string, scope: Scope = {}): Promise<Job> {
+    return this.changeJob(id, scope, ['queued', 'running'], 'cancelled', (now) => ({ status: 'cancelled', leaseOwner: null, leaseExpiresAt: null, finishedAt: now, updatedAt: now }));
+  }
+
+  /** Calls `listener` with each queued add this Memory's worker finishes (done or failed); returns the unsubscribe. */
+  onJob(listener: (job: Job) => void): () => void {
+    return this.runner?.onFinished((record) => listener(toJob(record))) ?? (() => undefined);
+  }
+
+  /** Calls `listener` when this Memory's worker cannot work (no model file, a locked store): it pauses and tries again later. */
+  onWorkerError(listener: (error: unknown) => void): () => void {
+    this.workerErrorListeners.add(listener);
+    return () => this.workerErrorListeners.delete(listener);
+  }
+
+  private reportWorkerError(error: unknown): void {
+    for (const listener of this.workerErrorListeners) listener(error);
+  }
+
+  private async changeJob(
+    id: string,
+    scope: Scope,
+    from: Job['status'][],
+    doing: string,
+    change: (now: number) => Parameters<StorageTransaction['updateJob']>[1],
+  ): Promise<Job> {
+    this.assertOpen();
+    const jobId = validate(MemoryIdSchema, id, 'id');
+    const within = validate(ScopeSchema, scope, 'scope');
+    const job = await this.storage.transaction('write', `${doing.replace(/ed$/u, 'ing')} a queued add`, async (tx) => {
+      const current = await tx.job(jobId);
+      if (!current || !isInScope(current.scope, within)) throw new EngramError('NOT_FOUND', `no queued add with id ${jobId}`);
+      if (!from.includes(current.status)) throw new EngramError('NOT_FOUND', `the add ${jobId} is ${current.status}; only a ${from.join(' or ')} one can be ${doing}`);
+      const now = Date.now();
+      const patch = change(now);
+      await tx.updateJob(jobId, patch);
+      return { ...current, ...patch };
+    });
+    this.runner?.kick();
+    return toJob(job);
   }
 
   /**
@@ -394,6 +533,8 @@ export class Memory {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Work in flight lands (or fails) before the store closes under it.
+    await this.runner?.close();
     if (this.ownsStorage) await this.storage.close();
     if (this.ownsEmbedder) await this.embedder.dispose?.();
     if (this.ownsLlm) await this.llm?.dispose?.();
@@ -429,6 +570,11 @@ export class Memory {
     if (this.closed) throw new EngramError('CLOSED', 'this Memory is closed; open a new one with Memory.open()');
   }
 }
+
+/** What an add that waited returns. */
+export type AddResult = JobResult;
+/** What an add with `wait: false` returns: its job, for `memory.job(jobId)`. */
+export type QueuedAdd = { jobId: string; status: 'queued' };
 
 /** Whether this memory is current and inside `scope` (every field the scope sets is equal). */
 async function isCurrentIn(tx: StorageTransaction, id: string, scope: Scope): Promise<boolean> {

@@ -100,8 +100,32 @@ export const AddOptionsSchema = ScopeSchema.extend({
    * @default 'semantic'
    */
   kind: KindSchema.default('semantic'),
+  /**
+   * With infer: true, whether add waits for the LLM. true: returns the
+   * changes. false: the messages and an extraction job are stored at once
+   * (durably: a restart resumes it) and add returns `{ jobId, status:
+   * 'queued' }`; a worker (this Memory's, or `engram worker`) applies it.
+   * infer: false never queues: it stores at once, so wait does not apply.
+   * @default true
+   */
+  wait: z.boolean().default(true),
 });
 export type AddOptions = z.input<typeof AddOptionsSchema>;
+
+export const JobStatusSchema = z.enum(['queued', 'running', 'done', 'failed', 'cancelled']);
+
+export const JobListOptionsSchema = ScopeSchema.extend({
+  status: z.array(JobStatusSchema).min(1).optional(),
+  limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
+  offset: z.number().int().min(0).default(0),
+});
+export type JobListOptions = z.input<typeof JobListOptionsSchema>;
+
+export const FlushOptionsSchema = ScopeSchema.extend({
+  /** Fail with TIMEOUT when jobs are still unfinished after this long; nothing is cancelled. @default 600000 */
+  timeoutMs: z.number().int().min(0).max(86_400_000).default(600_000),
+});
+export type FlushOptions = z.input<typeof FlushOptionsSchema>;
 
 export const SearchModeSchema = z.enum(['hybrid', 'vector', 'keyword']);
 export type SearchMode = z.infer<typeof SearchModeSchema>;

@@ -26,3 +26,8 @@ export function scopeOfRow(row: { user_id: string | null; agent_id: string | nul
   if (row.run_id !== null) scope.runId = row.run_id;
   return scope;
 }
+
+/** One string per exact scope (user, agent, run; absent fields differ from empty ones): the queue keeps order per key. */
+export function scopeKey(scope: Scope): string {
+  return JSON.stringify([scope.userId ?? null, scope.agentId ?? null, scope.runId ?? null]);
+}

@@ -71,6 +71,11 @@ export class LlamaCppLlm implements Llm {
     return this.threadsUsed;
   }
 
+  /** Whether the GGUF file is there (it is only read at the first call). */
+  hasModelFile(): boolean {
+    return existsSync(this.path);
+  }
+
   /** Fails with MODEL_NOT_FOUND now rather than at the first call. */
   assertModelFile(): void {
     if (!existsSync(this.path)) {

@@ -2,10 +2,11 @@ import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Llm, LlmRequest } from '../llm/llm.js';
-import type { MemoryEvent, MemoryItem, MemoryKind, Message, Scope } from '../schema.js';
-import type { StorageTransaction, Storage } from '../storage/storage.js';
-import { cleanText, textHash } from '../text-hash.js';
-import { toEpochMs } from '../time.js';
+import type { MemoryEvent, MemoryItem, MemoryKind, Scope } from '../schema.js';
+import type { JobResult } from '../storage/job-records.js';
+import type { StorageTransaction, Storage, StoredMessage } from '../storage/storage.js';
+import { cleanText } from '../text-hash.js';
+import { observationTime, type CommitExtraction, type Extraction } from './extraction.js';
 import { OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
 import { reconcilePrompt, type PromptMessage } from './prompts.js';
 import { planChanges, type Candidate, type PlannedChange } from './reconcile.js';
@@ -16,41 +17,48 @@ export type InferDeps = {
   llm: Llm;
 };
 
-export type InferAddInput = { messages: Message[]; scope: Scope; metadata: Record<string, unknown>; now: number };
-export type AddOutcome = { results: MemoryEvent[]; droppedOperations: number };
+/** The part of an extraction a change is applied with. */
+export type ApplyContext = { scope: Scope; metadata: Record<string, unknown>; now: number };
 
 /** Current memories shown to the model, best match first. */
 const MAX_CANDIDATES = 10;
 /** Logged messages of the scope shown as context. */
 const EARLIER_MESSAGES = 4;
 
-/**
- * `add` with inference: one LLM call decides, for the new messages, which
- * facts to ADD and which existing memories to UPDATE, DELETE or leave (NONE);
- * then everything lands in one transaction. Models run before the
- * transaction; the transaction re-checks what they saw.
- */
-export async function addWithInference(deps: InferDeps, input: InferAddInput): Promise<AddOutcome> {
-  const spoken = input.messages.filter((m): m is Message & { role: 'user' | 'assistant' } => m.role !== 'system');
-  const observedAt = observationTime(input.messages, input.now);
-  if (spoken.length === 0) {
-    await deps.storage.transaction('write', 'logging messages', (tx) => logMessages(tx, input));
-    return { results: [], droppedOperations: 0 };
-  }
+type Spoken = StoredMessage & { role: 'user' | 'assistant'; job: number };
 
+/**
+ * Extraction with inference: one LLM call decides, for the new messages of
+ * one or more queued adds of a scope, which facts to ADD and which existing
+ * memories to UPDATE, DELETE or leave (NONE); then everything lands in one
+ * transaction, with `commit`. Models run before the transaction; the
+ * transaction re-checks what they saw.
+ */
+export async function extractFacts(deps: InferDeps, input: Extraction, commit: CommitExtraction): Promise<Map<string, JobResult>> {
+  const spoken: Spoken[] = input.jobs.flatMap((job, index) =>
+    job.messages.flatMap((m) => (m.role === 'system' ? [] : [{ ...m, role: m.role, job: index }])),
+  );
+  const results = new Map(input.jobs.map((job) => [job.id, { results: [] as MemoryEvent[], droppedOperations: 0 }]));
+  if (spoken.length === 0) {
+    await deps.storage.transaction('write', 'finishing queued adds', (tx) => commit(tx, results));
+    return results;
+  }
+  const observedAt = input.jobs.map(observationTime);
   const messageVectors = await embedChecked(
     deps.embedder,
     spoken.map((m) => cleanText(m.content)),
   );
+  const firstMessage = Math.min(...input.jobs.flatMap((j) => j.messages.map((m) => m.id)));
   const { candidates, earlier } = await deps.storage.transaction('read', 'gathering context', async (tx) => ({
     candidates: await findCandidates(tx, messageVectors, input.scope),
-    earlier: await tx.recentMessages(input.scope, EARLIER_MESSAGES),
+    earlier: await tx.recentMessages(input.scope, EARLIER_MESSAGES, firstMessage),
   }));
+  const spansDays = new Set(spoken.map((m) => dayOf(m.createdAt))).size > 1;
   const prompt = reconcilePrompt({
-    observedAt: new Date(observedAt),
+    observedAt: new Date(Math.max(...observedAt)),
     candidates: candidates.map((c) => ({ alias: c.alias, text: c.item.memory })),
     earlier: earlier.flatMap((m): PromptMessage[] => (m.role === 'system' ? [] : [{ role: m.role, content: m.content, name: m.name ?? undefined }])),
-    messages: spoken.map((m) => ({ role: m.role, content: m.content, name: m.name })),
+    messages: spoken.map((m) => ({ role: m.role, content: m.content, name: m.name ?? undefined, ...(spansDays ? { date: new Date(m.createdAt) } : {}) })),
   });
   const raw = await callLlm(deps.llm, { messages: prompt, schema: OPERATIONS_JSON_SCHEMA });
   const { operations } = parseModelOutput(raw, OperationsSchema, deps.llm.id);
@@ -61,31 +69,43 @@ export async function addWithInference(deps: InferDeps, input: InferAddInput): P
     deps.embedder,
     written.map((c) => c.text),
   );
-  const vectorOf = new Map(written.map((c, i) => [c, vectors[i] as Float32Array]));
+  const vectorOf = new Map(written.map((c, i) => [c as PlannedChange, vectors[i] as Float32Array]));
+  const jobOf = (change: PlannedChange): number => {
+    if (input.jobs.length === 1) return 0;
+    const vector = vectorOf.get(change);
+    if (vector) return (spoken[nearest(vector, messageVectors)] as Spoken).job;
+    const found = candidates.find((c) => c.item.id === (change as { target: MemoryItem }).target.id) as Candidate & { message: number };
+    return (spoken[found.message] as Spoken).job;
+  };
 
   return deps.storage.transaction('write', 'storing inferred memories', async (tx) => {
-    const messageIds = await logMessages(tx, input);
+    const context: ApplyContext = { scope: input.scope, metadata: input.metadata, now: input.now };
     let dropped = plan.dropped;
-    const results: MemoryEvent[] = [];
     for (const change of plan.changes) {
-      const event = await applyChange(tx, input, change, vectorOf.get(change as Extract<PlannedChange, { text: string }>), observedAt, messageIds);
-      if (event) results.push(event);
+      const index = jobOf(change);
+      const job = input.jobs[index] as Extraction['jobs'][number];
+      const source = { messageIds: job.messages.map((m) => m.id), jobId: job.id };
+      const event = await applyChange(tx, context, change, vectorOf.get(change), observedAt[index] as number, source);
+      if (event) (results.get(job.id) as JobResult).results.push(event);
       else dropped += 1;
     }
-    return { results, droppedOperations: dropped };
+    // A refused operation names no message: the batch's last add reports it.
+    (results.get((input.jobs.at(-1) as { id: string }).id) as JobResult).droppedOperations = dropped;
+    await commit(tx, results);
+    return results;
   });
 }
 
 /** Applies one planned change inside the transaction; undefined when it no longer applies. */
 async function applyChange(
   tx: StorageTransaction,
-  input: InferAddInput,
+  input: ApplyContext,
   change: PlannedChange,
   vector: Float32Array | undefined,
   observedAt: number,
-  messageIds: number[],
+  source: Provenance,
 ): Promise<MemoryEvent | undefined> {
-  if (change.event === 'ADD') return storeNewFact(tx, input, { ...change, vector: vector as Float32Array }, observedAt, messageIds);
+  if (change.event === 'ADD') return storeNewFact(tx, input, { ...change, vector: vector as Float32Array }, observedAt, source);
   // The model saw a version; if another writer changed the memory since, its decision no longer applies.
   const current = await tx.memory(change.target.id);
   if (!current || current.version !== change.target.version) return undefined;
@@ -102,7 +122,7 @@ async function applyChange(
   }
   const revised = (await tx.reviseMemory(
     current.id,
-    { text: change.text, hash: change.hash, metadata: current.metadata, embedding: vector, validFrom: observedAt, source: { messageIds } },
+    { text: change.text, hash: change.hash, metadata: current.metadata, embedding: vector, validFrom: observedAt, source },
     input.now,
     'llm',
   )) as MemoryItem;
@@ -118,10 +138,10 @@ async function applyChange(
  */
 export async function storeNewFact(
   tx: StorageTransaction,
-  input: InferAddInput,
+  input: ApplyContext,
   fact: { text: string; hash: string; kind: MemoryKind; vector: Float32Array },
   observedAt: number,
-  messageIds: number[],
+  source: Provenance,
 ): Promise<MemoryEvent> {
   const known = await tx.currentMemoryByHash(input.scope, fact.hash);
   if (known) return { id: known.id, memory: known.memory, event: 'NONE' };
@@ -134,7 +154,7 @@ export async function storeNewFact(
       scope: input.scope,
       metadata: input.metadata,
       validFrom: observedAt,
-      source: { messageIds },
+      source,
       embedding: fact.vector,
     },
     input.now,
@@ -143,34 +163,49 @@ export async function storeNewFact(
   return { id: item.id, memory: item.memory, event: 'ADD' };
 }
 
-/** The nearest current memories of exactly this scope to any of the new messages, renamed "0", "1", …. */
-async function findCandidates(tx: StorageTransaction, messageVectors: Float32Array[], scope: Scope): Promise<Candidate[]> {
-  const best = new Map<string, { item: MemoryItem; cosine: number }>();
-  for (const vector of messageVectors) {
+/**
+ * The nearest current memories of exactly this scope to any of the new
+ * messages, renamed "0", "1", …, each with the message it is nearest to.
+ */
+async function findCandidates(tx: StorageTransaction, messageVectors: Float32Array[], scope: Scope): Promise<(Candidate & { message: number })[]> {
+  const best = new Map<string, { item: MemoryItem; cosine: number; message: number }>();
+  for (const [message, vector] of messageVectors.entries()) {
     for (const hit of await tx.nearest(vector, MAX_CANDIDATES, scope, { exactScope: true })) {
       const seen = best.get(hit.item.id);
-      if (!seen || hit.cosine > seen.cosine) best.set(hit.item.id, hit);
+      if (!seen || hit.cosine > seen.cosine) best.set(hit.item.id, { ...hit, message });
     }
   }
   return [...best.values()]
     .sort((a, b) => b.cosine - a.cosine)
     .slice(0, MAX_CANDIDATES)
-    .map(({ item }, i) => ({ alias: String(i), item }));
+    .map(({ item, message }, i) => ({ alias: String(i), item, message }));
 }
 
-/** Appends the add's messages to the scope's log; returns their ids. */
-export function logMessages(tx: StorageTransaction, input: InferAddInput): Promise<number[]> {
-  return tx.appendMessages(
-    input.scope,
-    input.messages.map((m) => ({ role: m.role, name: m.name ?? null, content: m.content, createdAt: toEpochMs(m.createdAt) ?? input.now })),
-    input.now,
-  );
+/** Where a memory came from: the messages of the add, and its job. */
+export type Provenance = { messageIds: number[]; jobId: string };
+
+/** The index of the vector most similar (by cosine) to `vector`. */
+function nearest(vector: Float32Array, among: readonly Float32Array[]): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  among.forEach((other, index) => {
+    let dot = 0;
+    let norm = 0;
+    for (let i = 0; i < vector.length; i += 1) {
+      dot += (vector[i] as number) * (other[i] as number);
+      norm += (other[i] as number) ** 2;
+    }
+    const score = dot / Math.sqrt(norm || 1);
+    if (score > bestScore) {
+      bestScore = score;
+      best = index;
+    }
+  });
+  return best;
 }
 
-/** When the facts were observed: the newest message date, or now. */
-export function observationTime(messages: readonly Message[], now: number): number {
-  const dated = messages.map((m) => toEpochMs(m.createdAt)).filter((t): t is number => t !== undefined);
-  return dated.length > 0 ? Math.max(...dated) : now;
+function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** Calls the model; any failure that is not already an EngramError becomes LLM_FAILED. */

@@ -1,41 +1,53 @@
 import { embedChecked } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
+import type { JobResult } from '../storage/job-records.js';
 import { textHash } from '../text-hash.js';
 import { usableText } from './reconcile.js';
-import { callLlm, logMessages, observationTime, storeNewFact, type AddOutcome, type InferAddInput, type InferDeps } from './infer-add.js';
+import { observationTime, type CommitExtraction, type Extraction } from './extraction.js';
+import { callLlm, storeNewFact, type InferDeps } from './infer-add.js';
 import { PROCEDURE_JSON_SCHEMA, ProcedureSchema, parseModelOutput } from './operations.js';
 import { procedurePrompt } from './prompts.js';
 
 /**
  * `add(messages, { agentId, kind: 'procedural' })`: one LLM call summarizes an
  * agent's run (goal, steps, tools, outcome) into one procedural memory, so the
- * agent can do it again next time. A summary already known is NONE.
+ * agent can do it again next time. A summary already known is NONE. One run
+ * per call: procedures are never batched.
  */
-export async function addProcedure(deps: InferDeps, input: InferAddInput): Promise<AddOutcome> {
+export async function summarizeProcedure(deps: InferDeps, input: Extraction, commit: CommitExtraction): Promise<Map<string, JobResult>> {
+  const job = input.jobs[0];
+  if (input.jobs.length !== 1 || !job) throw new Error('a procedure is summarized one run at a time');
   if (input.scope.agentId === undefined) {
     throw new EngramError('INVALID_INPUT', "procedural memories belong to an agent: pass agentId with kind: 'procedural'");
   }
-  const spoken = input.messages.filter((m) => m.role !== 'system');
-  const observedAt = observationTime(input.messages, input.now);
+  const spoken = job.messages.filter((m) => m.role !== 'system');
+  const results = new Map<string, JobResult>([[job.id, { results: [], droppedOperations: 0 }]]);
+  const finish = () =>
+    deps.storage.transaction('write', 'finishing a queued add', async (tx) => {
+      await commit(tx, results);
+      return results;
+    });
+  if (spoken.length === 0) return finish();
+  const observedAt = observationTime(job);
   const prompt = procedurePrompt({
     observedAt: new Date(observedAt),
-    messages: spoken.map((m) => ({ role: m.role === 'user' ? 'user' : 'assistant', content: m.content, name: m.name })),
+    messages: spoken.map((m) => ({ role: m.role === 'user' ? 'user' : 'assistant', content: m.content, name: m.name ?? undefined })),
   });
   const raw = await callLlm(deps.llm, { messages: prompt, schema: PROCEDURE_JSON_SCHEMA });
   // The same checks as every inferred fact: what is stored must also export and import.
   const text = usableText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
-  if (text === undefined) return log(deps, input, { results: [], droppedOperations: 1 });
+  if (text === undefined) {
+    (results.get(job.id) as JobResult).droppedOperations = 1;
+    return finish();
+  }
   const [vector] = await embedChecked(deps.embedder, [text]);
   const hash = textHash(text);
-
+  const source = { messageIds: job.messages.map((m) => m.id), jobId: job.id };
   return deps.storage.transaction('write', 'storing a procedural memory', async (tx) => {
-    const messageIds = await logMessages(tx, input);
-    const event = await storeNewFact(tx, input, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, messageIds);
-    return { results: [event], droppedOperations: 0 };
+    const context = { scope: input.scope, metadata: input.metadata, now: input.now };
+    const event = await storeNewFact(tx, context, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, source);
+    (results.get(job.id) as JobResult).results.push(event);
+    await commit(tx, results);
+    return results;
   });
-}
-
-async function log(deps: InferDeps, input: InferAddInput, outcome: AddOutcome): Promise<AddOutcome> {
-  await deps.storage.transaction('write', 'logging messages', (tx) => logMessages(tx, input));
-  return outcome;
 }

@@ -36,7 +36,8 @@ assistant: You might like Dune.
 {"operations":[]}`;
 
 export type PromptCandidate = { alias: string; text: string };
-export type PromptMessage = { role: 'user' | 'assistant'; content: string; name?: string | undefined };
+/** `date`: shown when the new messages span several days (queued adds handled together), so relative dates resolve per message. */
+export type PromptMessage = { role: 'user' | 'assistant'; content: string; name?: string | undefined; date?: Date | undefined };
 
 const MAX_CONTEXT_CHARS = 200;
 
@@ -82,7 +83,8 @@ export function describeDate(date: Date): string {
 
 function speaker(message: PromptMessage, text: string): string {
   const who = message.role === 'user' ? 'user' : 'assistant';
-  return `${message.name ? `${who} (${oneLine(message.name)})` : who}: ${text}`;
+  const named = message.name ? `${who} (${oneLine(message.name)})` : who;
+  return `${message.date ? `[${describeDate(message.date)}] ` : ''}${named}: ${text}`;
 }
 
 function oneLine(text: string): string {

@@ -61,6 +61,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   DB_LOCKED: 503,
   // The store is closing (shutdown in progress).
   CLOSED: 503,
+  TIMEOUT: 504,
+  WORKER_LOST: 500,
   // The operator must act: free disk space; maintenance holds the file.
   DISK_FULL: 507,
   FILE_IN_USE: 503,

@@ -55,7 +55,7 @@ export const ROUTES: readonly Route[] = [
     methods: {
       POST: async (ctx) => {
         const { messages, options } = parseRequest(AddBodySchema, await body(ctx), 'body');
-        const { results, droppedOperations } = await ctx.memory.add(messages, requireScope(options));
+        const { results, droppedOperations } = await ctx.memory.add(messages, { ...requireScope(options), wait: true });
         return { results: results.map(toWireEvent), dropped_operations: droppedOperations };
       },
       GET: async (ctx) => {

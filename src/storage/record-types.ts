@@ -15,6 +15,8 @@ export const RECORD_TYPES = {
   history: { scope: 'memory' },
   /** The conversation log of `add`. Scoped by its own scope. */
   message: { scope: 'own' },
+  /** The extraction queue: an add waiting for (or done with) the LLM. Scoped by its own scope. */
+  job: { scope: 'own' },
 } as const;
 
 export type RecordType = keyof typeof RECORD_TYPES;

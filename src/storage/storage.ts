@@ -1,6 +1,7 @@
 import type { ExportMemory, ExportMessage, ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
+import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from './job-records.js';
 
 /**
  * The storage port: everything the pipelines and `Memory` may ask of a
@@ -78,12 +79,34 @@ export interface StorageTransaction {
   // ---- messages ----
   /** Appends messages to the conversation log of exactly this scope; their ids in order. */
   appendMessages(scope: Scope, messages: readonly NewMessage[], at: number): Promise<number[]>;
-  /** The last `limit` messages logged in exactly this scope, oldest first. */
-  recentMessages(scope: Scope, limit: number): Promise<StoredMessage[]>;
+  /** The last `limit` messages logged in exactly this scope (before message `beforeId`, when given), oldest first. */
+  recentMessages(scope: Scope, limit: number, beforeId?: number): Promise<StoredMessage[]>;
+  /** The logged messages with these ids, in id order (missing ids are skipped). */
+  messagesById(ids: readonly number[]): Promise<StoredMessage[]>;
+  /** Removes logged messages (those of a waited add that failed: nothing of it stays). */
+  deleteMessages(ids: readonly number[]): Promise<void>;
+
+  // ---- jobs (the extraction queue) ----
+  insertJob(job: NewJob): Promise<void>;
+  job(id: string): Promise<JobRecord | undefined>;
+  /**
+   * For each exact scope with unfinished (queued or running) jobs, its oldest
+   * unfinished job, oldest first: the only job of that scope a worker may
+   * claim. `scope`: only the head of exactly this scope.
+   */
+  jobHeads(limit: number, scope?: Scope): Promise<JobRecord[]>;
+  /** Unfinished jobs of exactly this scope, oldest first. */
+  unfinishedJobs(scope: Scope, limit: number): Promise<JobRecord[]>;
+  /** Jobs of a scope (and everything under it), or of every scope, newest first. */
+  listJobs(options: { scope?: Scope | undefined; status?: readonly JobStatus[] | undefined; limit: number; offset: number }): Promise<JobRecord[]>;
+  /** Jobs per status, of a scope (and everything under it) or of every scope. */
+  jobCounts(scope?: Scope): Promise<JobCounts>;
+  updateJob(id: string, change: JobChange): Promise<void>;
+  deleteJob(id: string): Promise<boolean>;
 
   // ---- every record type ----
   /** Erases a scope (and everything under it) for good: every record of every type. */
-  purge(scope: Scope): Promise<{ memories: number; messages: number }>;
+  purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }>;
   /** Erases every record of every type; keeps the schema and the embedding binding. */
   clear(): Promise<void>;
   /** Whether a memory with this id was ever stored. */

@@ -123,6 +123,38 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    name: 'extraction queue',
+    sql: `
+      CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        -- The exact scope as one value: a scope's jobs run in seq order (see jobHeads).
+        scope_key TEXT NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('extract', 'procedure')),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        message_ids TEXT NOT NULL CHECK (json_valid(message_ids)),
+        metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        error TEXT CHECK (error IS NULL OR json_valid(error)),
+        result TEXT CHECK (result IS NULL OR json_valid(result)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL),
+        CHECK (status != 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+      );
+      CREATE INDEX jobs_unfinished ON jobs (scope_key, seq) WHERE status IN ('queued', 'running');
+      CREATE INDEX jobs_user ON jobs (user_id, seq) WHERE user_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

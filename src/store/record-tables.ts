@@ -10,6 +10,7 @@ export const RECORD_TABLES: RecordTables = {
     memory: ['memories', 'memory_vectors', 'memory_fts', 'reindex_vectors'],
     history: ['history'],
     message: ['messages'],
+    job: ['jobs'],
   },
   bookkeeping: ['meta', 'sqlite_sequence'],
 };

@@ -1,11 +1,13 @@
 import type { ExportRecord } from '../export-format.js';
 import type { MemoryItem, Scope } from '../schema.js';
 import type { MemoryRow } from './memories.js';
-import type { Candidates, CandidateQuery, Storage, StorageTransaction, TransactionMode } from '../storage/storage.js';
+import type { Candidates, CandidateQuery, Storage, StorageTransaction, StoredMessage, TransactionMode } from '../storage/storage.js';
 import { keywordQuery } from './fts-query.js';
 import { toMemoryItem } from './memory-item.js';
 import { resolve } from 'node:path';
 import { Store, type StoreOptions } from './store.js';
+import * as jobs from './jobs.js';
+import { deleteMessages, messagesById, type MessageRow } from './messages.js';
 
 /**
  * The storage port on one SQLite file (see Store for the engine itself).
@@ -160,6 +162,10 @@ class LazyCandidate {
   }
 }
 
+function toStoredMessage(m: MessageRow): StoredMessage {
+  return { id: m.id, role: m.role, name: m.name, content: m.content, createdAt: m.created_at };
+}
+
 /** Cosine distance (0..2) to the port's cosine similarity, opposite directions counted as unrelated. */
 function cosineOf(distance: number): number {
   return Math.min(1, Math.max(0, 1 - distance));
@@ -185,8 +191,17 @@ function sqliteTransaction(store: Store): StorageTransaction {
         messages.map((m) => ({ role: m.role, name: m.name, content: m.content, created_at: m.createdAt })),
         at,
       ),
-    recentMessages: async (scope, limit) =>
-      store.recentMessages(scope, limit).map((m) => ({ id: m.id, role: m.role, name: m.name, content: m.content, createdAt: m.created_at })),
+    recentMessages: async (scope, limit, beforeId) => store.recentMessages(scope, limit, beforeId).map(toStoredMessage),
+    messagesById: async (ids) => messagesById(store.connection, ids).map(toStoredMessage),
+    deleteMessages: async (ids) => deleteMessages(store.connection, ids),
+    insertJob: async (job) => jobs.insertJob(store.connection, job),
+    job: async (id) => jobs.findJob(store.connection, id),
+    jobHeads: async (limit, scope) => jobs.jobHeads(store.connection, limit, scope),
+    unfinishedJobs: async (scope, limit) => jobs.unfinishedJobs(store.connection, scope, limit),
+    listJobs: async (options) => jobs.listJobs(store.connection, options),
+    jobCounts: async (scope) => jobs.jobCounts(store.connection, scope),
+    updateJob: async (id, change) => jobs.updateJob(store.connection, id, change),
+    deleteJob: async (id) => jobs.deleteJob(store.connection, id),
     purge: async (scope) => store.purge(scope),
     clear: async () => store.clear(),
     hasMemory: async (id) => store.hasMemory(id),

@@ -284,8 +284,8 @@ export class Store {
   }
 
   /** The last `limit` messages logged in exactly this scope, oldest first. */
-  recentMessages(scope: Scope, limit: number): MessageRow[] {
-    return recentMessages(this.db, scopeColumns(scope), limit);
+  recentMessages(scope: Scope, limit: number, beforeId?: number): MessageRow[] {
+    return recentMessages(this.db, scopeColumns(scope), limit, beforeId);
   }
 
   /** Checks every structural invariant of the file; returns the violations found (none when healthy). */
@@ -392,8 +392,13 @@ export class Store {
     ).map((r) => r.id);
   }
 
-  /** Erases a scope for good: every version, vector, full-text entry, history row and message. */
-  purge(scope: Scope): { memories: number; messages: number } {
+  /** The database handle, for the repositories that are plain functions of it (jobs). Only inside a transaction. */
+  get connection(): Database {
+    return this.db;
+  }
+
+  /** Erases a scope for good: every version, vector, full-text entry, history row, message and job. */
+  purge(scope: Scope): { memories: number; messages: number; jobs: number } {
     return purgeScope(this.db, scopeColumns(scope));
   }
 
@@ -466,7 +471,7 @@ export class Store {
 
   /** Removes every memory, vector, history row and message; keeps the schema and the embedding binding. */
   clear(): void {
-    this.db.exec('DELETE FROM history; DELETE FROM memory_vectors; DELETE FROM memories; DELETE FROM messages;');
+    this.db.exec('DELETE FROM history; DELETE FROM memory_vectors; DELETE FROM memories; DELETE FROM messages; DELETE FROM jobs;');
   }
 
   private insertVersion(version: {

@@ -77,6 +77,17 @@ export function verifyInvariants(db: Database): string[] {
      WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.id = r.memory_id AND m.version = r.version AND m.hash = r.hash)`,
     (r) => `a pending reindex vector of memory ${r.memory_id} version ${r.version} outlived its text (an erased or changed memory)`,
   );
+  report(
+    `SELECT id FROM jobs WHERE status = 'done' AND result IS NULL`,
+    (r) => `job ${r.id} is done but holds no result`,
+  );
+  report(
+    `SELECT j.id, k.value AS message_id FROM jobs j, json_each(j.message_ids) k
+     WHERE j.status IN ('queued', 'running', 'failed')
+       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = k.value
+                       AND m.user_id IS j.user_id AND m.agent_id IS j.agent_id AND m.run_id IS j.run_id)`,
+    (r) => `job ${r.id} waits for message ${r.message_id}, which is not logged in its scope`,
+  );
   attempt('vector values', () => {
     for (const [seq, blob] of db.prepare('SELECT memory_seq, embedding FROM memory_vectors').raw().iterate() as IterableIterator<[number, Buffer]>) {
       const values = new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));

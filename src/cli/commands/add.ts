@@ -63,7 +63,7 @@ export const addCommand = defineCommand({
       values,
       io,
       async (memory) => {
-        const outcome = await memory.add(messages, options);
+        const outcome = await memory.add(messages, { ...options, wait: true });
         if (values.json) {
           printJson(io, outcome);
           return EXIT.ok;

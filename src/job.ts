@@ -1,0 +1,54 @@
+import type { JobRecord, JobStatus } from './storage/job-records.js';
+import type { MemoryEvent } from './schema.js';
+
+/**
+ * A queued add, as `memory.job()` and `memory.jobs()` tell it. When `done`,
+ * `results` and `droppedOperations` are what a waiting add returns; when
+ * `failed`, `error` says why (its messages stay logged; `retryJob` queues it
+ * again).
+ */
+export type Job = {
+  id: string;
+  status: JobStatus;
+  /** 'extract': facts from a conversation; 'procedure': an agent's run summarized. */
+  kind: 'extract' | 'procedure';
+  userId?: string;
+  agentId?: string;
+  runId?: string;
+  /** The logged messages the add brought. */
+  messageIds: number[];
+  /** Claims so far (failed attempts and workers that stopped mid-run). */
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** When a queued job that failed an attempt is tried again. */
+  retryAt?: string;
+  /** The worker holding a running job. */
+  worker?: string;
+  error?: { code: string; message: string };
+  results?: MemoryEvent[];
+  droppedOperations?: number;
+};
+
+export function toJob(record: JobRecord): Job {
+  return {
+    id: record.id,
+    status: record.status,
+    kind: record.kind,
+    ...record.scope,
+    messageIds: record.messageIds,
+    attempts: record.attempts,
+    createdAt: iso(record.createdAt),
+    updatedAt: iso(record.updatedAt),
+    ...(record.finishedAt === null ? {} : { finishedAt: iso(record.finishedAt) }),
+    ...(record.status === 'queued' && record.notBefore > record.updatedAt ? { retryAt: iso(record.notBefore) } : {}),
+    ...(record.status === 'running' && record.leaseOwner ? { worker: record.leaseOwner } : {}),
+    ...(record.error ? { error: record.error } : {}),
+    ...(record.result ? { results: record.result.results, droppedOperations: record.result.droppedOperations } : {}),
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
