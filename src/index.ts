@@ -1,4 +1,5 @@
-export { Memory } from './memory.js';
+export { Memory, type AddResult, type QueuedAdd } from './memory.js';
+export type { Job } from './job.js';
 export { MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
 export type { Storage, StorageTransaction, Candidates, CandidateQuery } from './storage/storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './engines/postgres/postgres-storage.js';
@@ -23,6 +24,7 @@ export {
   ScoredMemorySchema,
   MemoryEventSchema,
   HistoryEntrySchema,
+  JobStatusSchema,
   type AddOptions,
   type ContextOptions,
   type GetAllOptions,
