@@ -20,6 +20,7 @@ const ON_EVERY_ENGINE = [
   'test/infer-add.test.ts',
   'test/concurrency.test.ts',
   'test/hostile-input.test.ts',
+  'test/queue.test.ts',
 ];
 
 export default defineConfig({

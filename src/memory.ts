@@ -425,10 +425,11 @@ export class Memory {
    * Forgets a scope for good (the right to be forgotten): every version of its
    * memories, their vectors, full-text entries and history, and its logged
    * messages are removed from the file. Unlike deleteAll, nothing stays in
-   * history. The scope matches as in getAll: `{ userId }` covers all of that
-   * user's agents and sessions.
+   * history. Its queued adds go too (a worker running one drops what it was
+   * about to write). The scope matches as in getAll: `{ userId }` covers all
+   * of that user's agents and sessions.
    */
-  async forget(scope: Scope): Promise<{ memories: number; messages: number }> {
+  async forget(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }> {
     this.assertOpen();
     const parsed = validate(ScopeSchema, scope, 'scope');
     requireScope(parsed, 'forget');

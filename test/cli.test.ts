@@ -239,7 +239,7 @@ describe('engram commands on a store', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/would erase every memory.*of user alice for good; add --yes/);
     expect((await engram(['list', '--user', 'alice', '--json', ...store], env)).json<{ results: unknown[] }>().results).toHaveLength(1);
-    expect((await engram(['forget', '--user', 'alice', '--yes', '--json', ...store], env)).json()).toEqual({ memories: 1, messages: 1 });
+    expect((await engram(['forget', '--user', 'alice', '--yes', '--json', ...store], env)).json()).toEqual({ memories: 1, messages: 1, jobs: 0 });
     expect((await engram(['forget', '--user', 'alice', '--yes', ...store], env)).stdout).toBe('Forgot user alice: 0 memories and 0 messages erased.\n');
     expect((await engram(['list', '--user', 'bob', '--json', ...store], env)).json<{ results: unknown[] }>().results).toHaveLength(1);
   });

@@ -23,13 +23,6 @@ export interface Storage {
    * again from inside `work`, and never wait for a model inside a write: embed first.
    */
   transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T>;
-  /**
-   * Runs `work` (an inferring add: read, model call, write) while no other
-   * process runs work for exactly this scope, so each add sees what the one
-   * before it wrote. PostgreSQL: a session advisory lock; SQLite: within the
-   * process only (Memory already queues a scope's adds in order).
-   */
-  withScopeLock<T>(scope: Scope, work: () => Promise<T>): Promise<T>;
   /** Candidates of a search in a scope, confirmed (visible at the time asked, passing the filter). Runs its own read. */
   searchCandidates(query: CandidateQuery): Promise<Candidates>;
   /**

@@ -41,11 +41,6 @@ export class SqliteStorage implements Storage {
     return mode === 'write' ? this.writers.run(run) : run();
   }
 
-  /** One machine: Memory's per-scope queue orders a process's adds; across processes the write re-checks what the model saw. */
-  withScopeLock<T>(_scope: Scope, work: () => Promise<T>): Promise<T> {
-    return work();
-  }
-
   searchCandidates(query: CandidateQuery): Promise<Candidates> {
     return this.inTurn(async () => {
       const found = this.store.read(
@@ -72,7 +67,8 @@ export class SqliteStorage implements Storage {
   }
 
   bindEmbeddingModel(modelId: string, dimension: number): Promise<void> {
-    return this.inTurn(async () => this.store.bindEmbeddingModel(modelId, dimension));
+    // A write: it waits for the process's other write transactions like any other (see writersOf).
+    return this.writers.run(() => this.inTurn(async () => this.store.bindEmbeddingModel(modelId, dimension)));
   }
 
   embeddingModel(): Promise<{ id: string; dimension: number } | undefined> {

@@ -53,15 +53,20 @@ export async function openTestMemory(options: Partial<MemoryOptions> = {}): Prom
   return memory;
 }
 
-/** `count` Memories on one fresh store of the test engine (as several processes would share it); closed after the test. */
-export async function openSharedTestMemories(count: number, options: Partial<MemoryOptions> = {}): Promise<Memory[]> {
+/**
+ * `count` Memories on one fresh store of the test engine (as several
+ * processes would share it); closed after the test. `options` may differ per
+ * Memory (a function of its index).
+ */
+export async function openSharedTestMemories(count: number, options: Partial<MemoryOptions> | ((index: number) => Partial<MemoryOptions>) = {}): Promise<Memory[]> {
+  const optionsOf = typeof options === 'function' ? options : () => options;
   const memories: Memory[] = [];
   if (TEST_ENGINE === 'postgres') {
     const db = await freshPglite();
-    for (let i = 0; i < count; i++) memories.push(await openTestMemory({ ...options, storage: await freshPostgresStorage(db) }));
+    for (let i = 0; i < count; i++) memories.push(await openTestMemory({ ...optionsOf(i), storage: await freshPostgresStorage(db) }));
   } else {
     const path = tempDbPath();
-    for (let i = 0; i < count; i++) memories.push(await openTestMemory({ ...options, path }));
+    for (let i = 0; i < count; i++) memories.push(await openTestMemory({ ...optionsOf(i), path }));
   }
   return memories;
 }

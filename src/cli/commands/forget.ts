@@ -42,12 +42,15 @@ export const forgetCommand = defineCommand({
     // Flags only: an ENGRAM_USER_ID left in a shell profile must never aim an erase.
     const scope = scopeFromFlags(values, {}, 'required');
     if (!values.yes) {
-      throw new UsageError(`this would erase every memory, history entry and message of ${describeScope(scope)} for good; add --yes to do it`);
+      throw new UsageError(`this would erase every memory, history entry, message and queued add of ${describeScope(scope)} for good; add --yes to do it`);
     }
     return withMemory(values, io, async (memory) => {
       const erased = await memory.forget(scope);
       if (values.json) printJson(io, erased);
-      else io.out(`Forgot ${describeScope(scope)}: ${count(erased.memories, 'memory', 'memories')} and ${count(erased.messages, 'message')} erased.`);
+      else {
+        const queued = erased.jobs > 0 ? `, ${count(erased.jobs, 'queued add')}` : '';
+        io.out(`Forgot ${describeScope(scope)}: ${count(erased.memories, 'memory', 'memories')}${queued} and ${count(erased.messages, 'message')} erased.`);
+      }
       return EXIT.ok;
     });
   },

@@ -143,26 +143,6 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  /** A session advisory lock per exact scope, held across `work` (see SqlClient.withSessionLock). */
-  withScopeLock<T>(scope: Scope, work: () => Promise<T>): Promise<T> {
-    this.assertOpen();
-    if (!this.client.withSessionLock) return work();
-    const key = `engram/scope/${JSON.stringify([scope.userId ?? null, scope.agentId ?? null, scope.runId ?? null])}`;
-    let failedInWork = false;
-    const tracked = async () => {
-      try {
-        return await work();
-      } catch (error) {
-        failedInWork = true;
-        throw error;
-      }
-    };
-    // Work's own errors pass as they are; only taking or giving back the lock is this method's failure.
-    return this.client.withSessionLock(key, tracked).catch((error: unknown) => {
-      throw failedInWork ? error : toEngramError(error, "waiting for this scope's earlier adds in other processes", this.client.where);
-    });
-  }
-
   async searchCandidates(query: CandidateQuery): Promise<Candidates> {
     this.assertOpen();
     try {

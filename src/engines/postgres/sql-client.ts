@@ -20,13 +20,6 @@ export interface SqlClient extends SqlQueryable {
   transaction<T>(spec: TransactionSpec, work: (sql: SqlQueryable) => Promise<T>): Promise<T>;
   /** Where the data lives, for error messages (never with a password). */
   readonly where: string;
-  /**
-   * Runs `work` while this process holds the session-level advisory lock
-   * `key`: another process asking for the same key waits until `work` ends.
-   * Undefined where one session serves everyone (PGlite): there, nothing
-   * else can run beside this process anyway.
-   */
-  withSessionLock?<T>(key: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -81,10 +74,6 @@ export async function poolClient(url: string, options: PoolOptions = {}): Promis
   const { default: pg } = await import('pg');
   const max = options.max ?? 10;
   const pool: Pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
-  // A held lock keeps its connection for as long as `work` runs (a model call): leave at least two to the transactions
-  // `work` opens. A pool too small for that takes no session locks (work would wait for its own connection).
-  const lockSlots = new Slots(Math.max(1, max - 2));
-  const canLock = max >= 3;
   // An idle connection the server drops must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const wrap = (target: Pool | PoolClient): SqlQueryable => ({
@@ -116,50 +105,8 @@ export async function poolClient(url: string, options: PoolOptions = {}): Promis
         connection.release(broken);
       }
     },
-    withSessionLock: canLock ? withSessionLock : undefined,
     close: () => pool.end(),
   };
-
-  async function withSessionLock<T>(key: string, work: () => Promise<T>): Promise<T> {
-    await lockSlots.take();
-    let connection: PoolClient | undefined;
-    let broken: Error | undefined;
-    try {
-      connection = await pool.connect();
-      await connection.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
-      try {
-        return await work();
-      } finally {
-        try {
-          await connection.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-        } catch (error) {
-          // Dropping the connection ends its session, and with it the lock.
-          broken = error instanceof Error ? error : new Error(String(error));
-        }
-      }
-    } finally {
-      connection?.release(broken);
-      lockSlots.give();
-    }
-  }
-}
-
-/** A counting semaphore: at most `free` holders at once, the others wait in order. */
-class Slots {
-  private readonly waiting: (() => void)[] = [];
-  constructor(private free: number) {}
-  async take(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
 }
 
 /** The URL without its password, for messages and logs. */

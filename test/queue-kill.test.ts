@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Memory } from 'engram-memory';
+import { HashingEmbedder } from './support/hashing-embedder.js';
+import { startDatabase, type Database } from './support/postgres-database.js';
+import { seededRandom } from './support/seeded-random.js';
+import { tempDbPath, tempDir } from './support/test-memory.js';
+
+/**
+ * The queue's promise under crashes: producers and workers in their own
+ * processes, SIGKILLed at random moments (mid-claim, mid-LLM call, mid-apply,
+ * mid-enqueue), restarted, and finally left to drain. Then every
+ * acknowledged add is done, no add is applied twice, each scope's facts are
+ * in queue order, and verify() is clean. ENGRAM_TEST_QUEUE_KILLS sets the
+ * number of kills per engine (default 50).
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const PROCESS = join(root, 'test/support/queue-process.ts');
+const KILLS = Number(process.env.ENGRAM_TEST_QUEUE_KILLS ?? 50);
+const SEED = Number(process.env.ENGRAM_TEST_SEED ?? 13);
+const SCOPES = [{ userId: 'ann' }, { userId: 'ben' }, { userId: 'ann', agentId: 'coach' }];
+const PER_PRODUCER = 15;
+
+function start(store: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', PROCESS, store, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', resolve));
+}
+
+async function crashRun(store: string): Promise<void> {
+  const random = seededRandom(SEED);
+  const startedAt = Date.now();
+  const dir = tempDir();
+  const report = join(dir, 'report.txt');
+  const workers = [start(store, ['work', report]), start(store, ['work', report])];
+  let next = 0;
+  let producer = start(store, ['produce', report, String(next), String(PER_PRODUCER)]);
+  next += PER_PRODUCER;
+  let kills = 0;
+  while (kills < KILLS) {
+    await sleep(60 + random() * 400);
+    // Most kills hit workers; some hit the producer mid-enqueue.
+    if (random() < 0.2 && producer.exitCode === null) {
+      producer.kill('SIGKILL');
+      await exited(producer);
+    } else {
+      const index = Math.floor(random() * workers.length);
+      const victim = workers[index] as ChildProcess;
+      victim.kill('SIGKILL');
+      await exited(victim);
+      workers[index] = start(store, ['work', report]);
+    }
+    kills += 1;
+    if (producer.exitCode !== null || producer.signalCode !== null) {
+      producer = start(store, ['produce', report, String(next), String(PER_PRODUCER)]);
+      next += PER_PRODUCER;
+    }
+  }
+  const killedAt = Date.now();
+  expect(await exited(producer)).toBe(0);
+  const memory = await Memory.open({ path: store, embedder: new HashingEmbedder(16, 'test/queue-kill'), llm: null });
+  try {
+    // The workers drain the queue; leases of killed workers run out after 400 ms.
+    await memory.flush({ timeoutMs: 120_000 });
+    const drainedAt = Date.now();
+    for (const worker of workers) worker.kill('SIGKILL');
+    await Promise.all(workers.map(exited));
+
+    const acknowledged = readFileSync(report, 'utf8')
+      .split('\n')
+      .filter((line) => /^[0-9a-f-]{36} \d+$/u.test(line))
+      .map((line) => line.split(' ') as [string, string]);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(PER_PRODUCER);
+    for (const [jobId] of acknowledged) expect((await memory.job(jobId))?.status, `job ${jobId}`).toBe('done');
+    const { counts } = await memory.jobs();
+    expect({ queued: counts.queued, running: counts.running, failed: counts.failed, cancelled: counts.cancelled }).toEqual({ queued: 0, running: 0, failed: 0, cancelled: 0 });
+
+    // Exactly once: one fact per queued message (acknowledged or not, a stored job is applied), in queue order per scope.
+    let facts = 0;
+    for (const [s, scope] of SCOPES.entries()) {
+      const items = (await memory.getAll({ ...scope, limit: 1_000 })).results.filter((m) => (m.agentId ?? null) === (scope.agentId ?? null));
+      const numbers = [...items].reverse().map((m) => Number(/^Fact message (\d+) #/u.exec(m.memory)?.[1]));
+      expect(new Set(numbers).size, `scope ${s}: a message applied twice`).toBe(numbers.length);
+      expect(numbers, `scope ${s}: queue order`).toEqual([...numbers].sort((a, b) => a - b));
+      for (const n of numbers) expect(n % SCOPES.length).toBe(s);
+      facts += numbers.length;
+    }
+    expect(facts).toBe(counts.done);
+    expect(await memory.verify()).toEqual({ ok: true, problems: [] });
+    console.log(
+      `queue crash run on ${store.startsWith('postgres') ? 'PostgreSQL' : 'SQLite'}: ${KILLS} kills in ${((killedAt - startedAt) / 1000).toFixed(1)} s, ` +
+        `drained in ${((drainedAt - killedAt) / 1000).toFixed(1)} s; ${counts.done} adds done, ${acknowledged.length} acknowledged`,
+    );
+  } finally {
+    await memory.close();
+    for (const worker of workers) worker.kill('SIGKILL');
+  }
+}
+
+describe(`the queue survives ${KILLS} SIGKILLs of its producers and workers`, () => {
+  it('on SQLite: every acknowledged add is applied exactly once, in order per scope', async () => {
+    await crashRun(tempDbPath());
+  }, 600_000);
+
+  let database: Database | undefined;
+  afterAll(async () => database?.stop());
+  it('on PostgreSQL: every acknowledged add is applied exactly once, in order per scope', async () => {
+    database = await startDatabase();
+    await crashRun(database.url);
+  }, 600_000);
+});
