@@ -4,6 +4,7 @@ import { EngramError } from '../src/errors.js';
 import type { ExportMemory, ExportMessage, ExportRecord } from '../src/export-format.js';
 import { parseFilter, type MetadataFilter } from '../src/filter.js';
 import type { Scope } from '../src/schema.js';
+import { LATEST_SCHEMA_VERSION } from '../src/engines/postgres/migrations.js';
 import { PostgresStorage } from '../src/engines/postgres/postgres-storage.js';
 import type { NewMemory, Storage, StorageTransaction } from '../src/storage/storage.js';
 import { textHash } from '../src/text-hash.js';
@@ -344,7 +345,7 @@ describe('erasing', () => {
     await write((tx) => tx.reviseMemory(gone.id, { text: 'gone v2', hash: textHash('gone v2'), metadata: {}, validFrom: 2_000 }, 2_000, 'api'));
     await write((tx) => tx.appendMessages({ userId: 'u1', runId: 'r1' }, [{ role: 'user', name: null, content: 'x', createdAt: 1 }], 1));
     await write((tx) => tx.appendMessages({ userId: 'u2' }, [{ role: 'user', name: null, content: 'y', createdAt: 1 }], 1));
-    expect(await write((tx) => tx.purge({ userId: 'u1' }))).toEqual({ memories: 2, messages: 1 });
+    expect(await write((tx) => tx.purge({ userId: 'u1' }))).toEqual({ memories: 2, messages: 1, jobs: 0 });
     await read(async (tx) => {
       expect(await tx.hasMemory(gone.id)).toBe(false);
       expect(await tx.history(gone.id)).toEqual([]);
@@ -398,7 +399,7 @@ describe('export, import, verify, binding', () => {
     // Two processes opening a fresh database at once: the schema lock makes them take turns.
     const [target, twin] = await Promise.all([PostgresStorage.open({ pglite: other }), PostgresStorage.open({ pglite: other })]);
     await twin.close();
-    expect((await other.query(`SELECT value FROM engram_meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: '1' }]);
+    expect((await other.query(`SELECT value FROM engram_meta WHERE key = 'schema_version'`)).rows).toEqual([{ value: String(LATEST_SCHEMA_VERSION) }]);
     try {
       await target.bindEmbeddingModel(MODEL, DIM);
       await write((tx) => tx.clear(), target);

@@ -22,14 +22,31 @@ export async function appendMessages(sql: SqlQueryable, scope: Scope, messages: 
   return inserted.map((row) => num(row.id)).sort((a, b) => a - b);
 }
 
-/** The last `limit` messages logged in exactly this scope, oldest first. */
-export async function recentMessages(sql: SqlQueryable, scope: Scope, limit: number): Promise<StoredMessage[]> {
+type StoredMessageRow = { id: number | string; role: StoredMessage['role']; name: string | null; content: string; created_at: number | string };
+
+const toStoredMessage = (row: StoredMessageRow): StoredMessage => ({ id: num(row.id), role: row.role, name: row.name, content: row.content, createdAt: num(row.created_at) });
+
+/** The last `limit` messages logged in exactly this scope (before message `beforeId`, when given), oldest first. */
+export async function recentMessages(sql: SqlQueryable, scope: Scope, limit: number, beforeId?: number): Promise<StoredMessage[]> {
   const p = new SqlParams();
-  const rows = await sql.query<{ id: number | string; role: StoredMessage['role']; name: string | null; content: string; created_at: number | string }>(
-    `SELECT id, role, name, content, created_at FROM messages m WHERE ${exactScopeWhereNullable(scope, 'm', p)} ORDER BY id DESC LIMIT ${p.add(limit)}`,
+  const before = beforeId === undefined ? '' : `AND m.id < ${p.add(beforeId)}`;
+  const rows = await sql.query<StoredMessageRow>(
+    `SELECT id, role, name, content, created_at FROM messages m WHERE ${exactScopeWhereNullable(scope, 'm', p)} ${before} ORDER BY id DESC LIMIT ${p.add(limit)}`,
     p.values,
   );
-  return rows.reverse().map((row) => ({ id: num(row.id), role: row.role, name: row.name, content: row.content, createdAt: num(row.created_at) }));
+  return rows.reverse().map(toStoredMessage);
+}
+
+/** The logged messages with these ids, in id order (missing ids are skipped). */
+export async function messagesById(sql: SqlQueryable, ids: readonly number[]): Promise<StoredMessage[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql.query<StoredMessageRow>('SELECT id, role, name, content, created_at FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id', [[...ids]]);
+  return rows.map(toStoredMessage);
+}
+
+export async function deleteMessages(sql: SqlQueryable, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [[...ids]]);
 }
 
 /**

@@ -81,6 +81,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_run ON messages (run_id, id) WHERE run_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'extraction queue',
+    sql: `
+      CREATE TABLE jobs (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        -- The exact scope as one value: a scope's jobs run in seq order (see jobHeads).
+        scope_key TEXT NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('extract', 'procedure')),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        message_ids JSONB NOT NULL,
+        metadata JSONB NOT NULL DEFAULT '{}',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before BIGINT NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at BIGINT,
+        error JSONB,
+        result JSONB,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        finished_at BIGINT,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL),
+        CHECK (status <> 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+      );
+      CREATE INDEX jobs_unfinished ON jobs (scope_key, seq) WHERE status IN ('queued', 'running');
+      CREATE INDEX jobs_user ON jobs (user_id, seq) WHERE user_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,13 +1,15 @@
 import type { Scope } from '../../schema.js';
+import { purgeJobs } from './jobs.js';
 import { scopeWhere } from './scope-sql.js';
 import type { SqlQueryable } from './sql-client.js';
 import { SqlParams } from './sql-params.js';
 
 /**
  * The right to be forgotten: every version of every memory in the scope (and
- * everything under it), their history, and the scope's logged messages.
+ * everything under it), their history, and the scope's logged messages and
+ * jobs (whatever their status).
  */
-export async function purgeScope(sql: SqlQueryable, scope: Scope): Promise<{ memories: number; messages: number }> {
+export async function purgeScope(sql: SqlQueryable, scope: Scope): Promise<{ memories: number; messages: number; jobs: number }> {
   const p = new SqlParams();
   const where = scopeWhere(scope, 'm', p);
   const removed = await sql.query<{ id: string }>(
@@ -22,10 +24,11 @@ export async function purgeScope(sql: SqlQueryable, scope: Scope): Promise<{ mem
     `WITH gone AS (DELETE FROM messages m WHERE ${scopeWhere(scope, 'm', mp)} RETURNING 1) SELECT count(*) AS n FROM gone`,
     mp.values,
   );
-  return { memories: removed.length, messages: Number(messages[0]?.n ?? 0) };
+  const jobs = await purgeJobs(sql, scope);
+  return { memories: removed.length, messages: Number(messages[0]?.n ?? 0), jobs };
 }
 
 /** Every record of every table; the schema and the embedding binding stay. */
 export async function clearAll(sql: SqlQueryable): Promise<void> {
-  await sql.exec('DELETE FROM history; DELETE FROM memories; DELETE FROM messages;');
+  await sql.exec('DELETE FROM history; DELETE FROM memories; DELETE FROM messages; DELETE FROM jobs;');
 }

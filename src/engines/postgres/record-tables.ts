@@ -6,6 +6,7 @@ export const RECORD_TABLES: RecordTables = {
     memory: ['memories'],
     history: ['history'],
     message: ['messages'],
+    job: ['jobs'],
   },
   bookkeeping: ['engram_meta'],
 };

@@ -1,8 +1,10 @@
 import type { ExportMemory, ExportMessage } from '../../export-format.js';
 import type { FilterNode } from '../../filter.js';
 import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
+import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from '../../storage/job-records.js';
 import type { HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
 import { appendHistory, historyOf } from './history.js';
+import * as jobs from './jobs.js';
 import * as memories from './memories.js';
 import * as messages from './messages.js';
 import { insertImportedMemory } from './portable.js';
@@ -165,13 +167,55 @@ export class PostgresTransaction implements StorageTransaction {
     return messages.appendMessages(this.sql, scope, list, at);
   }
 
-  recentMessages(scope: Scope, limit: number): Promise<StoredMessage[]> {
-    return messages.recentMessages(this.sql, scope, limit);
+  recentMessages(scope: Scope, limit: number, beforeId?: number): Promise<StoredMessage[]> {
+    return messages.recentMessages(this.sql, scope, limit, beforeId);
+  }
+
+  messagesById(ids: readonly number[]): Promise<StoredMessage[]> {
+    return messages.messagesById(this.sql, ids);
+  }
+
+  deleteMessages(ids: readonly number[]): Promise<void> {
+    return messages.deleteMessages(this.sql, ids);
+  }
+
+  // ---- jobs (the extraction queue) ----
+
+  insertJob(job: NewJob): Promise<void> {
+    return jobs.insertJob(this.sql, job);
+  }
+
+  job(id: string): Promise<JobRecord | undefined> {
+    return jobs.findJob(this.sql, id);
+  }
+
+  jobHeads(limit: number, scope?: Scope): Promise<JobRecord[]> {
+    return jobs.jobHeads(this.sql, limit, scope);
+  }
+
+  unfinishedJobs(scope: Scope, limit: number): Promise<JobRecord[]> {
+    return jobs.unfinishedJobs(this.sql, scope, limit);
+  }
+
+  listJobs(options: { scope?: Scope | undefined; status?: readonly JobStatus[] | undefined; limit: number; offset: number }): Promise<JobRecord[]> {
+    return jobs.listJobs(this.sql, options);
+  }
+
+  jobCounts(scope?: Scope): Promise<JobCounts> {
+    return jobs.jobCounts(this.sql, scope);
+  }
+
+  updateJob(id: string, change: JobChange): Promise<void> {
+    return jobs.updateJob(this.sql, id, change);
+  }
+
+  deleteJob(id: string): Promise<boolean> {
+    return jobs.deleteJob(this.sql, id);
   }
 
   // ---- every record type ----
 
-  purge(scope: Scope): Promise<{ memories: number; messages: number }> {
+  purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }> {
     return purgeScope(this.sql, scope);
   }
 

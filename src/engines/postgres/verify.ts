@@ -70,6 +70,21 @@ const CHECKS: readonly Check[] = [
           GROUP BY user_id, agent_id, run_id, hash HAVING count(*) > 1`,
     describe: (r) => `${r.n} current memories of one scope (user ${r.user_id ?? '-'}, agent ${r.agent_id ?? '-'}, run ${r.run_id ?? '-'}) say the same text`,
   },
+  {
+    what: 'job results',
+    sql: `SELECT id FROM jobs WHERE status = 'done' AND result IS NULL ORDER BY seq`,
+    describe: (r) => `job ${r.id} is done but holds no result`,
+  },
+  {
+    // A job that may still run (or be retried) needs its messages, logged in its own exact scope.
+    what: 'job messages',
+    sql: `SELECT j.id, k.value AS message_id FROM jobs j CROSS JOIN LATERAL jsonb_array_elements_text(j.message_ids) AS k(value)
+          WHERE j.status IN ('queued', 'running', 'failed')
+            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = k.value::bigint AND m.user_id IS NOT DISTINCT FROM j.user_id
+                            AND m.agent_id IS NOT DISTINCT FROM j.agent_id AND m.run_id IS NOT DISTINCT FROM j.run_id)
+          ORDER BY j.seq`,
+    describe: (r) => `job ${r.id} waits for message ${r.message_id}, which is not logged in its scope`,
+  },
 ];
 
 /** The unique indexes that keep one current version per memory and one current memory per text and scope across app servers. */
