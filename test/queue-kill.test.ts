@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -16,14 +16,15 @@ import { tempDbPath, tempDir } from './support/test-memory.js';
  * mid-enqueue), restarted, and finally left to drain. Then every
  * acknowledged add is done, no add is applied twice, each scope's facts are
  * in queue order, and verify() is clean. ENGRAM_TEST_QUEUE_KILLS sets the
- * number of kills per engine (default 50).
+ * number of kills per engine (default 15; CI runs 60 per engine: 120 in all).
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PROCESS = join(root, 'test/support/queue-process.ts');
-const KILLS = Number(process.env.ENGRAM_TEST_QUEUE_KILLS ?? 50);
+const KILLS = Number(process.env.ENGRAM_TEST_QUEUE_KILLS ?? 15);
 const SEED = Number(process.env.ENGRAM_TEST_SEED ?? 13);
 const SCOPES = [{ userId: 'ann' }, { userId: 'ben' }, { userId: 'ann', agentId: 'coach' }];
-const PER_PRODUCER = 15;
+const PER_PRODUCER = 40;
+const WORKERS = 3;
 
 function start(store: string, args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', PROCESS, store, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -38,29 +39,42 @@ async function crashRun(store: string): Promise<void> {
   const startedAt = Date.now();
   const dir = tempDir();
   const report = join(dir, 'report.txt');
-  const workers = [start(store, ['work', report]), start(store, ['work', report])];
+  const lines = () => (existsSync(report) ? readFileSync(report, 'utf8').split('\n') : []);
+  const acks = () => lines().filter((line) => /^[0-9a-f-]{36} \d+$/u.test(line)).length;
+  const working = (child: ChildProcess) => lines().includes(`worker ${child.pid} started`);
+  const until = async (condition: () => boolean) => {
+    while (!condition()) await sleep(20);
+  };
+
   let next = 0;
-  let producer = start(store, ['produce', report, String(next), String(PER_PRODUCER)]);
-  next += PER_PRODUCER;
+  const produce = () => {
+    const child = start(store, ['produce', report, String(next), String(PER_PRODUCER)]);
+    next += PER_PRODUCER;
+    return child;
+  };
+  let producer = produce();
+  await until(() => acks() > 0);
+  const workers = Array.from({ length: WORKERS }, () => start(store, ['work', report]));
   let kills = 0;
   while (kills < KILLS) {
-    await sleep(60 + random() * 400);
-    // Most kills hit workers; some hit the producer mid-enqueue.
-    if (random() < 0.2 && producer.exitCode === null) {
+    // Each kill hits a process that is at work: a worker that opened its store, or the producer mid-enqueue.
+    const acked = acks();
+    if (random() < 0.15 && producer.exitCode === null) {
+      await until(() => acks() > acked || producer.exitCode !== null);
+      await sleep(random() * 30);
       producer.kill('SIGKILL');
       await exited(producer);
     } else {
       const index = Math.floor(random() * workers.length);
       const victim = workers[index] as ChildProcess;
+      await until(() => working(victim));
+      await sleep(random() * 300);
       victim.kill('SIGKILL');
       await exited(victim);
       workers[index] = start(store, ['work', report]);
     }
     kills += 1;
-    if (producer.exitCode !== null || producer.signalCode !== null) {
-      producer = start(store, ['produce', report, String(next), String(PER_PRODUCER)]);
-      next += PER_PRODUCER;
-    }
+    if (producer.exitCode !== null || producer.signalCode !== null) producer = produce();
   }
   const killedAt = Date.now();
   expect(await exited(producer)).toBe(0);
