@@ -337,3 +337,41 @@ describe('several workers on one store', () => {
     expect(await memories[0]!.verify()).toEqual({ ok: true, problems: [] });
   });
 });
+
+describe('an engine that runs a write again after a conflict (as PostgreSQL does)', () => {
+  it('still records each job once, with its results once', async () => {
+    const { SqliteStorage } = await import('../src/store/sqlite-storage.js');
+    const { tempDbPath } = await import('./support/test-memory.js');
+    const inner = SqliteStorage.open({ path: tempDbPath(), busyTimeoutMs: 5_000 });
+    let replays = 0;
+    // Every write runs once and is rolled back (a simulated serialization failure), then runs for real.
+    const storage = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver) as unknown;
+        return async (mode: 'read' | 'write', doing: string, work: (tx: unknown) => Promise<unknown>) => {
+          if (mode === 'write') {
+            const conflict = new Error('simulated conflict');
+            await target.transaction(mode, doing, async (tx) => {
+              await work(tx);
+              throw conflict;
+            }).catch((error: unknown) => {
+              if (error !== conflict && (error as { cause?: unknown }).cause !== conflict) throw error;
+            });
+            replays += 1;
+          }
+          return target.transaction(mode, doing, work as never);
+        };
+      },
+    });
+    const llm = new EchoLlm();
+    const memory = await openTestMemory({ storage, llm, queue: { ...fast, worker: false } });
+    const jobs = [];
+    for (const text of ['I play the violin.', 'My sister lives in Lisbon.']) jobs.push((await memory.add(text, { ...alice, wait: false })).jobId);
+    await memory.flush({ timeoutMs: 10_000 });
+    expect(replays).toBeGreaterThan(3);
+    for (const id of jobs) expect((await memory.job(id))?.results).toHaveLength(1);
+    expect((await memory.getAll(alice)).results).toHaveLength(2);
+    await memory.close();
+    await inner.close();
+  });
+});

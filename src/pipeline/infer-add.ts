@@ -38,10 +38,14 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
   const spoken: Spoken[] = input.jobs.flatMap((job, index) =>
     job.messages.flatMap((m) => (m.role === 'system' ? [] : [{ ...m, role: m.role, job: index }])),
   );
-  const results = new Map(input.jobs.map((job) => [job.id, { results: [] as MemoryEvent[], droppedOperations: 0 }]));
+  // Built inside each transaction attempt: an engine may run a write again after a conflict.
+  const emptyResults = () => new Map(input.jobs.map((job): [string, JobResult] => [job.id, { results: [], droppedOperations: 0 }]));
   if (spoken.length === 0) {
-    await deps.storage.transaction('write', 'finishing queued adds', (tx) => commit(tx, results));
-    return results;
+    return deps.storage.transaction('write', 'finishing queued adds', async (tx) => {
+      const results = emptyResults();
+      await commit(tx, results);
+      return results;
+    });
   }
   const observedAt = input.jobs.map(observationTime);
   const messageVectors = await embedChecked(
@@ -80,6 +84,7 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
 
   return deps.storage.transaction('write', 'storing inferred memories', async (tx) => {
     const context: ApplyContext = { scope: input.scope, metadata: input.metadata, now: input.now };
+    const results = emptyResults();
     let dropped = plan.dropped;
     for (const change of plan.changes) {
       const index = jobOf(change);

@@ -174,8 +174,10 @@ export class JobRunner {
 
   /** The oldest claimable job of a scope and the queued jobs right behind it, now leased to this worker; undefined when there is none. */
   private async claim(scope?: Scope): Promise<JobRecord[] | undefined> {
-    const abandoned: JobRecord[] = [];
+    let abandoned: JobRecord[] = [];
     const batch = await this.deps.storage.transaction('write', 'claiming queued adds', async (tx) => {
+      // Reset per attempt: an engine may run a write again after a conflict.
+      abandoned = [];
       const now = Date.now();
       for (const head of await tx.jobHeads(CLAIM_SCAN, scope)) {
         if (this.running.has(scopeKey(head.scope))) continue;
@@ -276,10 +278,13 @@ export class JobRunner {
     const code = error instanceof EngramError ? error.code : 'LLM_FAILED';
     const jobError: JobError = { code, message: error instanceof Error ? error.message : String(error) };
     const attempt = !lost && JOB_ERRORS.has(code);
-    const removed: string[] = [];
-    const failed: JobRecord[] = [];
+    let removed: string[] = [];
+    let failed: JobRecord[] = [];
     try {
       await this.deps.storage.transaction('write', 'recording a failed attempt', async (tx) => {
+        // Reset per attempt: an engine may run a write again after a conflict.
+        removed = [];
+        failed = [];
         const now = Date.now();
         for (const job of batch) {
           const current = await tx.job(job.id);

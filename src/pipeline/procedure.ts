@@ -21,13 +21,13 @@ export async function summarizeProcedure(deps: InferDeps, input: Extraction, com
     throw new EngramError('INVALID_INPUT', "procedural memories belong to an agent: pass agentId with kind: 'procedural'");
   }
   const spoken = job.messages.filter((m) => m.role !== 'system');
-  const results = new Map<string, JobResult>([[job.id, { results: [], droppedOperations: 0 }]]);
-  const finish = () =>
+  const finish = (droppedOperations: number) =>
     deps.storage.transaction('write', 'finishing a queued add', async (tx) => {
+      const results = new Map<string, JobResult>([[job.id, { results: [], droppedOperations }]]);
       await commit(tx, results);
       return results;
     });
-  if (spoken.length === 0) return finish();
+  if (spoken.length === 0) return finish(0);
   const observedAt = observationTime(job);
   const prompt = procedurePrompt({
     observedAt: new Date(observedAt),
@@ -36,17 +36,15 @@ export async function summarizeProcedure(deps: InferDeps, input: Extraction, com
   const raw = await callLlm(deps.llm, { messages: prompt, schema: PROCEDURE_JSON_SCHEMA });
   // The same checks as every inferred fact: what is stored must also export and import.
   const text = usableText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
-  if (text === undefined) {
-    (results.get(job.id) as JobResult).droppedOperations = 1;
-    return finish();
-  }
+  if (text === undefined) return finish(1);
   const [vector] = await embedChecked(deps.embedder, [text]);
   const hash = textHash(text);
   const source = { messageIds: job.messages.map((m) => m.id), jobId: job.id };
   return deps.storage.transaction('write', 'storing a procedural memory', async (tx) => {
     const context = { scope: input.scope, metadata: input.metadata, now: input.now };
     const event = await storeNewFact(tx, context, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, source);
-    (results.get(job.id) as JobResult).results.push(event);
+    // Built inside the transaction attempt: an engine may run a write again after a conflict.
+    const results = new Map<string, JobResult>([[job.id, { results: [event], droppedOperations: 0 }]]);
     await commit(tx, results);
     return results;
   });
