@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Llm } from '../index.js';
 import type { ProgressStream } from './progress-bar.js';
 
 /**
@@ -16,6 +17,10 @@ export type CliIo = {
   stdin?: Readable | undefined;
   /** The raw stdout stream, for commands that speak a protocol on it (`engram mcp`). */
   stdout?: Writable | undefined;
+  /** Stops a command that runs until SIGINT/SIGTERM (`engram worker`) as those signals do (embedding the CLI; tests). */
+  signal?: AbortSignal | undefined;
+  /** An LLM object instead of the configured GGUF file (embedding the CLI; tests drive inference with a scripted one). */
+  llm?: Llm | undefined;
 };
 
 /** One `engram <name>` command. */

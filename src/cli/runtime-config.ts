@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LlamaCppLlm } from '../llm/llama-cpp-llm.js';
 import { integerFlag } from './args.js';
 import { Memory } from '../memory.js';
+import type { Llm } from '../index.js';
 
 /** The parseArgs options every command that opens a store shares. */
 export const STORE_OPTIONS = {
@@ -58,8 +59,26 @@ export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env):
   };
 }
 
-/** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add. */
-export function openConfiguredMemory(config: RuntimeConfig, options: { create?: boolean } = {}): Promise<Memory> {
+export type OpenMemoryOptions = {
+  /** Create a missing database file. @default true */
+  create?: boolean | undefined;
+  /**
+   * Work the store's extraction queue in the background. Only the commands
+   * that keep running (serve, mcp, worker) do: a one-shot command must never
+   * start extracting someone else's queued add and then exit mid-way.
+   * @default false
+   */
+  worker?: boolean | undefined;
+  /** Scopes the worker works at once. @default 1 */
+  concurrency?: number | undefined;
+  /** The LLM file must exist now (`engram worker`): MODEL_NOT_FOUND at open rather than at the first job. */
+  requireLlm?: boolean | undefined;
+  /** An LLM object instead of the configured GGUF file (embedding the CLI; tests drive inference with a scripted one). */
+  llm?: Llm | undefined;
+};
+
+/** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add, unless `requireLlm`. */
+export function openConfiguredMemory(config: RuntimeConfig, options: OpenMemoryOptions = {}): Promise<Memory> {
   const llm = {
     model: config.llmModel,
     ...(config.llmThreads === undefined ? {} : { threads: config.llmThreads }),
@@ -70,7 +89,8 @@ export function openConfiguredMemory(config: RuntimeConfig, options: { create?: 
     create: options.create ?? true,
     embedder: { model: config.embeddingModel },
     // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
-    llm: existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm),
+    llm: options.llm ?? (options.requireLlm || existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm)),
+    queue: { worker: options.worker ?? false, concurrency: options.concurrency ?? 1 },
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
   });
 }

@@ -1,18 +1,21 @@
 import { displayedDatabase } from '../database-url.js';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { EngramError, type Memory } from '../index.js';
+import { EngramError, type Llm, type Memory } from '../index.js';
 import { assertSafeBinding, TokenSchema } from '../server/auth.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
 import type { RequestErrorReport } from '../server/create-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from '../server/start-server.js';
 import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
 import { inSurfaceTerms } from './surface-terms.js';
+import { reportQueueWork } from './queue-log.js';
+import { stopRequested } from './stop-requested.js';
 
 export const SERVE_USAGE = `engram serve — a Mem0-compatible REST server over one memory file
 
 Usage:
-  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--max-body <bytes>] [--verbose]
+  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--max-body <bytes>] [--verbose] [--no-worker]
                [--db <file>] [--embedding-model <folder>] [--llm-model <file.gguf>] [--models-dir <dir>]
 
 Options:
@@ -23,13 +26,15 @@ Options:
                        at least 16 characters (env ENGRAM_TOKEN — better: a command line is visible
                        to other users of the machine)
   --max-body <bytes>   largest request body; larger ones get 413 (default: ${DEFAULT_MAX_BODY_BYTES})
-  --verbose            print every failed or aborted request to stderr
+  --verbose            print every failed or aborted request, and every finished queued add, to stderr
+  --no-worker          leave the queued adds (POST /memories with "async_mode": true) to \`engram worker\`
+                       processes; by default this server works the queue itself when it has an LLM file
   --db <file|url>      SQLite file or postgres:// URL (env ENGRAM_DB; default: the user's data folder)
   --embedding-model <folder>, --llm-model <file.gguf>, --models-dir <dir>
                        the local models (env ENGRAM_EMBEDDING_MODEL, ENGRAM_LLM_MODEL, ENGRAM_MODELS_DIR)
 
-Prints the URL once listening. Ctrl-C or SIGTERM stops it: requests in flight finish, then the file
-is closed. Routes: see the README, section "REST server".
+Prints the URL once listening. Ctrl-C or SIGTERM stops it: requests in flight finish, the queued add
+being extracted lands, then the file is closed. Routes: see the README, section "REST server".
 `;
 
 export type ServeCommandIo = {
@@ -38,6 +43,8 @@ export type ServeCommandIo = {
   env: Record<string, string | undefined>;
   /** Stops the server like SIGTERM does (for embedding and tests). */
   signal?: AbortSignal;
+  /** An LLM object instead of the configured GGUF file (for embedding and tests). */
+  llm?: Llm | undefined;
 };
 
 const ServeArgsSchema = z.strictObject({
@@ -54,6 +61,7 @@ const ServeArgsSchema = z.strictObject({
     .transform(Number)
     .refine((n) => n >= 1 && n <= 1_073_741_824, { error: '--max-body must be between 1 and 1073741824 bytes' }),
   verbose: z.boolean(),
+  worker: z.boolean(),
 });
 type ServeArgs = z.output<typeof ServeArgsSchema>;
 
@@ -69,9 +77,10 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
   if (typeof parsed === 'number') return parsed;
   const { args, storeFlags } = parsed;
   const config = resolveRuntimeConfig(storeFlags, io.env);
-  const memory = await openConfiguredMemory(config).catch((error: unknown) => {
+  const memory = await openConfiguredMemory(config, { worker: args.worker, llm: io.llm }).catch((error: unknown) => {
     throw inSurfaceTerms(error, 'cli', config);
   });
+  const stopReporting = reportQueueWork(memory, config, { prefix: 'engram serve', verbose: args.verbose, write: (line) => io.err.write(`${line}\n`) });
   let running: RunningServer;
   try {
     running = await startServer(memory, {
@@ -79,16 +88,20 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
       port: args.port,
       token: args.token,
       maxBodyBytes: args.maxBodyBytes,
+      // Queued adds are worked by this process when it has an LLM, else by `engram worker` (--no-worker); with neither they would wait forever.
+      queueAdds: () => !args.worker || io.llm !== undefined || existsSync(config.llmModel),
       explainError: (error) => inSurfaceTerms(error, 'rest', config),
       onError: args.verbose ? (report) => io.err.write(describeFailure(report)) : undefined,
     });
   } catch (error) {
+    stopReporting();
     await memory.close();
     return listenFailure(error, args, io);
   }
   io.out(`engram serve: listening on ${running.url} (db: ${displayedDatabase(config.db)})`);
   await stopRequested(io.signal);
   await shutdown(running, memory);
+  stopReporting();
   return 0;
 }
 
@@ -114,6 +127,7 @@ function parseServeArgs(argv: string[], io: ServeCommandIo): { args: ServeArgs; 
     token: values.token ?? (io.env.ENGRAM_TOKEN || undefined),
     maxBodyBytes: values['max-body'] ?? String(DEFAULT_MAX_BODY_BYTES),
     verbose: values.verbose ?? false,
+    worker: !(values['no-worker'] ?? false),
   });
   if (!args.success) return usageError(io, args.error.issues.map((i) => i.message).join('; '));
   try {
@@ -137,6 +151,7 @@ function parse(argv: string[]) {
       token: { type: 'string' },
       'max-body': { type: 'string' },
       verbose: { type: 'boolean' },
+      'no-worker': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -163,22 +178,6 @@ function describeFailure(report: RequestErrorReport): string {
   if (report.code === 'REQUEST_ABORTED') return `engram serve: ${report.method} ${report.path} aborted: ${message} (nothing answered)\n`;
   const stack = report.status === 500 && report.error instanceof Error && report.error.stack ? `\n${report.error.stack}` : '';
   return `engram serve: ${report.method} ${report.path} → ${report.status} ${report.code}: ${message}${stack}\n`;
-}
-
-/** Resolves on the first SIGINT or SIGTERM, or when `signal` aborts. */
-function stopRequested(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    };
-    if (signal?.aborted) return stop();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    signal?.addEventListener('abort', stop);
-  });
 }
 
 /** Closes the server (a second signal cuts the requests still running), then the store. */

@@ -4,7 +4,7 @@ import { EngramError, type Memory } from '../index.js';
 import { requireBearer, requireLocalCaller, TokenSchema } from './auth.js';
 import { declaresTooLarge, DEFAULT_MAX_BODY_BYTES, isRequestAborted } from './body.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
-import { allowedMethods, isMethod, matchRoute, type RouteContext } from './routes.js';
+import { allowedMethods, Answer, isMethod, matchRoute, type RouteContext } from './routes.js';
 import { packageVersion } from '../version.js';
 
 /**
@@ -29,6 +29,15 @@ export const ServerOptionsSchema = z.strictObject({
   version: z.string().optional(),
   /** Rewrites an error before it is answered, e.g. to phrase its fix in the terms of whoever runs the server (`engram serve` does). */
   explainError: z.custom<(error: unknown) => unknown>((v) => typeof v === 'function', { error: 'explainError must be a function' }).optional(),
+  /**
+   * Whether `POST /memories` with `async_mode: true` queues an inferring add
+   * (202) now; when false, such an add waits for the LLM as without async_mode
+   * and answers its error. Queue only when something works the queue: this
+   * Memory's worker (it has an LLM) or `engram worker` processes. A function
+   * is asked at each request. `engram serve` says false while it has no LLM
+   * file and no `--no-worker`. @default true
+   */
+  queueAdds: z.union([z.boolean(), z.custom<() => boolean>((v) => typeof v === 'function', { error: 'queueAdds must be a boolean or a function' })]).default(true),
   /** Called for every request answered with an error (status ≥ 400), and for every request the client abandoned (499). */
   onError: z.custom<(report: RequestErrorReport) => void>((v) => typeof v === 'function', { error: 'onError must be a function' }).optional(),
 });
@@ -70,7 +79,9 @@ export function createServer(memory: Memory, options: ServerOptions = {}): Serve
 async function handle(memory: Memory, config: ServerConfig, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const { handler, context } = routeRequest(memory, config, req, requestUrl(req));
-    send(res, 200, await handler(context));
+    const answer = await handler(context);
+    if (answer instanceof Answer) send(res, answer.status, answer.body);
+    else send(res, 200, answer);
   } catch (error) {
     const response = toErrorResponse(config.explainError ? config.explainError(error) : error);
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -100,7 +111,16 @@ function routeRequest(memory: Memory, config: ServerConfig, req: IncomingMessage
     const allow = allowedMethods(match.route);
     throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}; use ${allow}`, { allow });
   }
-  const context: RouteContext = { memory, req, params: match.params, query: url.searchParams, maxBodyBytes: config.maxBodyBytes, version: config.version };
+  const { queueAdds } = config;
+  const context: RouteContext = {
+    memory,
+    req,
+    params: match.params,
+    query: url.searchParams,
+    maxBodyBytes: config.maxBodyBytes,
+    version: config.version,
+    queueAdds: typeof queueAdds === 'function' ? queueAdds : () => queueAdds,
+  };
   return { handler, context };
 }
 

@@ -1,4 +1,4 @@
-import { EngramError, type HistoryEntry, type MemoryEvent, type MemoryItem, type ScoredMemory } from '../index.js';
+import { EngramError, type HistoryEntry, type Job, type MemoryEvent, type MemoryItem, type ScoredMemory } from '../index.js';
 
 /**
  * The camelCase spellings the server accepts beside Mem0's snake_case. Requests
@@ -11,6 +11,7 @@ const CAMEL_TO_SNAKE: ReadonlyMap<string, string> = new Map([
   ['createdAt', 'created_at'],
   ['asOf', 'as_of'],
   ['halfLifeDays', 'half_life_days'],
+  ['asyncMode', 'async_mode'],
 ]);
 
 /** Values that belong to the user, whose keys are never renamed. */
@@ -92,5 +93,27 @@ export function toWireHistoryEntry(entry: HistoryEntry) {
     actor: entry.actor,
     reason: entry.reason,
     created_at: entry.createdAt,
+  };
+}
+
+/** A queued add (`GET /jobs/:id`): its state, and when done the add's results as `POST /memories` answers them. */
+export function toWireJob(job: Job) {
+  return {
+    id: job.id,
+    status: job.status,
+    kind: job.kind,
+    user_id: job.userId,
+    agent_id: job.agentId,
+    run_id: job.runId,
+    message_ids: job.messageIds,
+    attempts: job.attempts,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    finished_at: job.finishedAt,
+    retry_at: job.retryAt,
+    worker: job.worker,
+    error: job.error,
+    results: job.results?.map(toWireEvent),
+    dropped_operations: job.droppedOperations,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   EngramError,
+  JobStatusSchema,
   MemoryItemSchema,
   MessageSchema,
   type AddOptions,
@@ -61,7 +62,10 @@ const MessageWire = z
   })
   .transform(({ created_at, ...message }): Message => ({ ...message, createdAt: created_at }));
 
-/** `POST /memories`: Mem0's body, plus Engram's `kind`. */
+/**
+ * `POST /memories`: Mem0's body, plus Engram's `kind`. `async_mode` (Mem0's
+ * hosted API) queues an inferring add instead of waiting for the LLM.
+ */
 export const AddBodySchema = z
   .strictObject({
     messages: z.union([z.string(), z.array(MessageWire)], { error: 'messages must be a string or an array of { role, content }' }),
@@ -69,10 +73,11 @@ export const AddBodySchema = z
     metadata: optional(MetadataWire),
     infer: optional(z.boolean()),
     kind: optional(MemoryItemSchema.shape.kind),
+    async_mode: optional(z.boolean()),
   })
-  .transform(({ messages, metadata, infer, kind, ...scope }) => {
+  .transform(({ messages, metadata, infer, kind, async_mode, ...scope }) => {
     const options: AddOptions = { ...scopeOf(scope), metadata, infer, kind };
-    return { messages, options };
+    return { messages, options, asyncMode: async_mode ?? false };
   });
 
 const RecencyWire = z
@@ -125,6 +130,17 @@ const JsonObjectParam = z.string().transform((text, ctx) => {
 export const ListQuerySchema = z
   .strictObject({ ...ScopeWire, limit: Count.optional(), offset: Count.optional(), as_of: z.string().optional(), filters: JsonObjectParam.optional() })
   .transform(({ user_id, agent_id, run_id, as_of, ...rest }): GetAllOptions => ({ ...scopeOf({ user_id, agent_id, run_id }), ...rest, asOf: as_of }));
+
+/** `status=queued,failed`: one status or several, comma-separated. */
+const StatusListParam = z
+  .string()
+  .transform((text) => text.split(',').map((part) => part.trim()))
+  .pipe(z.array(z.enum(JobStatusSchema.options, { error: `must be statuses separated by commas (${JobStatusSchema.options.join(', ')})` })));
+
+/** `GET /jobs?user_id=…&status=queued,failed&limit=…&offset=…`: without a scope, the jobs of every scope. */
+export const JobListQuerySchema = z
+  .strictObject({ ...ScopeWire, status: StatusListParam.optional(), limit: Count.optional(), offset: Count.optional() })
+  .transform(({ user_id, agent_id, run_id, ...rest }) => ({ ...scopeOf({ user_id, agent_id, run_id }), ...rest }));
 
 /**
  * A query of scope parameters only: `DELETE /memories?user_id=…` (Mem0's

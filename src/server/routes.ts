@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { EngramError, type Memory } from '../index.js';
 import { readJsonBody } from './body.js';
-import { toWireEvent, toWireHistoryEntry, toWireMemory, toWireScoredMemory } from './mem0-mapping.js';
+import { toWireEvent, toWireHistoryEntry, toWireJob, toWireMemory, toWireScoredMemory } from './mem0-mapping.js';
 import {
   AddBodySchema,
+  JobListQuerySchema,
   ListQuerySchema,
   parseRequest,
   queryObject,
@@ -21,9 +22,19 @@ export type RouteContext = {
   query: URLSearchParams;
   maxBodyBytes: number;
   version: string;
+  /** Whether an inferring add may be queued now (see ServerOptions.queueAdds). */
+  queueAdds: () => boolean;
 };
 
-/** A handler returns the JSON body of a 200 answer, or throws. */
+/** A JSON body answered with another success status than 200. */
+export class Answer {
+  constructor(
+    readonly status: 202,
+    readonly body: unknown,
+  ) {}
+}
+
+/** A handler returns the JSON body of a 200 answer, or an `Answer`, or throws. */
 type Handler = (ctx: RouteContext) => Promise<unknown>;
 
 export const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
@@ -43,7 +54,9 @@ const idOf = (ctx: RouteContext) => ctx.params.id as string;
 /** The id routes' optional `?user_id=&agent_id=&run_id=`: a memory outside the scope is NOT_FOUND. */
 const idScope = (ctx: RouteContext) => parseRequest(ScopeQuerySchema, query(ctx), 'query');
 
-/** Mem0's REST routes (server/main.py) over the Memory API, plus `GET /health`. */
+export const QUEUED_MESSAGE = 'queued: the memories will be extracted in the background';
+
+/** Mem0's REST routes (server/main.py) over the Memory API, plus `GET /health` and the queue's `/jobs`. */
 export const ROUTES: readonly Route[] = [
   {
     path: '/health',
@@ -54,8 +67,15 @@ export const ROUTES: readonly Route[] = [
     path: '/memories',
     methods: {
       POST: async (ctx) => {
-        const { messages, options } = parseRequest(AddBodySchema, await body(ctx), 'body');
-        const { results, droppedOperations } = await ctx.memory.add(messages, { ...requireScope(options), wait: true });
+        const { messages, options, asyncMode } = parseRequest(AddBodySchema, await body(ctx), 'body');
+        requireScope(options);
+        // Without inference nothing waits for the LLM: async_mode answers 200 with the results, as Mem0's server does.
+        if (asyncMode && options.infer !== false && ctx.queueAdds()) {
+          const { jobId } = await ctx.memory.add(messages, { ...options, wait: false });
+          // Mem0's hosted API answers { event_id, status: 'PENDING' }; job_id names it for GET /jobs/:id.
+          return new Answer(202, { event_id: jobId, job_id: jobId, status: 'PENDING', message: QUEUED_MESSAGE });
+        }
+        const { results, droppedOperations } = await ctx.memory.add(messages, { ...options, wait: true });
         return { results: results.map(toWireEvent), dropped_operations: droppedOperations };
       },
       GET: async (ctx) => {
@@ -101,6 +121,33 @@ export const ROUTES: readonly Route[] = [
         return { results: results.map(toWireScoredMemory) };
       },
     },
+  },
+  {
+    path: '/jobs',
+    methods: {
+      GET: async (ctx) => {
+        const { results, counts } = await ctx.memory.jobs(parseRequest(JobListQuerySchema, query(ctx), 'query'));
+        return { results: results.map(toWireJob), counts };
+      },
+    },
+  },
+  {
+    path: '/jobs/:id',
+    methods: {
+      GET: async (ctx) => {
+        const job = await ctx.memory.job(idOf(ctx), idScope(ctx));
+        if (!job) throw new EngramError('NOT_FOUND', `no job with id ${idOf(ctx)}`);
+        return toWireJob(job);
+      },
+    },
+  },
+  {
+    path: '/jobs/:id/retry',
+    methods: { POST: async (ctx) => toWireJob(await ctx.memory.retryJob(idOf(ctx), idScope(ctx))) },
+  },
+  {
+    path: '/jobs/:id/cancel',
+    methods: { POST: async (ctx) => toWireJob(await ctx.memory.cancelJob(idOf(ctx), idScope(ctx))) },
   },
   {
     path: '/reset',

@@ -40,7 +40,8 @@ export const demoCommand = defineCommand({
     expectPositionals(positionals, { min: 0, max: 0 }, '');
     const models = chooseDemoModels(values, io.env);
     for (const notice of models.notices) io.out(notice);
-    await using memory = await Memory.open({ path: values.db || ':memory:', embedder: { model: models.embedding }, llm: llmOption(models.llm) });
+    // The demo's adds wait for the LLM; a --db file's queue of other adds is left to `engram worker`.
+    await using memory = await Memory.open({ path: values.db || ':memory:', embedder: { model: models.embedding }, llm: llmOption(models.llm), queue: { worker: false } });
     await runStoredAsSaidDemo(memory, io.out);
     await runInferenceDemo(memory, models.llm, io.out);
     io.out('');

@@ -7,12 +7,12 @@ export const serveCommand: CliCommand = {
   usage: `engram serve — a Mem0-compatible REST server over one memory file
 
 Usage:
-  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--db <file>] [...]
+  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--no-worker] [--db <file>] [...]
 
   See \`engram serve --help\` for the options.
 `,
   async run(argv, io) {
     const { runServeCommand } = await import('../serve-command.js');
-    return runServeCommand(argv, { out: io.out, err: io.err, env: io.env });
+    return runServeCommand(argv, { out: io.out, err: io.err, env: io.env, llm: io.llm, signal: io.signal });
   },
 };
