@@ -3,30 +3,36 @@ import { userInfo } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { ScopeSchema } from '../index.js';
+import { existsSync } from 'node:fs';
+import { ScopeSchema, type Llm } from '../index.js';
 import { routeConsoleToStderr } from '../mcp/console-to-stderr.js';
 import { createMcpServer } from '../mcp/create-mcp-server.js';
 import { DrainingTransport } from '../mcp/draining-transport.js';
 import type { ServerScope } from '../mcp/scope.js';
 import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
+import { reportQueueWork } from './queue-log.js';
 import { inSurfaceTerms } from './surface-terms.js';
 
 export const MCP_USAGE = `engram mcp — serve your memories to an AI assistant over the Model Context Protocol (stdio)
 
 Usage:
-  engram mcp [--user <id>] [--agent <id>] [--allow-scope-override]
+  engram mcp [--user <id>] [--agent <id>] [--allow-scope-override] [--no-worker]
              [--db <file>] [--embedding-model <folder>] [--llm-model <file.gguf>] [--models-dir <dir>]
 
   A desktop assistant starts this command and talks MCP on its stdin and stdout
   (logs go to stderr). Tools: add_memories, search_memory, list_memories,
   delete_memory, delete_all_memories. Every tool works on the memories of --user
-  (and --agent, when given) only.
+  (and --agent, when given) only. add_memories with inference answers at once:
+  the text is queued, and this server's worker extracts the facts in the
+  background (without an LLM file it fails, naming the fix, as it did before).
 
 Options:
   --user <id>                 whose memories the tools use (env ENGRAM_USER_ID; default: your OS user name)
   --agent <id>                only this agent's memories of the user (env ENGRAM_AGENT_ID)
   --allow-scope-override      let clients pass user_id / agent_id to the tools (off by default: a client
                               can never read or delete another user's memories)
+  --no-worker                 leave the queued adds to \`engram worker\` processes (add_memories still queues,
+                              with or without an LLM file here); by default this server works the queue itself
   --db <file|url>             SQLite file or postgres:// URL (env ENGRAM_DB; default: memory.db in your data folder)
   --embedding-model <folder>  embedding model folder (env ENGRAM_EMBEDDING_MODEL; default: <models dir>/embedding)
   --llm-model <file.gguf>     LLM for add_memories with infer (env ENGRAM_LLM_MODEL; default: <models dir>/llm.gguf)
@@ -41,6 +47,8 @@ export type McpCommandIo = {
   /** One line of log or usage text, for stderr. */
   err: (line: string) => void;
   env: Record<string, string | undefined>;
+  /** An LLM object instead of the configured GGUF file (for embedding and tests). */
+  llm?: Llm | undefined;
 };
 
 /** How long shutdown waits for unanswered requests: after the client closed stdin, and after a signal. */
@@ -77,14 +85,18 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo): Promise<n
   const config = resolveRuntimeConfig(values, io.env);
   const restoreConsole = routeConsoleToStderr();
   try {
-    const memory = await openConfiguredMemory(config).catch((error: unknown) => {
+    const worker = !(values['no-worker'] ?? false);
+    const memory = await openConfiguredMemory(config, { worker, llm: io.llm }).catch((error: unknown) => {
       throw inSurfaceTerms(error, 'cli', config);
     });
+    const stopReporting = reportQueueWork(memory, config, { prefix: 'engram mcp', verbose: true, write: io.err });
     try {
       const server = createMcpServer(memory, {
         scope,
         allowScopeOverride: values['allow-scope-override'] ?? false,
         explainError: (error) => inSurfaceTerms(error, 'mcp', config),
+        // Queued adds are worked by this process when it has an LLM (the file may be pulled while it runs), else by `engram worker`.
+        queueAdds: () => !worker || io.llm !== undefined || existsSync(config.llmModel),
       });
       const transport = new DrainingTransport(new StdioServerTransport(io.stdin, io.stdout));
       const stop = stopSignal(io);
@@ -97,7 +109,9 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo): Promise<n
       stop.dispose();
       await server.close();
     } finally {
+      // Closing lets the add being extracted land; what is still queued waits for the next start (or a worker).
       await memory.close();
+      stopReporting();
     }
   } finally {
     restoreConsole();
@@ -115,6 +129,7 @@ function parse(argv: string[]) {
       user: { type: 'string' },
       agent: { type: 'string' },
       'allow-scope-override': { type: 'boolean' },
+      'no-worker': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -15,6 +15,17 @@ export type EngramMcpServerOptions = {
   allowScopeOverride?: boolean | undefined;
   /** Rewrites an error before a tool reports it, e.g. to phrase its fix for this server (`engram mcp` does). */
   explainError?: ((error: unknown) => unknown) | undefined;
+  /**
+   * Answer add_memories with inference at once, queueing the add for a worker
+   * (`memory.add` with `wait: false`), instead of waiting for the LLM, which
+   * may take longer than a client waits for a tool. Only when something works
+   * the queue: this Memory's worker (it has an LLM) or `engram worker`
+   * processes; otherwise the add would wait forever, whereas a waited add
+   * reports that there is no LLM. A function is asked at each call. `engram
+   * mcp` queues when it has an LLM file, or runs with `--no-worker`.
+   * @default false
+   */
+  queueAdds?: boolean | (() => boolean) | undefined;
   /** Reported to clients in the MCP handshake. @default Engram's package version */
   version?: string | undefined;
 };
@@ -39,7 +50,14 @@ export function createMcpServer(memory: Memory, options: EngramMcpServerOptions)
     ? ' The tools use the memories of the server\'s user unless you pass user_id.'
     : ' The tools only ever see the memories of the user this server was started for.';
   const server = new McpServer({ name: 'engram', version: options.version ?? packageVersion() }, { instructions: INSTRUCTIONS + whose });
-  registerMemoryTools(server, { memory, scope, allowScopeOverride, explainError: options.explainError });
+  const { queueAdds = false } = options;
+  registerMemoryTools(server, {
+    memory,
+    scope,
+    allowScopeOverride,
+    explainError: options.explainError,
+    queueAdds: typeof queueAdds === 'function' ? queueAdds : () => queueAdds,
+  });
   return server;
 }
 

@@ -13,6 +13,8 @@ export type ToolContext = {
   allowScopeOverride: boolean;
   /** Rewrites an error before a tool reports it (see EngramMcpServerOptions). */
   explainError?: ((error: unknown) => unknown) | undefined;
+  /** Whether add_memories with inference is queued rather than waited for, asked at each call (see EngramMcpServerOptions). */
+  queueAdds: () => boolean;
 };
 
 const ScopeOverrideShape = {
@@ -71,7 +73,8 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
         'worth remembering beyond this conversation (preferences, personal facts, people in their life, plans, health details, ' +
         'corrections of something they said before) or asks you to remember something. Do not store small talk, your own replies, ' +
         'or facts that only matter for the current task. With infer (the default) a local model extracts the facts and updates or ' +
-        'retires memories they contradict; with infer: false the text is stored exactly as given.',
+        'retires memories they contradict, usually in the background: the answer then only confirms the text was received, and ' +
+        'the memories appear in searches once the model is done. With infer: false the text is stored exactly as given, at once.',
       inputSchema: toolInput(
         {
           text: z
@@ -86,12 +89,23 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
         },
         allowScopeOverride,
       ),
-      outputSchema: { results: z.array(MemoryEventSchema), droppedOperations: z.number().int() },
+      // What add returns: the changes when it waited, { jobId, status: 'queued' } when it was queued.
+      outputSchema: {
+        results: z.array(MemoryEventSchema).optional(),
+        droppedOperations: z.number().int().optional(),
+        jobId: z.string().optional(),
+        status: z.literal('queued').optional(),
+      },
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
     },
     handle(async ({ text, infer }, scope) => {
       try {
-        const added = await memory.add(text, { ...scope, infer });
+        // The local LLM may take longer than a client waits for a tool (some give up after 60 s): queue, answer at once.
+        if (infer && context.queueAdds()) {
+          const queued = await memory.add(text, { ...scope, infer, wait: false });
+          return toolResult(`Queued: I will remember this (job ${queued.jobId}).`, queued);
+        }
+        const added = await memory.add(text, { ...scope, infer, wait: true });
         return toolResult(formatAdd(added.results), added);
       } catch (error) {
         const noLlm = infer && (isEngramError(error, 'MODEL_NOT_FOUND') || isEngramError(error, 'LLM_NOT_CONFIGURED'));

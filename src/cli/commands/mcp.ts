@@ -7,7 +7,7 @@ export const mcpCommand: CliCommand = {
   usage: `engram mcp — serve your memories to an AI assistant over the Model Context Protocol (stdio)
 
 Usage:
-  engram mcp [--user <id>] [--agent <id>] [--db <file>] [...]
+  engram mcp [--user <id>] [--agent <id>] [--no-worker] [--db <file>] [...]
 
   See \`engram mcp --help\` for the options.
 `,
@@ -18,6 +18,7 @@ Usage:
       stdout: io.stdout ?? process.stdout,
       err: (line) => errLine(io, line),
       env: io.env,
+      llm: io.llm,
     });
   },
 };
