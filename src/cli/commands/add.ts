@@ -4,6 +4,7 @@ import { expectPositionals, flagValue, normalizeBooleanFlag } from '../args.js';
 import { errLine, EXIT, UsageError, type CliIo } from '../command.js';
 import { JSON_OPTION, SCOPE_USAGE, STORE_USAGE } from '../common-flags.js';
 import { defineCommand } from '../define-command.js';
+import { showElapsed } from '../elapsed-line.js';
 import { count, eventLine, printJson } from '../format.js';
 import { readStdinText } from '../input.js';
 import { metadataFlag } from '../json-flags.js';
@@ -14,20 +15,26 @@ import { withMemory } from '../with-memory.js';
 const USAGE = `engram add — remember what was said
 
 Usage:
-  engram add <text...> [--no-infer] [--kind <kind>] [--metadata <json>] [--json]
+  engram add <text...> [--no-infer] [--no-wait] [--kind <kind>] [--metadata <json>] [--json]
   engram add - [...]     read from stdin: plain text (one user message), or a JSON array of
                          {"role": "user" | "assistant" | "system", "content": "...", "createdAt"?: "<iso>"}
 
   By default the local LLM reads the text and decides, in one call, which facts
   to ADD and which memories it changes (UPDATE), retracts (DELETE) or repeats
-  (NONE). With --no-infer the text is stored as said, with no LLM.
+  (NONE); add waits for it (on a terminal, stderr shows for how long). With
+  --no-wait the text is queued and a worker extracts it later (\`engram worker\`,
+  or \`engram serve\` / \`engram mcp\` with an LLM). With --no-infer the text is
+  stored as said, with no LLM.
 
 Options:
   --no-infer, --infer=false   store as said (no LLM needed)
+  --no-wait, --wait=false     queue the add and return at once: prints the job id (see \`engram jobs show <id>\`);
+                              no LLM needed here. --wait (the default) waits for the LLM's decisions
   --kind <kind>               semantic (default), episodic or procedural; with inference, procedural
                               summarizes an agent's run into one memory (needs --agent)
   --metadata <json>           metadata of the new memories, e.g. '{"topic":"health"}'
-  --json                      print {"results": [{id, memory, event, previousMemory?}], "droppedOperations"}
+  --json                      print {"results": [{id, memory, event, previousMemory?}], "droppedOperations"};
+                              with --no-wait {"jobId", "status": "queued"}
 
 ${SCOPE_USAGE}
 
@@ -36,25 +43,39 @@ ${STORE_USAGE}
 Examples:
   engram add --user alice "I am allergic to penicillin"
   engram add --user alice --no-infer --metadata '{"topic":"health"}' "I take metformin 500 mg twice a day"
+  engram add --user alice --no-wait "I moved to Berlin"       # Queued as job 019a… (engram jobs show 019a…)
   echo '[{"role":"user","content":"I moved to Berlin"}]' | engram add --user alice -
 `;
 
-const InferSchema = z
+const BooleanFlagSchema = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const EXTRACTING = 'extracting facts with the local LLM…';
+
 export const addCommand = defineCommand({
   name: 'add',
-  summary: 'remember a text or messages (the LLM decides what to keep; --no-infer stores as said)',
+  summary: 'remember a text or messages (the LLM decides what to keep; --no-infer stores as said, --no-wait queues)',
   usage: USAGE,
-  options: { ...STORE_OPTIONS, ...SCOPE_OPTIONS, ...JSON_OPTION, infer: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'string' } },
-  prepare: (argv) => normalizeBooleanFlag(argv, 'infer'),
+  options: {
+    ...STORE_OPTIONS,
+    ...SCOPE_OPTIONS,
+    ...JSON_OPTION,
+    infer: { type: 'string' },
+    wait: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'string' },
+  },
+  prepare: (argv) => normalizeBooleanFlag(normalizeBooleanFlag(argv, 'infer'), 'wait'),
   async run({ values, positionals }, io) {
+    const infer = values.infer === undefined ? true : flagValue('--infer', BooleanFlagSchema, values.infer);
+    const wait = values.wait === undefined ? true : flagValue('--wait', BooleanFlagSchema, values.wait);
+    if (!infer && !wait) throw new UsageError('--no-wait queues the work of the LLM; with --no-infer the text is stored at once, so leave --no-wait out');
     const options: AddOptions = {
       ...scopeFromFlags(values, io.env, 'os-user', (user) =>
         errLine(io, `(no --user given: remembering for your OS user "${user}"; choose with --user or ENGRAM_USER_ID)`),
       ),
-      infer: values.infer === undefined ? true : flagValue('--infer', InferSchema, values.infer),
+      infer,
       kind: values.kind === undefined ? undefined : flagValue('--kind', MemoryItemSchema.shape.kind, values.kind),
       metadata: metadataFlag(values.metadata),
     };
@@ -63,7 +84,14 @@ export const addCommand = defineCommand({
       values,
       io,
       async (memory) => {
-        const outcome = await memory.add(messages, { ...options, wait: true });
+        if (!wait) {
+          const queued = await memory.add(messages, { ...options, wait: false });
+          if (values.json) printJson(io, queued);
+          else io.out(`Queued as job ${queued.jobId} (engram jobs show ${queued.jobId})`);
+          return EXIT.ok;
+        }
+        const done = infer ? showElapsed(io.err, EXTRACTING) : () => undefined;
+        const outcome = await memory.add(messages, { ...options, wait: true }).finally(done);
         if (values.json) {
           printJson(io, outcome);
           return EXIT.ok;

@@ -21,10 +21,13 @@ Usage:
   binary (never builds or downloads one); the embedding model loads and embeds;
   the LLM file is a GGUF; the sha256 of every model \`engram models pull\`
   installed; the database opens and passes its integrity checks (PRAGMA
-  integrity_check and Engram's own). Exit code 1 if any check fails.
+  integrity_check and Engram's own); its queue of adds waiting for the LLM,
+  with a warning when some failed or the oldest has waited over a minute (is
+  a worker running?). Exit code 1 if any check fails.
 
 Options:
-  --json                      print {"ok", "config", "checks": [{name, status: ok|warn|fail, detail, fix?}]}
+  --json                      print {"ok", "config", "checks": [{name, status: ok|warn|fail, detail, fix?, data?}]}
+                              (the queue check's data: {"counts": {queued, running, done, failed, cancelled}})
 
   An encrypted database is opened with the key in ENGRAM_KEY (never a flag).
 

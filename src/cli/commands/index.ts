@@ -16,6 +16,8 @@ import { reindexCommand } from './reindex.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { updateCommand } from './update.js';
+import { jobsCommand } from './jobs.js';
+import { workerCommand } from './worker.js';
 
 /** Every `engram` command, in the order `engram --help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -38,6 +40,8 @@ export const COMMANDS: readonly CliCommand[] = [
   modelsCommand,
   serveCommand,
   mcpCommand,
+  workerCommand,
+  jobsCommand,
 ];
 
 export function findCommand(name: string): CliCommand | undefined {

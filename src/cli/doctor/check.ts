@@ -4,7 +4,14 @@ import { isEngramError } from '../../index.js';
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 /** One line of `engram doctor`, and what to do about it. */
-export type CheckResult = { name: string; status: CheckStatus; detail: string; fix?: string | undefined };
+export type CheckResult = {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string | undefined;
+  /** Facts for `--json` that the detail only tells (the queue's counts per status). */
+  data?: Record<string, unknown> | undefined;
+};
 
 const MARKS: Record<CheckStatus, string> = { ok: '✓', warn: '!', fail: '✗' };
 

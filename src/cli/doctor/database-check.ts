@@ -3,6 +3,7 @@ import { displayedDatabase, isPostgresUrl } from '../../database-url.js';
 import { isEngramError } from '../../index.js';
 import { openConfiguredMemory, type RuntimeConfig } from '../runtime-config.js';
 import { failed, type CheckResult } from './check.js';
+import { checkQueue } from './queue-check.js';
 
 const FIXES: Record<string, string> = {
   EMBEDDING_MISMATCH: 'open it with the embedding model it was built with, or switch it: `engram reindex --embedding-model <folder>`',
@@ -14,10 +15,11 @@ const DEFAULT_FIX = 'restore the file from a backup or an export (`engram import
 
 /**
  * The database opens with the configured embedding model and passes
- * `memory.verify()`: Engram's invariants and SQLite's integrity_check. A file
- * that does not exist yet is not created here.
+ * `memory.verify()`: Engram's invariants and SQLite's integrity_check; then
+ * its extraction queue (see checkQueue). A file that does not exist yet is
+ * not created here.
  */
-export async function checkDatabase(config: RuntimeConfig): Promise<CheckResult> {
+export async function checkDatabase(config: RuntimeConfig): Promise<CheckResult | CheckResult[]> {
   const name = 'database';
   const shownDb = displayedDatabase(config.db);
   if (config.db !== ':memory:' && !isPostgresUrl(config.db) && !existsSync(config.db)) {
@@ -27,7 +29,7 @@ export async function checkDatabase(config: RuntimeConfig): Promise<CheckResult>
     const memory = await openConfiguredMemory(config);
     try {
       const { ok, problems } = await memory.verify();
-      if (ok) return { name, status: 'ok', detail: `${shownDb} opens and passes the integrity checks` };
+      if (ok) return [{ name, status: 'ok', detail: `${shownDb} opens and passes the integrity checks` }, await checkQueue(memory)];
       const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
       return { name, status: 'fail', detail: `${shownDb}: ${shown}`, fix: DEFAULT_FIX };
     } finally {
