@@ -5,10 +5,12 @@ import { MAX_TIME, MIN_TIME } from './time.js';
 /**
  * Engram's portable format: JSON Lines, one record per line. A header, then
  * the message log, then one record per memory holding every version and its
- * history. Vectors are not exported: they belong to an embedding model, and
+ * history, then the queued adds still to do, oldest first. Vectors are not exported: they belong to an embedding model, and
  * import re-embeds with the target's.
  */
-export const EXPORT_FORMAT_VERSION = 1;
+export const EXPORT_FORMAT_VERSION = 2;
+/** Formats this Engram imports: 1 (before queued adds were exported) and 2. An older Engram refuses a format 2 export by its header. */
+export const IMPORTABLE_FORMATS = [1, 2] as const;
 
 const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >= MIN_TIME && Date.parse(s) <= MAX_TIME, {
   error: 'must lie between the years 0000 and 9999 (UTC)',
@@ -16,7 +18,7 @@ const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >
 
 export const ExportHeaderSchema = z.strictObject({
   type: z.literal('engram'),
-  format: z.literal(EXPORT_FORMAT_VERSION),
+  format: z.literal(IMPORTABLE_FORMATS),
   exportedAt: IsoSchema,
   embeddingModel: z.string().optional(),
 });
@@ -90,8 +92,35 @@ export const ExportMemorySchema = z
     });
   });
 
-export const ExportRecordSchema = z.discriminatedUnion('type', [ExportHeaderSchema, ExportMessageSchema, ExportMemorySchema]);
+/**
+ * A queued add that has not landed (queued, running: exported as queued, or
+ * failed), so an export moves the work still to do too. `messageIds` are the
+ * ids of its message records in the export. Done adds are not exported: what
+ * they did is in the memories; cancelled ones were dropped on purpose.
+ */
+export const ExportJobSchema = z
+  .strictObject({
+    type: z.literal('job'),
+    id: MemoryIdSchema,
+    kind: z.enum(['extract', 'procedure']),
+    ...ScopeFields,
+    status: z.enum(['queued', 'failed']),
+    messageIds: z.array(z.number().int().positive()).min(1).max(10_000),
+    metadata: MetadataSchema,
+    attempts: z.number().int().min(0),
+    error: z.strictObject({ code: z.string().max(64), message: z.string().max(10_000) }).optional(),
+    createdAt: IsoSchema,
+  })
+  .superRefine((job, ctx) => {
+    if (job.userId === undefined && job.agentId === undefined && job.runId === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'a queued add needs at least one of userId, agentId, runId' });
+    }
+    if (job.kind === 'procedure' && job.agentId === undefined) ctx.addIssue({ code: 'custom', path: ['agentId'], message: 'a procedure belongs to an agent' });
+  });
+
+export const ExportRecordSchema = z.discriminatedUnion('type', [ExportHeaderSchema, ExportMessageSchema, ExportMemorySchema, ExportJobSchema]);
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;
+export type ExportJob = z.infer<typeof ExportJobSchema>;
 export type ExportMessage = z.infer<typeof ExportMessageSchema>;
 export type ExportMemory = z.infer<typeof ExportMemorySchema>;
 

@@ -1,3 +1,4 @@
+import type { ExportJob } from './export-format.js';
 import type { JobRecord, JobStatus } from './storage/job-records.js';
 import type { MemoryEvent } from './schema.js';
 
@@ -46,6 +47,23 @@ export function toJob(record: JobRecord): Job {
     ...(record.status === 'running' && record.leaseOwner ? { worker: record.leaseOwner } : {}),
     ...(record.error ? { error: record.error } : {}),
     ...(record.result ? { results: record.result.results, droppedOperations: record.result.droppedOperations } : {}),
+  };
+}
+
+/** A queued add still to do, as an export record (a running one is exported as queued: its run has not landed). */
+export function toExportJob(record: JobRecord): ExportJob {
+  return {
+    type: 'job',
+    id: record.id,
+    kind: record.kind,
+    ...record.scope,
+    status: record.status === 'failed' ? 'failed' : 'queued',
+    messageIds: record.messageIds,
+    // Stored metadata passed MetadataSchema when its add was made.
+    metadata: record.metadata as ExportJob['metadata'],
+    attempts: record.status === 'running' ? Math.max(0, record.attempts - 1) : record.attempts,
+    ...(record.error ? { error: record.error } : {}),
+    createdAt: iso(record.createdAt),
   };
 }
 

@@ -16,10 +16,10 @@ import { importLines, type ImportProgress, type ImportResult } from './pipeline/
 import type { ExportRecord } from './export-format.js';
 import { ScopeQueue } from './pipeline/scope-queue.js';
 import { JobRunner } from './pipeline/job-runner.js';
-import { toJob, type Job } from './job.js';
+import { toExportJob, toJob, type Job } from './job.js';
 import { LlamaCppLlm } from './llm/llama-cpp-llm.js';
 import { newId } from './ids.js';
-import type { JobResult } from './storage/job-records.js';
+import type { JobRecord, JobResult } from './storage/job-records.js';
 import { retrieve } from './pipeline/retrieve.js';
 import {
   AddOptionsSchema,
@@ -79,9 +79,7 @@ export class Memory {
     private readonly reranker: { reranker: Reranker; owned: boolean } | undefined,
     /** Works the extraction queue; there is none without an LLM (another process's worker may work the jobs this Memory queues). */
     private readonly runner: JobRunner | undefined,
-  ) {
-    this.runner?.start();
-  }
+  ) {}
 
   /** Orders a process's adds without inference per scope (inferring adds are ordered by the queue). */
   private readonly queue = new ScopeQueue();
@@ -114,6 +112,7 @@ export class Memory {
       ? new JobRunner({ storage, embedder, llm }, { ...config.queue, background }, (error) => memory?.reportWorkerError(error))
       : undefined;
     memory = new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker, runner);
+    runner?.start();
     return memory;
   }
 
@@ -218,7 +217,7 @@ export class Memory {
           details: { ...counts },
         });
       }
-      await this.runner?.fill();
+      await this.runner?.fill(Object.keys(scope).length > 0 ? { under: scope } : undefined);
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))));
     }
   }
@@ -451,13 +450,24 @@ export class Memory {
   /**
    * Every record of the file in Engram's portable format (JSON Lines when each
    * record is written on its own line): a header, the message log, then each
-   * memory with all its versions, validity, history and provenance. Vectors
+   * memory with all its versions, validity, history and provenance, then the
+   * queued adds not yet applied (queued, running or failed). Vectors
    * are not exported; import re-embeds. Read a page at a time: each memory comes
    * whole, but a change made while iterating may or may not appear.
    */
   async *export(): AsyncGenerator<ExportRecord> {
     this.assertOpen();
     yield* this.storage.exportRecords();
+    // The queued adds still to do, oldest first (so an import queues them in the same order).
+    const pending: JobRecord[] = [];
+    for (let offset = 0; ; offset += EXPORT_JOB_PAGE) {
+      const page = await this.storage.transaction('read', 'exporting queued adds', (tx) =>
+        tx.listJobs({ status: ['queued', 'running', 'failed'], limit: EXPORT_JOB_PAGE, offset }),
+      );
+      pending.push(...page);
+      if (page.length < EXPORT_JOB_PAGE) break;
+    }
+    for (const job of pending.reverse()) yield toExportJob(job);
   }
 
   /**
@@ -571,6 +581,9 @@ export class Memory {
     if (this.closed) throw new EngramError('CLOSED', 'this Memory is closed; open a new one with Memory.open()');
   }
 }
+
+/** Queued adds read per transaction while exporting. */
+const EXPORT_JOB_PAGE = 500;
 
 /** What an add that waited returns. */
 export type AddResult = JobResult;

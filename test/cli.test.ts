@@ -266,7 +266,7 @@ describe('engram export, import and reindex', () => {
     expect(imported.stderr).toMatch(/^memories: 100% \(3 of 3\)$/m);
     expect((await engram(['list', '--user', 'alice', '--json', ...target], env)).stdout).toBe(source);
     const again = await engram(['import', '-', '--json', ...target], env, readFileSync(file, 'utf8'));
-    expect(again.json()).toEqual({ memories: { added: 0, skipped: 3 }, messages: { added: 0, skipped: 3 } });
+    expect(again.json()).toEqual({ memories: { added: 0, skipped: 3 }, messages: { added: 0, skipped: 3 }, jobs: { added: 0, skipped: 0 } });
   });
 
   it('refuses an import with an invalid line (exit 1, its line number) and writes nothing', async () => {

@@ -379,7 +379,7 @@ describe('export, import, verify, binding', () => {
     );
     const exported = await collect(storage.exportRecords());
     expect(exported.map((r) => r.type)).toEqual(['engram', 'message', 'message', 'message', 'memory', 'memory', 'memory']);
-    expect(exported[0]).toMatchObject({ format: 1, embeddingModel: MODEL });
+    expect(exported[0]).toMatchObject({ format: 2, embeddingModel: MODEL });
     expect(exported[4]).toEqual({
       type: 'memory',
       id: first.id,

@@ -313,6 +313,31 @@ describe('waiting adds', () => {
   });
 });
 
+describe('a process that cannot work a scope', () => {
+  it('fails a waiting add queued behind an add it cannot run with the worker’s error, leaving nothing of the waiting add', async () => {
+    const { EngramError } = await import('engram-memory');
+    const broken = { id: 'test/missing', complete: async () => Promise.reject(new EngramError('MODEL_NOT_FOUND', 'no LLM at models/llm.gguf')) };
+    const memory = await open(broken, { worker: false });
+    const queued = await memory.add('I like tea.', { ...alice, wait: false });
+    await expect(memory.add('I like coffee.', alice)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    // The queued add is the worker's trouble, not its own: it waits, unharmed; the waiting one left nothing.
+    expect((await memory.jobs()).results.map((j) => [j.id, j.status, j.attempts])).toEqual([[queued.jobId, 'queued', 0]]);
+    expect((await exported(memory)).filter((r) => r.type === 'message').map((m) => m.type === 'message' && m.content)).toEqual(['I like tea.']);
+  });
+});
+
+describe('flush of a scope', () => {
+  it('works that scope’s adds (and those under it), not the others', async () => {
+    const llm = new EchoLlm();
+    const memory = await open(llm, { worker: false });
+    const mine = await memory.add('I like tea.', { userId: 'alice', agentId: 'coach', wait: false });
+    const theirs = await memory.add('I like coffee.', { ...bob, wait: false });
+    expect(await memory.flush({ ...alice, timeoutMs: 10_000 })).toMatchObject({ queued: 0, done: 1 });
+    expect((await memory.job(mine.jobId))?.status).toBe('done');
+    expect((await memory.job(theirs.jobId))?.status).toBe('queued');
+  });
+});
+
 describe('several workers on one store', () => {
   it('apply every job exactly once, in order per scope', async () => {
     const llms = [new EchoLlm(), new EchoLlm(), new EchoLlm()];
@@ -373,5 +398,58 @@ describe('an engine that runs a write again after a conflict (as PostgreSQL does
     expect((await memory.getAll(alice)).results).toHaveLength(2);
     await memory.close();
     await inner.close();
+  });
+});
+
+describe('queued adds through export and import', () => {
+  it('move with their messages, in order, keep a failed add failed, and are applied once by the importing store', async () => {
+    const source = await open(new ScriptedLlm(new Error('boom')), { worker: false, maxAttempts: 1 });
+    await source.add('Said before: I like jazz.', { ...alice, infer: false });
+    const failed = await source.add('I like tea.', { ...alice, wait: false });
+    await source.flush({ timeoutMs: 10_000 });
+    const first = await source.add([{ role: 'user', content: 'I moved to Porto.', createdAt: '2024-05-01T10:00:00Z' }], { ...alice, wait: false, metadata: { via: 'chat' } });
+    const second = await source.add('I play chess.', { ...bob, wait: false });
+    const records = await exported(source);
+    expect(records.filter((r) => r.type === 'job').map((r) => r.type === 'job' && [r.id, r.status])).toEqual([
+      [failed.jobId, 'failed'],
+      [first.jobId, 'queued'],
+      [second.jobId, 'queued'],
+    ]);
+
+    const llm = new EchoLlm();
+    const target = await open(llm, { worker: false });
+    await target.add('Another message first, so ids differ.', { userId: 'zed', infer: false });
+    const lines = records.map((r) => JSON.stringify(r));
+    expect(await target.import(lines)).toMatchObject({ jobs: { added: 3, skipped: 0 }, messages: { added: 4 } });
+    expect(await target.import(lines)).toMatchObject({ jobs: { added: 0, skipped: 3 }, messages: { added: 0 } });
+    expect(await target.job(failed.jobId)).toMatchObject({ status: 'failed', error: { code: 'LLM_FAILED' }, attempts: 1 });
+    await target.flush({ timeoutMs: 10_000 });
+    expect(await target.job(first.jobId)).toMatchObject({ status: 'done', results: [{ event: 'ADD', memory: 'Said: I moved to Porto.' }] });
+    const [porto] = (await target.getAll({ ...alice, filters: { via: 'chat' } })).results;
+    expect(porto).toMatchObject({ memory: 'Said: I moved to Porto.', validFrom: '2024-05-01T10:00:00.000Z' });
+    expect(llm.requests).toHaveLength(2);
+    // The job points at its message as logged in the target.
+    const moved = (await target.job(first.jobId)) as Job;
+    const targetMessages = (await exported(target)).filter((r) => r.type === 'message');
+    expect(targetMessages.find((m) => m.type === 'message' && m.id === moved.messageIds[0])).toMatchObject({ content: 'I moved to Porto.' });
+    expect(await target.verify()).toEqual({ ok: true, problems: [] });
+  });
+
+  it('are refused, with nothing imported, when a queued add names a message the import does not hold', async () => {
+    const source = await open(null);
+    await source.add('I like tea.', { ...alice, wait: false });
+    const lines = (await exported(source)).filter((r) => r.type !== 'message').map((r) => JSON.stringify(r));
+    const target = await open(null);
+    await expect(target.import(lines)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('does not hold') });
+    expect((await target.jobs()).results).toEqual([]);
+  });
+
+  it('format 1 exports (before queued adds were exported) still import', async () => {
+    const source = await open(null);
+    await source.add('I like tea.', { ...alice, infer: false });
+    const lines = (await exported(source)).map((r) => JSON.stringify(r.type === 'engram' ? { ...r, format: 1 } : r));
+    const target = await open(null);
+    expect(await target.import(lines)).toMatchObject({ memories: { added: 1 }, messages: { added: 1 } });
+    await expect(target.import([JSON.stringify({ type: 'engram', format: 3, exportedAt: new Date().toISOString() })])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

@@ -1,11 +1,17 @@
 import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
-import { ExportRecordSchema, type ExportMemory, type ExportMessage } from '../export-format.js';
-import type { Storage } from '../storage/storage.js';
+import { ExportRecordSchema, type ExportJob, type ExportMemory, type ExportMessage } from '../export-format.js';
+import type { Storage, StorageTransaction } from '../storage/storage.js';
+import { scopeOf } from '../scope.js';
 import { textHash } from '../text-hash.js';
 
 export type ImportProgress = { phase: 'reading' | 'messages' | 'memories'; done: number; total: number };
-export type ImportResult = { memories: { added: number; skipped: number }; messages: { added: number; skipped: number } };
+export type ImportResult = {
+  memories: { added: number; skipped: number };
+  messages: { added: number; skipped: number };
+  /** Queued adds still to do; the importing store's worker applies them. */
+  jobs: { added: number; skipped: number };
+};
 
 /** Memories embedded and written per transaction: a crash loses at most one batch, and a re-run skips what landed. */
 const BATCH = 200;
@@ -25,8 +31,8 @@ export async function importLines(
   lines: Iterable<string> | AsyncIterable<string> | string,
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportResult> {
-  const { messages, memories } = await readRecords(lines, onProgress);
-  const result: ImportResult = { memories: { added: 0, skipped: 0 }, messages: { added: 0, skipped: 0 } };
+  const { messages, memories, jobs } = await readRecords(lines, onProgress);
+  const result: ImportResult = { memories: { added: 0, skipped: 0 }, messages: { added: 0, skipped: 0 }, jobs: { added: 0, skipped: 0 } };
 
   const messageIds = new Map<number, number>();
   // A transaction's work may run again (PostgreSQL retries serialization failures): it only returns what it did.
@@ -70,7 +76,31 @@ export async function importLines(
     result.memories.skipped += batch.length - added;
     onProgress?.({ phase: 'memories', done: Math.min(memories.length, start + BATCH), total: memories.length });
   }
+
+  for (let start = 0; start < jobs.length; start += BATCH) {
+    const batch = jobs.slice(start, start + BATCH);
+    const added = await storage.transaction('write', 'importing queued adds', async (tx) => {
+      let count = 0;
+      for (const job of batch) if (await importJob(tx, job, messageIds)) count += 1;
+      return count;
+    });
+    result.jobs.added += added;
+    result.jobs.skipped += batch.length - added;
+  }
   return result;
+}
+
+/** Queues an exported add again (in this store, its messages have the ids they were logged under here), unless its id is known. */
+async function importJob(tx: StorageTransaction, job: ExportJob, messageIds: Map<number, number>): Promise<boolean> {
+  if (await tx.job(job.id)) return false;
+  const createdAt = Date.parse(job.createdAt);
+  const scope = scopeOf(job);
+  await tx.insertJob({ id: job.id, scope, kind: job.kind, messageIds: job.messageIds.map((id) => messageIds.get(id) as number), metadata: job.metadata, createdAt });
+  if (job.status === 'failed' || job.attempts > 0 || job.error) {
+    const now = Date.now();
+    await tx.updateJob(job.id, { status: job.status, attempts: job.attempts, error: job.error ?? null, finishedAt: job.status === 'failed' ? now : null, updatedAt: now });
+  }
+  return true;
 }
 
 /** For each message, how many equal messages (all but id and addedAt) came before it in the import. */
@@ -97,6 +127,7 @@ function asLines(lines: unknown): Iterable<unknown> | AsyncIterable<unknown> {
 async function readRecords(input: unknown, onProgress?: (progress: ImportProgress) => void) {
   const messages: ExportMessage[] = [];
   const memories: ExportMemory[] = [];
+  const jobs: ExportJob[] = [];
   const errors: string[] = [];
   let lineNumber = 0;
   for await (const line of asLines(input)) {
@@ -121,6 +152,7 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
     }
     if (parsed.data.type === 'message') messages.push(parsed.data);
     else if (parsed.data.type === 'memory') memories.push(parsed.data);
+    else if (parsed.data.type === 'job') jobs.push(parsed.data);
     if (lineNumber % 1000 === 0) onProgress?.({ phase: 'reading', done: lineNumber, total: 0 });
   }
   if (errors.length > 0) {
@@ -135,7 +167,17 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
     if (ids.has(memory.id)) throw new EngramError('INVALID_INPUT', `the import holds memory ${memory.id} twice; nothing was imported`);
     ids.add(memory.id);
   }
-  return { messages, memories };
+  const logged = new Map(messages.map((m) => [m.id, m]));
+  for (const job of jobs) {
+    for (const id of job.messageIds) {
+      const message = logged.get(id);
+      if (!message) throw new EngramError('INVALID_INPUT', `queued add ${job.id} refers to message ${id}, which the import does not hold; nothing was imported`);
+      if (message.userId !== job.userId || message.agentId !== job.agentId || message.runId !== job.runId) {
+        throw new EngramError('INVALID_INPUT', `queued add ${job.id} refers to message ${id} of another scope; nothing was imported`);
+      }
+    }
+  }
+  return { messages, memories, jobs };
 }
 
 /** Provenance points at message ids of the exporting file; in this file those messages may have other ids. */

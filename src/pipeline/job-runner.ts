@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EngramError } from '../errors.js';
 import type { Scope } from '../schema.js';
-import { scopeKey } from '../scope.js';
+import { isInScope, scopeKey } from '../scope.js';
 import type { JobError, JobRecord, JobResult } from '../storage/job-records.js';
 import type { StorageTransaction } from '../storage/storage.js';
 import type { CommitExtraction, Extraction } from './extraction.js';
@@ -44,7 +44,10 @@ const MAX_BATCH_JOBS = 20;
 /** The model failed or answered nonsense: worth another attempt later. Anything else is the worker's trouble (no model file, closed store): the job waits, unharmed. */
 const JOB_ERRORS = new Set(['LLM_FAILED', 'LLM_OUTPUT_INVALID', 'INVALID_INPUT']);
 
-type Waiter = { resolve: (result: JobResult) => void; reject: (error: unknown) => void };
+type Waiter = { scope: Scope; resolve: (result: JobResult) => void; reject: (error: unknown) => void };
+
+/** Which jobs a fill may claim: those of exactly one scope (a waiting add drives its own), or of a scope and everything under it (flush). */
+export type ClaimFilter = { exact: Scope } | { under: Scope } | undefined;
 
 /** Another worker took the job over (its lease ran out), or it was cancelled or forgotten: this run must not land. */
 class LeaseLost extends Error {}
@@ -102,12 +105,12 @@ export class JobRunner {
    * model's error is thrown, as for an add that was never queued.
    */
   async waitFor(job: { id: string; scope: Scope }): Promise<JobResult> {
-    const settled = new Promise<JobResult>((resolve, reject) => this.waiters.set(job.id, { resolve, reject }));
+    const settled = new Promise<JobResult>((resolve, reject) => this.waiters.set(job.id, { scope: job.scope, resolve, reject }));
     settled.catch(() => undefined);
     try {
       for (let delay = 5; ; delay = Math.min(delay * 2, 250)) {
         if (this.stopped) throw closed();
-        await this.fill(job.scope);
+        await this.fill({ exact: job.scope });
         const outcome = await Promise.race([settled, sleep(delay).then(() => undefined)]);
         if (outcome) return outcome;
         const state = await this.deps.storage.transaction('read', 'reading a queued add', (tx) => tx.job(job.id));
@@ -119,15 +122,12 @@ export class JobRunner {
     }
   }
 
-  /**
-   * Claims and starts work while there is capacity; how many batches started.
-   * `scope`: only that exact scope's queue (a waiting add drives its own).
-   */
-  fill(scope?: Scope): Promise<number> {
+  /** Claims and starts work while there is capacity; how many batches started. */
+  fill(filter?: ClaimFilter): Promise<number> {
     const run = this.claiming.then(async () => {
       let started = 0;
       while (!this.stopped && this.running.size < this.settings.concurrency) {
-        const batch = await this.claim(scope);
+        const batch = await this.claim(filter);
         if (!batch) break;
         const key = scopeKey((batch[0] as JobRecord).scope);
         this.running.set(
@@ -173,14 +173,16 @@ export class JobRunner {
   }
 
   /** The oldest claimable job of a scope and the queued jobs right behind it, now leased to this worker; undefined when there is none. */
-  private async claim(scope?: Scope): Promise<JobRecord[] | undefined> {
+  private async claim(filter: ClaimFilter): Promise<JobRecord[] | undefined> {
+    const exact = filter && 'exact' in filter ? filter.exact : undefined;
+    const under = filter && 'under' in filter ? filter.under : undefined;
     let abandoned: JobRecord[] = [];
     const batch = await this.deps.storage.transaction('write', 'claiming queued adds', async (tx) => {
       // Reset per attempt: an engine may run a write again after a conflict.
       abandoned = [];
       const now = Date.now();
-      for (const head of await tx.jobHeads(CLAIM_SCAN, scope)) {
-        if (this.running.has(scopeKey(head.scope))) continue;
+      for (const head of await tx.jobHeads(CLAIM_SCAN, exact)) {
+        if (this.running.has(scopeKey(head.scope)) || (under && !isInScope(head.scope, under))) continue;
         const claimable = head.status === 'queued' ? head.notBefore <= now : (head.leaseExpiresAt ?? 0) < now;
         if (!claimable) continue;
         if (head.status === 'running' && head.attempts >= this.settings.maxAttempts) {
@@ -309,7 +311,35 @@ export class JobRunner {
       for (const job of batch) if (!lost) this.waiters.get(job.id)?.reject(error);
     }
     for (const job of failed) this.finished(job);
-    if (!lost && !attempt && removed.length < batch.length) this.workerTrouble(error);
+    if (!lost && !attempt) {
+      await this.abandonWaitersBehind(batch, error).catch(() => undefined);
+      if (removed.length < batch.length) this.workerTrouble(error);
+    }
+  }
+
+  /**
+   * This process cannot work a scope (no model file, a closed store): the adds
+   * of that scope it waits for, queued behind the batch, would wait forever.
+   * As for any waited add that fails, nothing of them stays, and their callers
+   * get the error.
+   */
+  private async abandonWaitersBehind(batch: JobRecord[], error: unknown): Promise<void> {
+    const key = scopeKey((batch[0] as JobRecord).scope);
+    const inBatch = new Set(batch.map((job) => job.id));
+    const behind = [...this.waiters.entries()].filter(([id, waiter]) => !inBatch.has(id) && scopeKey(waiter.scope) === key);
+    if (behind.length === 0) return;
+    try {
+      await this.deps.storage.transaction('write', 'removing adds that cannot be worked', async (tx) => {
+        for (const [id] of behind) {
+          const current = await tx.job(id);
+          if (current?.status !== 'queued') continue;
+          await tx.deleteJob(id);
+          await tx.deleteMessages(current.messageIds);
+        }
+      });
+    } finally {
+      for (const [, waiter] of behind) waiter.reject(error);
+    }
   }
 
   /** A job this process waits for, finished or failed by another worker; undefined while it is still to come. */

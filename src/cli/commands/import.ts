@@ -24,7 +24,7 @@ Usage:
   interrupted import can simply be run again. Progress goes to stderr.
 
 Options:
-  --json                      print {"memories": {added, skipped}, "messages": {added, skipped}}
+  --json                      print {"memories": {added, skipped}, "messages": {added, skipped}, "jobs": {added, skipped}}
 
 ${STORE_USAGE}
 
@@ -69,8 +69,9 @@ export const importCommand = defineCommand({
             printJson(io, result);
             return EXIT.ok;
           }
-          const { memories: m, messages: s } = result;
-          io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped.`);
+          const { memories: m, messages: s, jobs: j } = result;
+          const queued = j.added + j.skipped > 0 ? `; queued adds: ${j.added} added, ${j.skipped} skipped` : '';
+          io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped${queued}.`);
           return EXIT.ok;
         },
         { create: true },
