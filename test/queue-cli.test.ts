@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Job, Llm, LlmRequest } from 'engram-memory';
+import type { Job } from 'engram-memory';
 import { checkQueue } from '../src/cli/doctor/queue-check.js';
+import { EchoLlm } from './support/echo-llm.js';
 import { engram } from './support/engram-cli.js';
 import { ScriptedLlm } from './support/scripted-llm.js';
 import { openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './support/test-memory.js';
@@ -17,30 +18,6 @@ import { openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './sup
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TINY_LLM = fileURLToPath(new URL('../models/test/llm.gguf', import.meta.url));
-
-/** Turns each new user line of a prompt into the fact "Said: <line>"; holds its answers while `hold()` is on. */
-class EchoLlm implements Llm {
-  readonly id = 'test/echo';
-  readonly requests: LlmRequest[] = [];
-  private gate: Promise<void> | undefined;
-  private open: (() => void) | undefined;
-
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.open = resolve));
-  }
-
-  release(): void {
-    this.open?.();
-  }
-
-  async complete(request: LlmRequest): Promise<string> {
-    this.requests.push(request);
-    await this.gate;
-    const news = (request.messages.at(-1)?.content ?? '').split('NEW:\n')[1] ?? '';
-    const facts = [...news.matchAll(/user: (.*)$/gmu)].map((m) => ({ event: 'ADD', text: `Said: ${m[1]}`, kind: 'semantic' }));
-    return JSON.stringify({ operations: facts });
-  }
-}
 
 /** A temp database, the test embedder, and no LLM file: only an LLM a test passes can infer. */
 function setup(): { db: string; env: Record<string, string>; store: string[] } {

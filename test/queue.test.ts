@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ExportRecord, Job, LlmRequest, Memory, MemoryOptions } from 'engram-memory';
 import { collect } from './support/collect.js';
+import { EchoLlm } from './support/echo-llm.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openSharedTestMemories, openTestMemory } from './support/test-memory.js';
 
@@ -14,46 +15,6 @@ import { openSharedTestMemories, openTestMemory } from './support/test-memory.js
 const alice = { userId: 'alice' };
 const bob = { userId: 'bob' };
 const fast = { retryDelayMs: 5, pollMs: 20 };
-
-/** An LLM that turns every NEW user line into a fact "Said: <text>", and records what it was shown. */
-class EchoLlm {
-  readonly id = 'test/echo';
-  readonly requests: LlmRequest[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  private gate: Promise<void> | undefined;
-  private open: (() => void) | undefined;
-
-  /** Holds every call until release() is called. */
-  hold(): void {
-    this.gate = new Promise((resolve) => (this.open = resolve));
-  }
-
-  release(): void {
-    this.open?.();
-    this.gate = undefined;
-  }
-
-  async complete(request: LlmRequest): Promise<string> {
-    this.requests.push(request);
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      await this.gate;
-      await sleep(5);
-      const prompt = request.messages.at(-1)?.content ?? '';
-      const news = prompt.split('NEW:\n')[1] ?? '';
-      const facts = news
-        .split('\n')
-        .map((line) => /user: (.*)$/u.exec(line)?.[1])
-        .filter((text): text is string => text !== undefined)
-        .map((text) => ({ event: 'ADD', text: `Said: ${text}`, kind: 'semantic' }));
-      return JSON.stringify({ operations: facts });
-    } finally {
-      this.inFlight -= 1;
-    }
-  }
-}
 
 async function open(llm: MemoryOptions['llm'], queue: MemoryOptions['queue'] = {}): Promise<Memory> {
   return openTestMemory({ llm, queue: { ...fast, ...queue } });

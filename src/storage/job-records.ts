@@ -50,3 +50,16 @@ export type JobChange = Partial<Pick<JobRecord, 'status' | 'attempts' | 'notBefo
 };
 
 export type JobCounts = Record<JobStatus, number>;
+
+/** The column of each changeable field: both engines' `jobs` tables name them so. */
+export const JOB_CHANGE_COLUMNS = {
+  status: 'status',
+  attempts: 'attempts',
+  notBefore: 'not_before',
+  leaseOwner: 'lease_owner',
+  leaseExpiresAt: 'lease_expires_at',
+  error: 'error',
+  result: 'result',
+  finishedAt: 'finished_at',
+  updatedAt: 'updated_at',
+} as const satisfies Record<keyof JobChange, string>;

@@ -1,6 +1,6 @@
 import type { Scope } from '../schema.js';
 import { scopeKey, scopeOfRow } from '../scope.js';
-import { JOB_STATUSES, type JobChange, type JobCounts, type JobRecord, type JobStatus, type NewJob } from '../storage/job-records.js';
+import { JOB_CHANGE_COLUMNS, JOB_STATUSES, type JobChange, type JobCounts, type JobRecord, type JobStatus, type NewJob } from '../storage/job-records.js';
 import type { Database } from './database.js';
 import { scopeColumns, scopeWhere } from './scope-sql.js';
 
@@ -85,22 +85,10 @@ export function jobCounts(db: Database, scope?: Scope): JobCounts {
   return counts;
 }
 
-const CHANGE_COLUMNS = {
-  status: 'status',
-  attempts: 'attempts',
-  notBefore: 'not_before',
-  leaseOwner: 'lease_owner',
-  leaseExpiresAt: 'lease_expires_at',
-  error: 'error',
-  result: 'result',
-  finishedAt: 'finished_at',
-  updatedAt: 'updated_at',
-} as const satisfies Record<keyof JobChange, string>;
-
 export function updateJob(db: Database, id: string, change: JobChange): void {
   const sets: string[] = [];
   const params: unknown[] = [];
-  for (const [key, column] of Object.entries(CHANGE_COLUMNS) as [keyof JobChange, string][]) {
+  for (const [key, column] of Object.entries(JOB_CHANGE_COLUMNS) as [keyof JobChange, string][]) {
     if (!(key in change)) continue;
     const value = change[key];
     sets.push(`${column} = ?`);

@@ -1,6 +1,6 @@
 import type { Scope } from '../../schema.js';
 import { scopeKey, scopeOfRow } from '../../scope.js';
-import { JOB_STATUSES, type JobChange, type JobCounts, type JobRecord, type JobStatus, type NewJob } from '../../storage/job-records.js';
+import { JOB_CHANGE_COLUMNS, JOB_STATUSES, type JobChange, type JobCounts, type JobRecord, type JobStatus, type NewJob } from '../../storage/job-records.js';
 import { json, num } from './rows.js';
 import { scopeWhere } from './scope-sql.js';
 import type { SqlQueryable } from './sql-client.js';
@@ -119,23 +119,11 @@ export async function jobCounts(sql: SqlQueryable, scope?: Scope): Promise<JobCo
   return counts;
 }
 
-const CHANGE_COLUMNS = {
-  status: 'status',
-  attempts: 'attempts',
-  notBefore: 'not_before',
-  leaseOwner: 'lease_owner',
-  leaseExpiresAt: 'lease_expires_at',
-  error: 'error',
-  result: 'result',
-  finishedAt: 'finished_at',
-  updatedAt: 'updated_at',
-} as const satisfies Record<keyof JobChange, string>;
-
 /** Sets the columns of the keys present in `change`, and only those. */
 export async function updateJob(sql: SqlQueryable, id: string, change: JobChange): Promise<void> {
   const p = new SqlParams();
   const sets: string[] = [];
-  for (const [key, column] of Object.entries(CHANGE_COLUMNS) as [keyof JobChange, string][]) {
+  for (const [key, column] of Object.entries(JOB_CHANGE_COLUMNS) as [keyof JobChange, string][]) {
     if (!(key in change)) continue;
     const value = change[key];
     sets.push(key === 'error' || key === 'result' ? `${column} = ${p.add(asJson(value))}::text::jsonb` : `${column} = ${p.add(value ?? null)}`);
