@@ -129,3 +129,33 @@ describe(`the queue survives ${KILLS} SIGKILLs of its producers and workers`, ()
     await crashRun(database.url);
   }, 600_000);
 });
+
+describe('a worker killed mid-extraction', () => {
+  it('leaves its add to the next worker on this machine at once, without waiting for its lease to run out', async () => {
+    const store = tempDbPath();
+    const embedder = new HashingEmbedder(16, 'test/queue-kill');
+    const producer = await Memory.open({ path: store, embedder, llm: null });
+    const { jobId } = await producer.add('message 0', { userId: 'ann', wait: false });
+    const worker = spawn(process.execPath, ['--import', 'tsx', PROCESS, store, 'work', join(tempDir(), 'report.txt')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ENGRAM_TEST_LLM_DELAY_MS: '600000', ENGRAM_TEST_LEASE_MS: '600000' },
+    });
+    try {
+      while ((await producer.job(jobId))?.status !== 'running') await sleep(20);
+    } finally {
+      worker.kill('SIGKILL');
+      await exited(worker);
+    }
+    await producer.close();
+    const llm = { id: 'test/resume', complete: async () => JSON.stringify({ operations: [{ event: 'ADD', text: 'Resumed', kind: 'semantic' }] }) };
+    const next = await Memory.open({ path: store, embedder, llm, queue: { worker: false } });
+    try {
+      // The dead worker's lease has ten minutes to run; the add is done within seconds.
+      expect(await next.flush({ timeoutMs: 10_000 })).toMatchObject({ done: 1, queued: 0, running: 0 });
+      expect(await next.job(jobId)).toMatchObject({ status: 'done', attempts: 2, results: [{ event: 'ADD', memory: 'Resumed' }] });
+    } finally {
+      await next.close();
+    }
+  }, 60_000);
+});

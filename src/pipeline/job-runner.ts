@@ -183,7 +183,7 @@ export class JobRunner {
       const now = Date.now();
       for (const head of await tx.jobHeads(CLAIM_SCAN, exact)) {
         if (this.running.has(scopeKey(head.scope)) || (under && !isInScope(head.scope, under))) continue;
-        const claimable = head.status === 'queued' ? head.notBefore <= now : (head.leaseExpiresAt ?? 0) < now;
+        const claimable = head.status === 'queued' ? head.notBefore <= now : (head.leaseExpiresAt ?? 0) < now || ownerIsGone(head.leaseOwner);
         if (!claimable) continue;
         if (head.status === 'running' && head.attempts >= this.settings.maxAttempts) {
           // Its workers died mid-run as often as a job may be tried: a job that kills its worker must not loop forever.
@@ -389,6 +389,24 @@ export class JobRunner {
   private workerTrouble(error: unknown): void {
     this.pausedUntil = Date.now() + Math.max(this.settings.pollMs, 5_000);
     this.onWorkerError(error);
+  }
+}
+
+/**
+ * Whether a lease's owner was a process of this machine that no longer runs
+ * (killed, crashed): its job need not wait for the lease to run out, so a
+ * desktop app restarted after a crash resumes at once. Taking a lease early is
+ * always safe: the first worker's changes land only while the lease is its own.
+ */
+function ownerIsGone(owner: string | null): boolean {
+  const [host, pid] = owner?.split(':') ?? [];
+  if (host !== hostname() || pid === undefined || !/^\d+$/u.test(pid) || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    // EPERM: a process of another user holds that pid, so it runs.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

@@ -9,6 +9,8 @@
  *     works the queue forever (until killed) with an LLM that turns each new
  *     user line into "Fact <line> #<nonce>": a fact applied twice would be
  *     two memories, since the nonce differs per call.
+ * ENGRAM_TEST_LLM_DELAY_MS and ENGRAM_TEST_LEASE_MS change the LLM's delay
+ * (default 5-45 ms) and the lease (default 400 ms).
  */
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +24,7 @@ export const QUEUE_SCOPES = [{ userId: 'ann' }, { userId: 'ben' }, { userId: 'an
 const llm = {
   id: 'test/nonce-facts',
   async complete(request: LlmRequest): Promise<string> {
-    await sleep(5 + Math.random() * 40);
+    await sleep(Number(process.env.ENGRAM_TEST_LLM_DELAY_MS ?? 5 + Math.random() * 40));
     const news = (request.messages.at(-1)?.content ?? '').split('NEW:\n')[1] ?? '';
     const facts = [...news.matchAll(/user: (.*)$/gmu)].map((m) => ({ event: 'ADD', text: `Fact ${m[1]} #${randomUUID().slice(0, 8)}`, kind: 'semantic' }));
     return JSON.stringify({ operations: facts });
@@ -35,7 +37,7 @@ const memory = await Memory.open({
   llm: role === 'work' ? llm : null,
   busyTimeoutMs: 30_000,
   // Short leases so a killed worker's jobs come back fast; attempts unbounded: this test is about crashes.
-  queue: { worker: role === 'work', leaseMs: 400, pollMs: 100, maxAttempts: 1_000, batchMessages: 4 },
+  queue: { worker: role === 'work', leaseMs: Number(process.env.ENGRAM_TEST_LEASE_MS ?? 400), pollMs: 100, maxAttempts: 1_000, batchMessages: 4 },
 });
 
 if (role === 'produce') {
