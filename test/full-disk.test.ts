@@ -91,6 +91,27 @@ describe('a full disk', () => {
     await memory.close();
   });
 
+  it('makes a queued add fail with DISK_FULL and queue nothing; the queue works again once space is freed', async () => {
+    const path = join(disk, 'memory.db');
+    await populate(path, 100);
+    const memory = await open(path);
+    const before = await memory.add('queued before the disk filled', { userId: 'u', wait: false });
+    fill(0);
+    const error = await memory
+      .add(
+        Array.from({ length: 100 }, (_, i) => ({ role: 'user' as const, content: `overflow ${i} ${'x'.repeat(8000)}` })),
+        { userId: 'u', wait: false },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DISK_FULL' });
+    expect((await memory.jobs()).results.map((j) => j.id)).toEqual([before.jobId]);
+    rmSync(join(disk, 'filler'));
+    const after = await memory.add('queued after the disk was freed', { userId: 'u', wait: false });
+    expect((await memory.jobs()).results.map((j) => j.id)).toEqual([after.jobId, before.jobId]);
+    expect(await memory.verify()).toEqual({ ok: true, problems: [] });
+    await memory.close();
+  });
+
   it('makes `engram export --out` exit 1 with DISK_FULL and no stack trace, leaving no partial file', async () => {
     const db = join(tempDir(), 'memory.db');
     const memory = await Memory.open({ path: db, embedder: { model: TEST_EMBEDDING_MODEL }, llm: null });

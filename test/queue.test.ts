@@ -55,7 +55,7 @@ describe('queued adds (wait: false)', () => {
     const finished: Job[] = [];
     memory.onJob((job) => finished.push(job));
     const { jobId } = await memory.add('My sister lives in Lisbon.', { ...alice, wait: false });
-    for (let i = 0; i < 200 && finished.length === 0; i++) await sleep(10);
+    for (let i = 0; i < 1_000 && finished.length === 0; i++) await sleep(10);
     expect(finished).toMatchObject([{ id: jobId, status: 'done', results: [{ event: 'ADD', memory: 'Said: My sister lives in Lisbon.' }] }]);
   });
 
