@@ -104,8 +104,10 @@ export const MemoryOptionsSchema = z.strictObject({
       retryDelayMs: z.number().int().min(0).max(3_600_000).default(2_000),
       /** Messages one LLM call handles at most (queued adds of one scope together); 1 turns batching off. @default 20 */
       batchMessages: z.number().int().min(1).max(200).default(20),
+      /** How long done and cancelled adds (and their results) stay readable with job(); a background worker removes older ones. Failed ones stay. @default 604800000 (7 days) */
+      keepFinishedMs: z.number().int().min(0).max(3_650 * 86_400_000).default(7 * 86_400_000),
     })
-    .default({ worker: true, concurrency: 1, leaseMs: 60_000, pollMs: 1_000, maxAttempts: 4, retryDelayMs: 2_000, batchMessages: 20 }),
+    .default({ worker: true, concurrency: 1, leaseMs: 60_000, pollMs: 1_000, maxAttempts: 4, retryDelayMs: 2_000, batchMessages: 20, keepFinishedMs: 7 * 86_400_000 }),
 }).superRefine((options, context) => {
   if (options.path === undefined && options.storage === undefined) context.addIssue({ code: 'custom', path: ['path'], message: PATH_ERROR });
   if (options.path !== undefined && options.storage !== undefined) context.addIssue({ code: 'custom', path: ['storage'], message: 'give path or storage, not both' });

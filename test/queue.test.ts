@@ -255,6 +255,24 @@ describe('queued adds (wait: false)', () => {
   });
 });
 
+describe('finished adds', () => {
+  it('are removed by the background worker after keepFinishedMs; failed ones stay', async () => {
+    const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Likes tea', kind: 'semantic' }), new Error('boom'));
+    const memory = await open(llm, { keepFinishedMs: 100, maxAttempts: 1, batchMessages: 1 });
+    const finished: Job[] = [];
+    memory.onJob((job) => finished.push(job));
+    const done = await memory.add('I like tea.', { ...alice, wait: false });
+    const failed = await memory.add('I like coffee.', { ...alice, wait: false });
+    while (finished.length < 2) await sleep(10);
+    expect((await memory.job(done.jobId))?.status).toBe('done');
+    for (let i = 0; i < 500 && (await memory.job(done.jobId)) !== null; i++) await sleep(10);
+    expect(await memory.job(done.jobId)).toBeNull();
+    expect((await memory.job(failed.jobId))?.status).toBe('failed');
+    expect((await memory.getAll(alice)).results.map((m) => m.memory)).toEqual(['Likes tea']);
+    expect(await memory.verify()).toEqual({ ok: true, problems: [] });
+  });
+});
+
 describe('waiting adds', () => {
   it('that fail leave nothing behind: no job, no message', async () => {
     const memory = await open(new ScriptedLlm(new Error('context overflow')));
@@ -328,7 +346,7 @@ describe('an engine that runs a write again after a conflict (as PostgreSQL does
   it('still records each job once, with its results once', async () => {
     const { SqliteStorage } = await import('../src/store/sqlite-storage.js');
     const { tempDbPath } = await import('./support/test-memory.js');
-    const inner = SqliteStorage.open({ path: tempDbPath(), busyTimeoutMs: 5_000 });
+    const inner = await SqliteStorage.open({ path: tempDbPath(), busyTimeoutMs: 5_000 });
     let replays = 0;
     // Every write runs once and is rolled back (a simulated serialization failure), then runs for real.
     const storage = new Proxy(inner, {

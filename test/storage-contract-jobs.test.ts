@@ -308,5 +308,16 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
       });
       expect(await storage.verify()).toEqual(['job done is done but holds no result']);
     });
+    it('prunes done and cancelled jobs finished before an instant, never failed or unfinished ones', async () => {
+      await write(async (tx) => {
+        for (const id of ['old-done', 'old-cancelled', 'old-failed', 'new-done', 'waiting']) await tx.insertJob(job(id, ALICE));
+        await tx.updateJob('old-done', { status: 'done', result: { results: [], droppedOperations: 0 }, finishedAt: T + 1, updatedAt: T + 1 });
+        await tx.updateJob('old-cancelled', { status: 'cancelled', finishedAt: T + 2, updatedAt: T + 2 });
+        await tx.updateJob('old-failed', { status: 'failed', error: { code: 'LLM_FAILED', message: 'x' }, finishedAt: T + 3, updatedAt: T + 3 });
+        await tx.updateJob('new-done', { status: 'done', result: { results: [], droppedOperations: 0 }, finishedAt: T + 100, updatedAt: T + 100 });
+      });
+      expect(await write((tx) => tx.pruneJobs(T + 50))).toBe(2);
+      expect(ids(await read((tx) => tx.listJobs({ limit: 10, offset: 0 }))).sort()).toEqual(['new-done', 'old-failed', 'waiting']);
+    });
   });
 });

@@ -24,6 +24,8 @@ export type QueueSettings = {
   retryDelayMs: number;
   /** Messages handled by one LLM call at most, queued adds of one scope together; 1: no batching. */
   batchMessages: number;
+  /** How long done and cancelled jobs (and their results) are kept; a background worker removes older ones. */
+  keepFinishedMs: number;
 };
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
@@ -34,7 +36,11 @@ export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   maxAttempts: 4,
   retryDelayMs: 2_000,
   batchMessages: 20,
+  keepFinishedMs: 7 * 86_400_000,
 };
+
+/** How often a background worker removes finished jobs past their keeping time. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /** Heads (one per scope) looked at per claim. */
 const CLAIM_SCAN = 64;
@@ -75,6 +81,7 @@ export class JobRunner {
   private wake: (() => void) | undefined;
   private stopped = false;
   private pausedUntil = 0;
+  private prunedAt = 0;
 
   constructor(
     private readonly deps: InferDeps,
@@ -158,6 +165,7 @@ export class JobRunner {
     while (!this.stopped) {
       if (Date.now() >= this.pausedUntil) {
         await this.fill().catch((error: unknown) => this.workerTrouble(error));
+        await this.pruneFinished().catch((error: unknown) => this.onWorkerError(error));
       }
       if (this.stopped) break;
       await new Promise<void>((resolve) => {
@@ -361,6 +369,14 @@ export class JobRunner {
       if (removed) throw jobFailure(state.error);
     }
     return undefined;
+  }
+
+  /** Done and cancelled jobs hold the texts of their results: they are kept `keepFinishedMs`, not forever. */
+  private async pruneFinished(): Promise<void> {
+    const now = Date.now();
+    if (now - this.prunedAt < Math.min(PRUNE_EVERY_MS, this.settings.keepFinishedMs)) return;
+    this.prunedAt = now;
+    await this.deps.storage.transaction('write', 'removing old finished adds', (tx) => tx.pruneJobs(now - this.settings.keepFinishedMs));
   }
 
   private async renew(batch: JobRecord[]): Promise<void> {

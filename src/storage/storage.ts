@@ -96,6 +96,8 @@ export interface StorageTransaction {
   jobCounts(scope?: Scope): Promise<JobCounts>;
   updateJob(id: string, change: JobChange): Promise<void>;
   deleteJob(id: string): Promise<boolean>;
+  /** Removes done and cancelled jobs that finished before this instant (failed ones stay until retried or cancelled); how many. */
+  pruneJobs(finishedBefore: number): Promise<number>;
 
   // ---- every record type ----
   /** Erases a scope (and everything under it) for good: every record of every type. */

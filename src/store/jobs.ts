@@ -101,6 +101,10 @@ export function deleteJob(db: Database, id: string): boolean {
   return db.prepare('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
 }
 
+export function pruneJobs(db: Database, finishedBefore: number): number {
+  return db.prepare(`DELETE FROM jobs WHERE status IN ('done', 'cancelled') AND finished_at < ?`).run(finishedBefore).changes;
+}
+
 /** Removes every job of a scope (and everything under it); how many. */
 export function purgeJobs(db: Database, scope: Scope): number {
   const where = scopeWhere(scopeColumns(scope), 'jobs');

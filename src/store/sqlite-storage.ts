@@ -31,9 +31,15 @@ export class SqliteStorage implements Storage {
     this.tx = sqliteTransaction(store);
   }
 
-  static open(options: StoreOptions): SqliteStorage {
-    const store = Store.open(options);
-    return new SqliteStorage(store, options.path === ':memory:' ? new TurnQueue() : writersOf(resolve(options.path)));
+  /**
+   * Opens the file in a write turn of this process: opening writes (schema,
+   * migrations), and a synchronous write that met another connection's open
+   * write transaction here would block the thread that transaction needs.
+   */
+  static async open(options: StoreOptions): Promise<SqliteStorage> {
+    const writers = options.path === ':memory:' ? new TurnQueue() : writersOf(resolve(options.path));
+    const store = await writers.run(async () => Store.open(options));
+    return new SqliteStorage(store, writers);
   }
 
   transaction<T>(mode: TransactionMode, doing: string, work: (tx: StorageTransaction) => Promise<T>): Promise<T> {
@@ -198,6 +204,7 @@ function sqliteTransaction(store: Store): StorageTransaction {
     jobCounts: async (scope) => jobs.jobCounts(store.connection, scope),
     updateJob: async (id, change) => jobs.updateJob(store.connection, id, change),
     deleteJob: async (id) => jobs.deleteJob(store.connection, id),
+    pruneJobs: async (finishedBefore) => jobs.pruneJobs(store.connection, finishedBefore),
     purge: async (scope) => store.purge(scope),
     clear: async () => store.clear(),
     hasMemory: async (id) => store.hasMemory(id),

@@ -135,6 +135,10 @@ export async function deleteJob(sql: SqlQueryable, id: string): Promise<boolean>
   return (await sql.query('DELETE FROM jobs WHERE id = $1 RETURNING 1', [id])).length > 0;
 }
 
+export async function pruneJobs(sql: SqlQueryable, finishedBefore: number): Promise<number> {
+  return (await sql.query(`DELETE FROM jobs WHERE status IN ('done', 'cancelled') AND finished_at < $1 RETURNING 1`, [finishedBefore])).length;
+}
+
 /** Removes every job of a scope (and everything under it); how many. */
 export async function purgeJobs(sql: SqlQueryable, scope: Scope): Promise<number> {
   const p = new SqlParams();

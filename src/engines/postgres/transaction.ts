@@ -213,6 +213,10 @@ export class PostgresTransaction implements StorageTransaction {
     return jobs.deleteJob(this.sql, id);
   }
 
+  pruneJobs(finishedBefore: number): Promise<number> {
+    return jobs.pruneJobs(this.sql, finishedBefore);
+  }
+
   // ---- every record type ----
 
   purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }> {
