@@ -432,3 +432,25 @@ describe('queued adds through export and import', () => {
     await expect(target.import([JSON.stringify({ type: 'engram', format: 3, exportedAt: new Date().toISOString() })])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
+
+describe('a waiting add whose claim fails', () => {
+  it('throws the store’s error and leaves nothing that could land later', async () => {
+    const { SqliteStorage } = await import('../src/store/sqlite-storage.js');
+    const { EngramError } = await import('engram-memory');
+    const { tempDbPath } = await import('./support/test-memory.js');
+    const inner = await SqliteStorage.open({ path: tempDbPath(), busyTimeoutMs: 5_000 });
+    const storage = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key !== 'transaction') return Reflect.get(target, key, receiver) as unknown;
+        return (mode: 'read' | 'write', doing: string, work: never) =>
+          doing === 'claiming queued adds' ? Promise.reject(new EngramError('DB_LOCKED', 'locked by someone else')) : target.transaction(mode, doing, work);
+      },
+    });
+    const memory = await openTestMemory({ storage, llm: new EchoLlm(), queue: { ...fast, worker: false } });
+    await expect(memory.add('I like tea.', alice)).rejects.toMatchObject({ code: 'DB_LOCKED' });
+    expect((await memory.jobs()).results).toEqual([]);
+    expect((await exported(memory)).filter((r) => r.type === 'message')).toEqual([]);
+    await memory.close();
+    await inner.close();
+  });
+});

@@ -117,7 +117,13 @@ export class JobRunner {
     try {
       for (let delay = 5; ; delay = Math.min(delay * 2, 250)) {
         if (this.stopped) throw closed();
-        await this.fill({ exact: job.scope });
+        try {
+          await this.fill({ exact: job.scope });
+        } catch (error) {
+          // Claiming failed (a locked or failing store): the caller gets the error, so the add must not land later.
+          await this.removeUnlessStarted(job.id).catch(() => undefined);
+          throw error;
+        }
         const outcome = await Promise.race([settled, sleep(delay).then(() => undefined)]);
         if (outcome) return outcome;
         const state = await this.deps.storage.transaction('read', 'reading a queued add', (tx) => tx.job(job.id));
@@ -127,6 +133,19 @@ export class JobRunner {
     } finally {
       this.waiters.delete(job.id);
     }
+  }
+
+  /** Removes a job and its messages unless a worker runs or ran it; whether it is gone. */
+  private removeUnlessStarted(id: string): Promise<boolean> {
+    return this.deps.storage.transaction('write', 'removing a failed add', async (tx) => {
+      const current = await tx.job(id);
+      if (current?.status === 'running' || current?.status === 'done') return false;
+      if (current) {
+        await tx.deleteJob(id);
+        await tx.deleteMessages(current.messageIds);
+      }
+      return true;
+    });
   }
 
   /** Claims and starts work while there is capacity; how many batches started. */
@@ -357,16 +376,7 @@ export class JobRunner {
     if (state.status === 'cancelled') throw new EngramError('NOT_FOUND', `the queued add ${id} was cancelled`);
     if (state.status === 'failed' || (state.status === 'queued' && state.error)) {
       // Another worker tried it and failed: as for any waited add, nothing of it stays.
-      const removed = await this.deps.storage.transaction('write', 'removing a failed add', async (tx) => {
-        const current = await tx.job(id);
-        if (current?.status === 'running' || current?.status === 'done') return false;
-        if (current) {
-          await tx.deleteJob(id);
-          await tx.deleteMessages(current.messageIds);
-        }
-        return true;
-      });
-      if (removed) throw jobFailure(state.error);
+      if (await this.removeUnlessStarted(id)) throw jobFailure(state.error);
     }
     return undefined;
   }
