@@ -16,11 +16,11 @@ import { tempDbPath, tempDir } from './support/test-memory.js';
  * mid-enqueue), restarted, and finally left to drain. Then every
  * acknowledged add is done, no add is applied twice, each scope's facts are
  * in queue order, and verify() is clean. ENGRAM_TEST_QUEUE_KILLS sets the
- * number of kills per engine (default 15; CI runs 60 per engine: 120 in all).
+ * number of kills per engine (default 25: 50 in all; CI runs 60 per engine).
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PROCESS = join(root, 'test/support/queue-process.ts');
-const KILLS = Number(process.env.ENGRAM_TEST_QUEUE_KILLS ?? 15);
+const KILLS = Number(process.env.ENGRAM_TEST_QUEUE_KILLS ?? 25);
 const SEED = Number(process.env.ENGRAM_TEST_SEED ?? 13);
 const SCOPES = [{ userId: 'ann' }, { userId: 'ben' }, { userId: 'ann', agentId: 'coach' }];
 const PER_PRODUCER = 40;
