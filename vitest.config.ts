@@ -40,7 +40,15 @@ export default defineConfig({
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'] } },
       {
         extends: true,
-        test: { name: 'postgres', include: ON_EVERY_ENGINE, env: { ENGRAM_TEST_ENGINE: 'postgres' }, setupFiles: ['test/support/postgres-setup.ts'] },
+        // PGlite (PostgreSQL in WASM) opens a store in seconds, not milliseconds, when the machine is loaded: CI once
+        // took over 30 s for a case opening six stores.
+        test: {
+          name: 'postgres',
+          include: ON_EVERY_ENGINE,
+          env: { ENGRAM_TEST_ENGINE: 'postgres' },
+          setupFiles: ['test/support/postgres-setup.ts'],
+          testTimeout: 60_000,
+        },
       },
     ],
   },
