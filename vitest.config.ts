@@ -21,6 +21,7 @@ const ON_EVERY_ENGINE = [
   'test/concurrency.test.ts',
   'test/hostile-input.test.ts',
   'test/queue.test.ts',
+  'test/graph.test.ts',
 ];
 
 export default defineConfig({

@@ -1,16 +1,22 @@
 import { z } from 'zod';
 import { HistoryEntrySchema, KindSchema, MemoryIdSchema, MetadataSchema, ScopeIdSchema, TextSchema } from './schema.js';
+import { ENTITY_TYPES, type EntityType } from './storage/graph-records.js';
+import { ENTITY_NAME_MAX, RELATION_NAME_MAX } from './limits.js';
 import { MAX_TIME, MIN_TIME } from './time.js';
 
 /**
  * Engram's portable format: JSON Lines, one record per line. A header, then
  * the message log, then one record per memory holding every version and its
- * history, then the queued adds still to do, oldest first. Vectors are not exported: they belong to an embedding model, and
+ * history, then the entity graph (entities, then relations, oldest first),
+ * then the queued adds still to do, oldest first. Vectors are not exported: they belong to an embedding model, and
  * import re-embeds with the target's.
  */
-export const EXPORT_FORMAT_VERSION = 2;
-/** Formats this Engram imports: 1 (before queued adds were exported) and 2. An older Engram refuses a format 2 export by its header. */
-export const IMPORTABLE_FORMATS = [1, 2] as const;
+export const EXPORT_FORMAT_VERSION = 3;
+/**
+ * Formats this Engram imports: 1 (before queued adds were exported), 2 (before the entity graph) and 3.
+ * An older Engram refuses a newer export by its header.
+ */
+export const IMPORTABLE_FORMATS = [1, 2, 3] as const;
 
 const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >= MIN_TIME && Date.parse(s) <= MAX_TIME, {
   error: 'must lie between the years 0000 and 9999 (UTC)',
@@ -118,7 +124,64 @@ export const ExportJobSchema = z
     if (job.kind === 'procedure' && job.agentId === undefined) ctx.addIssue({ code: 'custom', path: ['agentId'], message: 'a procedure belongs to an agent' });
   });
 
-export const ExportRecordSchema = z.discriminatedUnion('type', [ExportHeaderSchema, ExportMessageSchema, ExportMemorySchema, ExportJobSchema]);
+/** An entity of the graph; `memoryIds`: the memories (of this export) that name it. */
+export const ExportEntitySchema = z
+  .strictObject({
+    type: z.literal('entity'),
+    id: MemoryIdSchema,
+    ...ScopeFields,
+    name: z.string().min(1).max(ENTITY_NAME_MAX),
+    entityType: z.enum(ENTITY_TYPES as [EntityType, ...EntityType[]]),
+    aliases: z.array(z.string().min(1).max(ENTITY_NAME_MAX)).max(1_000),
+    memoryIds: z.array(MemoryIdSchema).max(1_000_000),
+    createdAt: IsoSchema,
+    updatedAt: IsoSchema,
+  })
+  .superRefine(needsScope('an entity'));
+
+/** A relation between two entities of the export, with both time axes. */
+export const ExportRelationSchema = z
+  .strictObject({
+    type: z.literal('relation'),
+    id: MemoryIdSchema,
+    ...ScopeFields,
+    source: MemoryIdSchema,
+    relation: z.string().min(1).max(RELATION_NAME_MAX),
+    target: MemoryIdSchema,
+    validFrom: IsoSchema,
+    validTo: IsoSchema.optional(),
+    recordedAt: IsoSchema,
+    retiredAt: IsoSchema.optional(),
+    memoryId: MemoryIdSchema.optional(),
+    messageIds: z.array(z.number().int().positive()).max(10_000),
+  })
+  .superRefine(needsScope('a relation'))
+  .superRefine((r, ctx) => {
+    if (r.source === r.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a relation links two different entities' });
+    if (r.validTo !== undefined && Date.parse(r.validTo) < Date.parse(r.validFrom)) ctx.addIssue({ code: 'custom', path: ['validTo'], message: 'validTo is before validFrom' });
+    if (r.retiredAt !== undefined && Date.parse(r.retiredAt) < Date.parse(r.recordedAt)) {
+      ctx.addIssue({ code: 'custom', path: ['retiredAt'], message: 'retiredAt is before recordedAt' });
+    }
+  });
+
+function needsScope(what: string) {
+  return (record: { userId?: string | undefined; agentId?: string | undefined; runId?: string | undefined }, ctx: z.RefinementCtx) => {
+    if (record.userId === undefined && record.agentId === undefined && record.runId === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} needs at least one of userId, agentId, runId` });
+    }
+  };
+}
+
+export const ExportRecordSchema = z.discriminatedUnion('type', [
+  ExportHeaderSchema,
+  ExportMessageSchema,
+  ExportMemorySchema,
+  ExportEntitySchema,
+  ExportRelationSchema,
+  ExportJobSchema,
+]);
+export type ExportEntity = z.infer<typeof ExportEntitySchema>;
+export type ExportRelation = z.infer<typeof ExportRelationSchema>;
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;
 export type ExportJob = z.infer<typeof ExportJobSchema>;
 export type ExportMessage = z.infer<typeof ExportMessageSchema>;

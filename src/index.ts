@@ -11,7 +11,10 @@ export { TransformersReranker, type TransformersRerankerOptions } from './rerank
 export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
 export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
 export { defaultLlmThreads } from './llm/default-threads.js';
-export { OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
+export { OPERATIONS_JSON_SCHEMA, GRAPH_OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
+export { MemoryGraph } from './memory-graph.js';
+export type { Entity, Relation, Neighbourhood, GraphEntitiesOptions, GraphRelationsOptions, GraphNeighboursOptions } from './graph/graph-schema.js';
+export type { EntityType } from './storage/graph-records.js';
 export type { PromptContext } from './pipeline/context.js';
 export type { ImportProgress, ImportResult } from './pipeline/import.js';
 export { ExportRecordSchema, EXPORT_FORMAT_VERSION, type ExportRecord } from './export-format.js';

@@ -26,3 +26,8 @@ export const LIMITS = {
   /** Rows of one getAll page. */
   maxPageSize: 1_000,
 } as const;
+
+/** Characters in an entity's name or alias (longer names from a model are dropped). */
+export const ENTITY_NAME_MAX = 200;
+/** Characters in a relation's name (works_at, lives_in, …). */
+export const RELATION_NAME_MAX = 64;

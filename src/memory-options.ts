@@ -83,6 +83,15 @@ export const MemoryOptionsSchema = z.strictObject({
    */
   searchIndexMiB: z.number().min(0).max(1_048_576).default(512),
   /**
+   * Keep an entity graph beside the memories: the entities they name (people,
+   * places, organisations, things, the user) and the relations between them,
+   * with when each was true and when Engram learned and retired it. An
+   * inferring add asks for relations in its one LLM call; an add without
+   * inference links the names its text holds. See `memory.graph`.
+   * @default false
+   */
+  graph: z.boolean().default(false),
+  /**
    * The extraction queue (adds with `wait: false`, see add). A Memory with an
    * LLM works the store's queue in the background unless `worker` is false
    * (then only the adds it waits for; servers may leave the rest to

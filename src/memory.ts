@@ -7,6 +7,8 @@ import { createLlm } from './llm/create-llm.js';
 import { DEFAULT_LLM, isPostgresUrl, MemoryOptionsSchema, PathSchema, type MemoryOptions } from './memory-options.js';
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
+import { MemoryGraph } from './memory-graph.js';
+import { GraphWriter, retireRelationsOf } from './pipeline/graph/graph-writer.js';
 import { reindexFile } from './store/reindex-file.js';
 import { rerank, rerankPool } from './pipeline/rerank.js';
 import { createReranker } from './rerank/create-reranker.js';
@@ -79,10 +81,16 @@ export class Memory {
     private readonly reranker: { reranker: Reranker; owned: boolean } | undefined,
     /** Works the extraction queue; there is none without an LLM (another process's worker may work the jobs this Memory queues). */
     private readonly runner: JobRunner | undefined,
-  ) {}
+    /** Whether this Memory keeps the entity graph (`graph` option). */
+    private readonly keepsGraph: boolean,
+  ) {
+    this.graph = new MemoryGraph(storage, () => this.assertOpen());
+  }
 
   /** Orders a process's adds without inference per scope (inferring adds are ordered by the queue). */
   private readonly queue = new ScopeQueue();
+  /** The entity graph: entities, relations, neighbourhoods (kept when the Memory was opened with `graph: true`). */
+  readonly graph: MemoryGraph;
   private readonly workerErrorListeners = new Set<(error: unknown) => void>();
 
   /** Opens (or creates) a memory store. Models load lazily, on first use. */
@@ -109,9 +117,9 @@ export class Memory {
     const background = config.queue.worker && (config.llm !== undefined || !(llm instanceof LlamaCppLlm) || llm.hasModelFile());
     let memory: Memory | undefined;
     const runner = llm
-      ? new JobRunner({ storage, embedder, llm }, { ...config.queue, background }, (error) => memory?.reportWorkerError(error))
+      ? new JobRunner({ storage, embedder, llm, graph: config.graph }, { ...config.queue, background }, (error) => memory?.reportWorkerError(error))
       : undefined;
-    memory = new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker, runner);
+    memory = new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker, runner, config.graph);
     runner?.start();
     return memory;
   }
@@ -150,7 +158,7 @@ export class Memory {
     const now = Date.now();
     if (!opts.infer) {
       if (!opts.wait) throw new EngramError('INVALID_INPUT', 'options.wait: false queues the LLM\'s work; with infer: false the messages are stored at once, so leave wait out');
-      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { messages: list, scope, metadata: opts.metadata ?? {}, now, kind: opts.kind }));
+      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { messages: list, scope, metadata: opts.metadata ?? {}, now, kind: opts.kind, graph: this.keepsGraph }));
       return { results, droppedOperations: 0 };
     }
     const procedural = opts.kind === 'procedural';
@@ -365,6 +373,7 @@ export class Memory {
     if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata)) return current;
     const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];
     const hash = textHash(newText);
+    const graphWriter = this.keepsGraph && embedding ? await GraphWriter.prepare(this.embedder, [{ text: newText, relations: [] }]) : undefined;
     return this.storage.transaction('write', 'updating a memory', async (tx) => {
       const duplicate = await tx.currentMemoryByHash(scopeOf(current), hash);
       if (duplicate && duplicate.id !== memoryId) {
@@ -376,6 +385,8 @@ export class Memory {
       if (!(await isCurrentIn(tx, memoryId, within))) throw notFound(memoryId);
       const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
       if (!updated) throw notFound(memoryId);
+      // The relations the old text stated end now; the new text's names are linked again.
+      await graphWriter?.in(tx, scopeOf(current), now).record(memoryId, 0, now, []);
       return updated;
     });
   }
@@ -390,7 +401,9 @@ export class Memory {
     const memoryId = validate(MemoryIdSchema, id, 'id');
     const within = validate(ScopeSchema, scope, 'scope');
     await this.storage.transaction('write', 'deleting a memory', async (tx) => {
-      if (!(await isCurrentIn(tx, memoryId, within)) || !(await tx.closeMemory(memoryId, Date.now(), 'api'))) throw notFound(memoryId);
+      const now = Date.now();
+      if (!(await isCurrentIn(tx, memoryId, within)) || !(await tx.closeMemory(memoryId, now, 'api'))) throw notFound(memoryId);
+      await retireRelationsOf(tx, (await tx.scopeOfMemory(memoryId)) as Scope, memoryId, now, now);
     });
   }
 
@@ -402,7 +415,10 @@ export class Memory {
     const deleted = await this.storage.transaction('write', 'deleting memories', async (tx) => {
       const now = Date.now();
       const ids = await tx.currentIds(parsed);
-      for (const id of ids) await tx.closeMemory(id, now, 'api');
+      for (const id of ids) {
+        await tx.closeMemory(id, now, 'api');
+        await retireRelationsOf(tx, parsed, id, now, now);
+      }
       return ids.length;
     });
     return { deleted };
@@ -428,7 +444,7 @@ export class Memory {
    * about to write). The scope matches as in getAll: `{ userId }` covers all
    * of that user's agents and sessions.
    */
-  async forget(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }> {
+  async forget(scope: Scope): Promise<{ memories: number; messages: number; jobs: number; entities: number; relations: number }> {
     this.assertOpen();
     const parsed = validate(ScopeSchema, scope, 'scope');
     requireScope(parsed, 'forget');
@@ -494,7 +510,7 @@ export class Memory {
     encryptionKey?: string | undefined;
     batchSize?: number;
     onProgress?: (progress: { done: number; total: number }) => void;
-  }): Promise<{ reembedded: number; model: string }> {
+  }): Promise<{ reembedded: number; model: string; entityNames: number }> {
     const path = validate(PathSchema, options.path, 'path');
     if (isPostgresUrl(path)) throw new EngramError('INVALID_INPUT', 'reindex works on SQLite files; a PostgreSQL store cannot be reindexed yet (export it, then import it with the new model)');
     const { embedder, owned } = createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));

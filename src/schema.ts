@@ -54,7 +54,7 @@ export const FilterSchema = z.custom<MetadataFilter>(() => true).transform((valu
 /** Dates Engram stores and exports: years 0000 to 9999 (in UTC), as ISO 8601 can write them. */
 const inStorableRange = (ms: number) => ms >= MIN_TIME && ms <= MAX_TIME;
 const RANGE_ERROR = 'must lie between the years 0000 and 9999 (UTC)';
-const TimestampSchema = z.union([
+export const TimestampSchema = z.union([
   z
     .date()
     .refine((d) => !Number.isNaN(d.getTime()), { error: 'invalid date' })

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultLlmThreads, EngramError, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram-memory';
+import { defaultLlmThreads, EngramError, GRAPH_OPERATIONS_JSON_SCHEMA, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram-memory';
 import { availableParallelism } from 'node:os';
-import { OperationsSchema } from '../src/pipeline/operations.js';
+import { GraphOperationsSchema, OperationsSchema } from '../src/pipeline/operations.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
 /**
@@ -48,6 +48,17 @@ describe('LlamaCppLlm on the generated GGUF', { timeout: 120_000 }, () => {
     expect(llm.usage.calls).toBe(20);
     expect(llm.usage.generatedTokens).toBeGreaterThan(20);
     expect(llm.threads).toBe(1); // as configured
+  });
+
+  it('always produces output that parses against the graph operations schema (relations derived into the grammar)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const raw = await llm.complete({
+        messages: [{ role: 'user', content: `NEW:\nuser: ${PHRASES[(i * 5) % PHRASES.length]}` }],
+        schema: GRAPH_OPERATIONS_JSON_SCHEMA,
+      });
+      const parsed = GraphOperationsSchema.safeParse(JSON.parse(raw));
+      expect(parsed.success, `seed ${SEED}, call ${i}: ${raw}`).toBe(true);
+    }
   });
 
   it('runs on the physical cores this process may use by default, not node-llama-cpp\'s at-least-4', async () => {

@@ -4,8 +4,9 @@ import { EngramError } from '../src/errors.js';
 import type { ExportMemory, ExportMessage, ExportRecord } from '../src/export-format.js';
 import { parseFilter, type MetadataFilter } from '../src/filter.js';
 import type { Scope } from '../src/schema.js';
-import { LATEST_SCHEMA_VERSION } from '../src/engines/postgres/migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../src/engines/postgres/migrations.js';
 import { PostgresStorage } from '../src/engines/postgres/postgres-storage.js';
+import type { EntityRecord, RelationRecord } from '../src/storage/graph-records.js';
 import type { NewMemory, Storage, StorageTransaction } from '../src/storage/storage.js';
 import { textHash } from '../src/text-hash.js';
 import { servePglite, startPglite } from './support/postgres.js';
@@ -20,12 +21,15 @@ const MODEL = 'test-model';
 const DIM = 4;
 let db: PGlite;
 let other: PGlite;
+/** An empty database to clone (stores of earlier schema versions are built on its clones). */
+let empty: PGlite;
 let storage: PostgresStorage;
 
 beforeAll(async () => {
   db = await startPglite();
   // Cloned before any schema exists: a second, empty database for import and the wire.
   other = (await db.clone()) as PGlite;
+  empty = (await db.clone()) as PGlite;
   storage = await PostgresStorage.open({ pglite: db });
   await storage.bindEmbeddingModel(MODEL, DIM);
 });
@@ -33,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await storage?.close();
   await other?.close();
+  await empty?.close();
   await db?.close();
 });
 
@@ -345,7 +350,7 @@ describe('erasing', () => {
     await write((tx) => tx.reviseMemory(gone.id, { text: 'gone v2', hash: textHash('gone v2'), metadata: {}, validFrom: 2_000 }, 2_000, 'api'));
     await write((tx) => tx.appendMessages({ userId: 'u1', runId: 'r1' }, [{ role: 'user', name: null, content: 'x', createdAt: 1 }], 1));
     await write((tx) => tx.appendMessages({ userId: 'u2' }, [{ role: 'user', name: null, content: 'y', createdAt: 1 }], 1));
-    expect(await write((tx) => tx.purge({ userId: 'u1' }))).toEqual({ memories: 2, messages: 1, jobs: 0 });
+    expect(await write((tx) => tx.purge({ userId: 'u1' }))).toEqual({ memories: 2, messages: 1, jobs: 0, entities: 0, relations: 0 });
     await read(async (tx) => {
       expect(await tx.hasMemory(gone.id)).toBe(false);
       expect(await tx.history(gone.id)).toEqual([]);
@@ -379,7 +384,7 @@ describe('export, import, verify, binding', () => {
     );
     const exported = await collect(storage.exportRecords());
     expect(exported.map((r) => r.type)).toEqual(['engram', 'message', 'message', 'message', 'memory', 'memory', 'memory']);
-    expect(exported[0]).toMatchObject({ format: 2, embeddingModel: MODEL });
+    expect(exported[0]).toMatchObject({ format: 3, embeddingModel: MODEL });
     expect(exported[4]).toEqual({
       type: 'memory',
       id: first.id,
@@ -509,6 +514,98 @@ describe('export, import, verify, binding', () => {
       expect((await storage.searchCandidates({ scope: { userId: 'u1' }, k: 5, keyword: 'breakfast' })).keyword).toHaveLength(1);
     } finally {
       await db.query(`UPDATE engram_meta SET value = $1 WHERE key = 'embedding_model'`, [MODEL]);
+    }
+  });
+});
+
+describe('entity graph', () => {
+  const person = (id: string, key: string, scope: Scope = { userId: 'u1' }): EntityRecord => ({
+    id,
+    scope,
+    name: key,
+    key,
+    type: 'person',
+    aliases: [],
+    embedding: vec(1, 0, 0, 0),
+    createdAt: 1_000,
+    updatedAt: 1_000,
+  });
+
+  it('two app servers naming the same new entity at once store one; the loser is re-run and finds it', async () => {
+    const second = await PostgresStorage.open({ pglite: db });
+    await second.bindEmbeddingModel(MODEL, DIM);
+    const attempts = new Map<string, number>();
+    const resolve = (on: Storage, id: string) =>
+      write(async (tx) => {
+        const attempt = (attempts.get(id) ?? 0) + 1;
+        attempts.set(id, attempt);
+        // Each first attempt looked before the other committed (as on two servers).
+        const existing = attempt === 1 ? undefined : (await tx.entities({ userId: 'u1' }, { exactScope: true })).find((e) => e.key === 'smith');
+        if (existing) return existing.id;
+        await tx.insertEntity(person(id, 'smith'));
+        return id;
+      }, on);
+    const ids = await Promise.all([resolve(storage, 'smith-1'), resolve(second, 'smith-2')]);
+    expect(ids[0]).toBe(ids[1]);
+    expect(await read((tx) => tx.entities({ userId: 'u1' }))).toHaveLength(1);
+    await second.close();
+  });
+
+  it('retiring a relation never ends it before it began; a merge needs two entities of one scope', async () => {
+    const [a, b, other] = [person('a', 'ann'), person('b', 'ben'), person('c', 'cleo', { userId: 'u2' })];
+    const knows: RelationRecord = { id: 'r1', scope: { userId: 'u1' }, sourceId: 'a', relation: 'knows', targetId: 'b', validFrom: 5_000, validTo: null, recordedAt: 6_000, retiredAt: null, memoryId: null, messageIds: [] };
+    await write(async (tx) => {
+      for (const e of [a, b, other]) await tx.insertEntity(e);
+      await tx.insertRelation(knows);
+      // A contradiction dated before the fact began, recorded by a clock behind the one that recorded it.
+      expect(await tx.retireRelation('r1', 5_500, 1_000)).toBe(true);
+    });
+    expect(await read((tx) => tx.relations({ userId: 'u1' }, { includeRetired: true }))).toEqual([{ ...knows, validTo: 5_000, retiredAt: 6_000 }]);
+    await expect(write((tx) => tx.mergeEntity('a', 'c'))).rejects.toThrow(/different scopes/);
+    await expect(write((tx) => tx.mergeEntity('a', 'missing'))).rejects.toThrow(/does not exist/);
+    await expect(write((tx) => tx.mergeEntity('a', 'a'))).rejects.toThrow(/into itself/);
+    expect(await storage.verify()).toEqual([]);
+  });
+});
+
+describe('migrations', () => {
+  /** A store as an Engram of schema `version` left it: its steps, its version, and (when bound) what that version's binding added (the memories' vector column and index), with a memory. */
+  async function storeAtVersion(version: number, bound: boolean): Promise<PGlite> {
+    const old = (await empty.clone()) as PGlite;
+    await old.exec('CREATE TABLE engram_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    for (const step of MIGRATIONS.filter((m) => m.version <= version)) await old.exec(step.sql);
+    await old.query(`INSERT INTO engram_meta (key, value) VALUES ('schema_version', $1)`, [String(version)]);
+    if (bound) {
+      await old.exec(`ALTER TABLE memories ADD COLUMN embedding vector(${DIM})`);
+      await old.exec('CREATE INDEX memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops) WHERE valid_to IS NULL');
+      await old.query(`INSERT INTO engram_meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2)`, [MODEL, String(DIM)]);
+      await old.query(
+        `INSERT INTO memories (id, version, text, hash, kind, user_id, created_at, updated_at, valid_from, embedding) VALUES ('old', 1, 'kept', $1, 'semantic', 'u1', 1, 1, 1, '[1,2,3,4]')`,
+        [textHash('kept')],
+      );
+      await old.exec(`INSERT INTO history (memory_id, event, new_text, actor, created_at) VALUES ('old', 'ADD', 'kept', 'api', 1)`);
+    }
+    return old;
+  }
+
+  it('brings a store of every earlier schema version, bound to its model or not, up to date; its records stay and the graph works', async () => {
+    for (const version of MIGRATIONS.map((m) => m.version).filter((v) => v < LATEST_SCHEMA_VERSION)) {
+      for (const bound of [false, true]) {
+        const old = await storeAtVersion(version, bound);
+        const upgraded = await PostgresStorage.open({ pglite: old });
+        try {
+          expect((await old.query(`SELECT value FROM engram_meta WHERE key = 'schema_version'`)).rows, `version ${version}`).toEqual([{ value: String(LATEST_SCHEMA_VERSION) }]);
+          await upgraded.bindEmbeddingModel(MODEL, DIM);
+          const smith = { id: 'e1', scope: { userId: 'u1' }, name: 'Smith', key: 'smith', type: 'person' as const, aliases: ['Dr. Smith'], embedding: vec(0.5, 0, 0, 1), createdAt: 2, updatedAt: 2 };
+          await write((tx) => tx.insertEntity(smith), upgraded);
+          expect(await read((tx) => tx.entitiesById(['e1']), upgraded)).toEqual([smith]);
+          expect(await read((tx) => tx.currentIds({ userId: 'u1' }), upgraded)).toEqual(bound ? ['old'] : []);
+          expect(await upgraded.verify(), `version ${version}, ${bound ? 'bound' : 'unbound'}`).toEqual([]);
+        } finally {
+          await upgraded.close();
+          await old.close();
+        }
+      }
     }
   });
 });

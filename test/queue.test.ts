@@ -429,7 +429,7 @@ describe('queued adds through export and import', () => {
     const lines = (await exported(source)).map((r) => JSON.stringify(r.type === 'engram' ? { ...r, format: 1 } : r));
     const target = await open(null);
     expect(await target.import(lines)).toMatchObject({ memories: { added: 1 }, messages: { added: 1 } });
-    await expect(target.import([JSON.stringify({ type: 'engram', format: 3, exportedAt: new Date().toISOString() })])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(target.import([JSON.stringify({ type: 'engram', format: 4, exportedAt: new Date().toISOString() })])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
 

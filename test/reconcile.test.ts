@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MemoryItem } from 'engram-memory';
-import { OPERATIONS_JSON_SCHEMA, OperationsSchema, type Operation } from '../src/pipeline/operations.js';
+import type { JsonSchema } from '../src/llm/llm.js';
+import { GRAPH_OPERATIONS_JSON_SCHEMA, GraphOperationsSchema, OPERATIONS_JSON_SCHEMA, OperationsSchema, grammarSchema, type Operation } from '../src/pipeline/operations.js';
 import { describeDate, reconcilePrompt } from '../src/pipeline/prompts.js';
 import { planChanges, type Candidate } from '../src/pipeline/reconcile.js';
 import { textHash } from '../src/text-hash.js';
@@ -66,21 +67,40 @@ describe('planChanges', () => {
 });
 
 describe('the operations contract', () => {
-  it('the zod schema accepts one example of each grammar variant and requires what the grammar requires', () => {
-    const variants = (OPERATIONS_JSON_SCHEMA.properties as { operations: { items: { oneOf: { properties: Record<string, { const?: string }>; required: string[] }[] } } })
-      .operations.items.oneOf;
-    const examples = variants.map((v) => {
-      const event = v.properties.event!.const!;
-      return Object.fromEntries(v.required.map((key) => [key, key === 'event' ? event : key === 'kind' ? 'semantic' : 'x']));
-    });
-    expect(examples.map((e) => e.event)).toEqual(['ADD', 'UPDATE', 'DELETE', 'NONE']);
-    expect(OperationsSchema.safeParse({ operations: examples }).success).toBe(true);
-    for (const [i, v] of variants.entries()) {
-      for (const key of v.required.filter((k) => k !== 'event' && k !== 'kind')) {
-        const { [key]: _dropped, ...missing } = examples[i]!;
-        expect(OperationsSchema.safeParse({ operations: [missing] }).success, `${v.properties.event!.const} without ${key}`).toBe(false);
+  type Variant = { properties: Record<string, { const?: string }>; required: string[] };
+  const variantsOf = (schema: JsonSchema) => (schema.properties as { operations: { items: { oneOf: Variant[] } } }).operations.items.oneOf;
+  const filled = (v: Variant) =>
+    Object.fromEntries(
+      v.required.map((key) => [key, key === 'event' ? v.properties.event!.const : key === 'kind' ? 'semantic' : key === 'relations' ? [{ source: 'I', relation: 'knows', target: 'Anna' }] : 'x']),
+    );
+
+  it.each([
+    ['without the graph', OPERATIONS_JSON_SCHEMA, OperationsSchema],
+    ['with the graph', GRAPH_OPERATIONS_JSON_SCHEMA, GraphOperationsSchema],
+  ] as const)('derives the grammar from the zod schema (%s): one source, so every complete answer parses', (_name, json, zod) => {
+    expect(json).toEqual(grammarSchema(zod));
+    const variants = variantsOf(json);
+    expect(variants.map((v) => v.properties.event!.const)).toEqual(['ADD', 'UPDATE', 'DELETE', 'NONE']);
+    expect(zod.safeParse({ operations: variants.map(filled) }).success).toBe(true);
+    // llama.cpp's grammar reads no $schema, default or anyOf.
+    expect(JSON.stringify(json)).not.toMatch(/"\$schema"|"default"|"anyOf"/);
+    // The grammar makes the model write kind (and relations) although zod would default them: the drift a hand-written copy had.
+    expect(variants[0]!.required).toContain('kind');
+    for (const v of variants) {
+      for (const key of v.required.filter((k) => k !== 'event' && k !== 'kind' && k !== 'relations')) {
+        const { [key]: _dropped, ...missing } = filled(v);
+        expect(zod.safeParse({ operations: [missing] }).success, `${v.properties.event!.const} without ${key}`).toBe(false);
       }
     }
+  });
+
+  it('asks for relations on ADD and UPDATE only with the graph on', () => {
+    const required = (schema: JsonSchema) => variantsOf(schema).map((v) => v.required.includes('relations'));
+    expect(required(OPERATIONS_JSON_SCHEMA)).toEqual([false, false, false, false]);
+    expect(required(GRAPH_OPERATIONS_JSON_SCHEMA)).toEqual([true, true, false, false]);
+    // Without the graph, relations a model adds anyway are not read.
+    const parsed = OperationsSchema.parse({ operations: [{ event: 'ADD', text: 'x', kind: 'semantic', relations: [{ source: 'I', relation: 'r', target: 'y' }] }] });
+    expect(parsed.operations[0]).not.toHaveProperty('relations');
   });
 });
 

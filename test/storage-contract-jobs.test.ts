@@ -214,14 +214,14 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
         ['agent-only', { agentId: 'coach' }],
       ]);
       await write((tx) => tx.updateJob('agent', finished('done')));
-      expect(await write((tx) => tx.purge(ALICE))).toEqual({ memories: 0, messages: 0, jobs: 4 });
+      expect(await write((tx) => tx.purge(ALICE))).toEqual({ memories: 0, messages: 0, jobs: 4, entities: 0, relations: 0 });
       await read(async (tx) => {
         expect(ids(await tx.listJobs({ limit: 10, offset: 0 }))).toEqual(['agent-only', 'bob']);
         expect(await tx.job('run')).toBeUndefined();
         expect(ids(await tx.jobHeads(10))).toEqual(['bob', 'agent-only']);
       });
-      expect(await write((tx) => tx.purge(ALICE))).toEqual({ memories: 0, messages: 0, jobs: 0 });
-      expect(await write((tx) => tx.purge({ agentId: 'coach' }))).toEqual({ memories: 0, messages: 0, jobs: 1 });
+      expect(await write((tx) => tx.purge(ALICE))).toEqual({ memories: 0, messages: 0, jobs: 0, entities: 0, relations: 0 });
+      expect(await write((tx) => tx.purge({ agentId: 'coach' }))).toEqual({ memories: 0, messages: 0, jobs: 1, entities: 0, relations: 0 });
 
       await insertInOrder([['again', ALICE]]);
       await write((tx) => tx.clear());

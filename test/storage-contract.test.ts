@@ -7,6 +7,7 @@ import type { NewJob } from '../src/storage/job-records.js';
 import type { NewMemory, Storage } from '../src/storage/storage.js';
 import { textHash } from '../src/text-hash.js';
 import { collect } from './support/collect.js';
+import { seedGraph } from './support/graph-seed.js';
 import { ENGINES, POSTGRES, SQLITE, type OpenedEngine } from './support/storage-engines.js';
 
 /**
@@ -240,7 +241,7 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
       await tx.appendMessages(ALICE, [{ role: 'user', name: null, content: 'alice said', createdAt: 1_000 }], 1_000);
       await tx.appendMessages(BOB, [{ role: 'user', name: null, content: 'bob said', createdAt: 1_000 }], 1_000);
     });
-    expect(await write((tx) => tx.purge(ALICE))).toEqual({ memories: 1, messages: 1, jobs: 0 });
+    expect(await write((tx) => tx.purge(ALICE))).toEqual({ memories: 1, messages: 1, jobs: 0, entities: 0, relations: 0 });
     await read(async (tx) => {
       expect(await tx.hasMemory(alices.id)).toBe(false);
       expect(await tx.history(alices.id)).toEqual([]);
@@ -263,14 +264,15 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     expect(Object.keys(opened.recordTables.records).sort()).toEqual(Object.keys(RECORD_TYPES).sort());
     await seedForExport(storage);
     await seedJobs(storage);
+    await seedGraph(storage);
     await write(async (tx) => {
       await tx.insertMemory(memory('kept for bob', BOB), 1_000, 'api');
       await tx.appendMessages(BOB, [{ role: 'user', name: null, content: 'bob said', createdAt: 1_000 }], 1_000);
     });
     const before = await opened.tables();
     for (const table of before.keys()) expect([...registered, ...opened.recordTables.bookkeeping], `table ${table} belongs to no record type`).toContain(table);
-    for (const table of ['memory', 'history', 'message', 'job'] as const) for (const t of opened.recordTables.records[table]) expect(before.has(t), t).toBe(true);
-    for (const t of opened.recordTables.records.job) expect(before.get(t), `${t} seeded`).toBeGreaterThan(0);
+    for (const t of Object.values(opened.recordTables.records).flat()) expect(before.has(t), t).toBe(true);
+    for (const type of ['job', 'entity', 'relation', 'mention'] as const) for (const t of opened.recordTables.records[type]) expect(before.get(t), `${t} seeded`).toBeGreaterThan(0);
 
     // Everything but Bob's is Alice's (user, agent and run levels): forgetting Alice leaves exactly what Bob's records hold.
     await write((tx) => tx.purge(ALICE));
@@ -280,6 +282,7 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
 
     await seedForExport(storage);
     await seedJobs(storage);
+    await seedGraph(storage);
     await write((tx) => tx.clear());
     const cleared = await opened.tables();
     for (const table of registered) expect(cleared.get(table), `${table} after clear`).toBe(0);

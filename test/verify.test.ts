@@ -5,6 +5,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Memory } from 'engram-memory';
+import { SqliteStorage } from '../src/store/sqlite-storage.js';
+import { entity, relation } from './support/graph-seed.js';
 import { HashingEmbedder } from './support/hashing-embedder.js';
 
 /**
@@ -16,6 +18,9 @@ const embedder = () => new HashingEmbedder(8, 'verify/a');
 let dir: string;
 let healthy: string;
 const ids: Record<'updated' | 'deleted' | 'plain', string> = { updated: '', deleted: '', plain: '' };
+const U1 = { userId: 'u1' };
+/** The entity graph of the healthy file: u1 lives in Lisbon (stated by the updated memory); another user's entity. */
+const graph = { me: entity('u1', U1, { type: 'user' }), lisbon: entity('Lisbon', U1, { type: 'place' }), elsewhere: entity('Porto', { userId: 'u2' }, { type: 'place' }) };
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
@@ -38,8 +43,17 @@ beforeAll(async () => {
   ids.plain = plain?.id as string;
   await memory.update(ids.updated, 'I live in Porto');
   await memory.delete(ids.deleted);
-  expect(await memory.verify()).toEqual({ ok: true, problems: [] });
   await memory.close();
+  const storage = await SqliteStorage.open({ path: healthy, busyTimeoutMs: 5_000 });
+  await storage.bindEmbeddingModel('verify/a', 8);
+  await storage.transaction('write', 'seeding the graph', async (tx) => {
+    for (const e of Object.values(graph)) await tx.insertEntity(e);
+    await tx.insertRelation(relation(graph.me, 'lives_in', graph.lisbon, { memoryId: ids.updated }));
+    await tx.setMentions(ids.updated, [graph.me.id, graph.lisbon.id]);
+    await tx.setMentions(ids.plain, [graph.me.id]);
+  });
+  await storage.close();
+  expect(await problemsOf(healthy)).toEqual([]);
 });
 
 let copies = 0;
@@ -111,6 +125,80 @@ describe('verify() reports every broken invariant', () => {
     ],
     ['a full-text index out of sync', (db) => db.prepare(`INSERT INTO memory_fts (memory_fts, rowid, text) VALUES ('delete', ?, 'I drink green tea')`).run(seqOf(db, ids.plain)), /full-text index out of sync/],
     ['a vector holding NaN', (db) => db.prepare('UPDATE memory_vectors SET embedding = ? WHERE memory_seq = ?').run(Buffer.from(new Float32Array(8).fill(Number.NaN).buffer), BigInt(seqOf(db, ids.plain))), /NaN or infinite/],
+    [
+      'a relation linking an entity that does not exist',
+      (db) => {
+        db.pragma('foreign_keys = OFF');
+        db.prepare(`UPDATE relations SET target_id = 'ghost-entity'`).run();
+      },
+      /relation \S+ links entity ghost-entity, which does not exist/,
+    ],
+    [
+      'a relation and its entity in different scopes',
+      (db) => {
+        db.pragma('foreign_keys = OFF');
+        db.prepare('UPDATE relations SET target_id = ?').run(graph.elsewhere.id);
+      },
+      new RegExp(`relation \\S+ and its entity ${graph.elsewhere.id} belong to different scopes`),
+    ],
+    [
+      'a relation linking an entity to itself',
+      (db) => {
+        db.pragma('ignore_check_constraints = ON');
+        db.prepare('UPDATE relations SET target_id = source_id').run();
+      },
+      /relation \S+ links an entity to itself/,
+    ],
+    [
+      'a relation that ends before it begins',
+      (db) => {
+        db.pragma('ignore_check_constraints = ON');
+        db.prepare('UPDATE relations SET valid_to = valid_from - 1').run();
+      },
+      /relation \S+ ends before it begins/,
+    ],
+    [
+      'a relation retired before it was recorded',
+      (db) => {
+        db.pragma('ignore_check_constraints = ON');
+        db.prepare('UPDATE relations SET retired_at = recorded_at - 1').run();
+      },
+      /relation \S+ was retired before it was recorded/,
+    ],
+    [
+      'a relation stated with a memory that does not exist',
+      (db) => db.prepare(`UPDATE relations SET memory_id = 'ghost'`).run(),
+      /relation \S+ was stated with memory ghost, which does not exist/,
+    ],
+    [
+      'a mention of a memory that does not exist',
+      (db) => db.prepare(`INSERT INTO memory_entities (memory_id, entity_id) VALUES ('ghost', ?)`).run(graph.me.id),
+      /mention of entity \S+ points to memory ghost, which does not exist/,
+    ],
+    [
+      'a mention of an entity that does not exist',
+      (db) => {
+        db.pragma('foreign_keys = OFF');
+        db.prepare(`INSERT INTO memory_entities (memory_id, entity_id) VALUES (?, 'ghost-entity')`).run(ids.plain);
+      },
+      /names entity ghost-entity, which does not exist/,
+    ],
+    [
+      "a mention of another scope's entity",
+      (db) => db.prepare('INSERT INTO memory_entities (memory_id, entity_id) VALUES (?, ?)').run(ids.plain, graph.elsewhere.id),
+      /memory \S+ and entity \S+, which it names, belong to different scopes/,
+    ],
+    [
+      "an entity whose scope key differs from its scope",
+      (db) => db.prepare(`UPDATE entities SET agent_id = 'coach' WHERE id = ?`).run(graph.elsewhere.id),
+      /entity \S+: its scope key differs from its scope/,
+    ],
+    ['an entity vector of the wrong length', (db) => db.prepare('UPDATE entities SET embedding = zeroblob(12) WHERE id = ?').run(graph.lisbon.id), /vector holds 12 bytes, not 32/],
+    [
+      'an entity vector holding NaN',
+      (db) => db.prepare('UPDATE entities SET embedding = ? WHERE id = ?').run(Buffer.from(new Float32Array(8).fill(Number.NaN).buffer), graph.lisbon.id),
+      /entity \S+'s vector holds NaN or infinite values/,
+    ],
     [
       'a pending reindex vector of an erased memory',
       (db) => db.prepare(`INSERT INTO reindex_vectors (memory_id, version, hash, embedding) VALUES ('erased', 1, 'h', x'00')`).run(),

@@ -63,7 +63,7 @@ describe('forget', () => {
     const [aliceCoach] = (await memory.add('Alice trains on Tuesdays.', { userId: 'alice', agentId: 'coach', infer: false })).results;
     const [bob] = (await memory.add('Bob has asthma.', { userId: 'bob', infer: false })).results;
 
-    expect(await memory.forget({ userId: 'alice' })).toEqual({ memories: 2, messages: 2, jobs: 0 });
+    expect(await memory.forget({ userId: 'alice' })).toEqual({ memories: 2, messages: 2, jobs: 0, entities: 0, relations: 0 });
     for (const id of [alice!.id, aliceCoach!.id]) {
       expect(await memory.get(id)).toBeNull();
       await expect(memory.history(id)).rejects.toMatchObject({ code: 'NOT_FOUND' });

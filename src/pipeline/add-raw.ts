@@ -1,5 +1,6 @@
 import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { newId } from '../ids.js';
+import { GraphWriter } from './graph/graph-writer.js';
 import type { Message, MemoryEvent, MemoryKind, Scope } from '../schema.js';
 import type { Storage } from '../storage/storage.js';
 import { cleanText, textHash } from '../text-hash.js';
@@ -11,6 +12,8 @@ export type RawAddInput = {
   metadata: Record<string, unknown>;
   kind: MemoryKind;
   now: number;
+  /** Link each stored memory to the entities its text names (the offline linker: no model). */
+  graph?: boolean | undefined;
 };
 
 type Candidate = { messageIndex: number; text: string; hash: string; validFrom: number; firstOfHash: boolean };
@@ -29,6 +32,7 @@ export async function addRaw(storage: Storage, embedder: Embedder, input: RawAdd
     toEmbed.map((c) => c.text),
   );
   const embeddingByHash = new Map(toEmbed.map((c, i) => [c.hash, embeddings[i] as Float32Array]));
+  const graphWriter = input.graph ? await GraphWriter.prepare(embedder, candidates.map((c) => ({ text: c.text, relations: [], speaker: input.messages[c.messageIndex]?.name }))) : undefined;
 
   return storage.transaction('write', 'adding memories', async (tx) => {
     const messageIds = await tx.appendMessages(
@@ -42,7 +46,8 @@ export async function addRaw(storage: Storage, embedder: Embedder, input: RawAdd
       input.now,
     );
     const events: MemoryEvent[] = [];
-    for (const candidate of candidates) {
+    const graph = graphWriter?.in(tx, input.scope, input.now);
+    for (const [index, candidate] of candidates.entries()) {
       // Re-checked inside the transaction: another add may have stored it meanwhile.
       const existing = await tx.currentMemoryByHash(input.scope, candidate.hash);
       if (existing) {
@@ -65,6 +70,7 @@ export async function addRaw(storage: Storage, embedder: Embedder, input: RawAdd
         input.now,
         'api',
       );
+      await graph?.record(item.id, index, candidate.validFrom, [messageIds[candidate.messageIndex] as number]);
       events.push({ id: item.id, memory: item.memory, event: 'ADD' });
     }
     return events;

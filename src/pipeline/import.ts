@@ -1,6 +1,9 @@
 import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
-import { ExportRecordSchema, type ExportJob, type ExportMemory, type ExportMessage } from '../export-format.js';
+import { ExportRecordSchema, type ExportEntity, type ExportJob, type ExportMemory, type ExportMessage, type ExportRelation } from '../export-format.js';
+import { normalizeEntityName } from '../graph/entity-linker.js';
+import type { Scope } from '../schema.js';
+import { USER_KEY } from './graph/entity-resolver.js';
 import type { Storage, StorageTransaction } from '../storage/storage.js';
 import { scopeOf } from '../scope.js';
 import { textHash } from '../text-hash.js';
@@ -11,6 +14,9 @@ export type ImportResult = {
   messages: { added: number; skipped: number };
   /** Queued adds still to do; the importing store's worker applies them. */
   jobs: { added: number; skipped: number };
+  /** The entity graph: an entity whose name its scope already has is skipped (the one there is kept). */
+  entities: { added: number; skipped: number };
+  relations: { added: number; skipped: number };
 };
 
 /** Memories embedded and written per transaction: a crash loses at most one batch, and a re-run skips what landed. */
@@ -31,8 +37,14 @@ export async function importLines(
   lines: Iterable<string> | AsyncIterable<string> | string,
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportResult> {
-  const { messages, memories, jobs } = await readRecords(lines, onProgress);
-  const result: ImportResult = { memories: { added: 0, skipped: 0 }, messages: { added: 0, skipped: 0 }, jobs: { added: 0, skipped: 0 } };
+  const { messages, memories, jobs, entities, relations } = await readRecords(lines, onProgress);
+  const result: ImportResult = {
+    memories: { added: 0, skipped: 0 },
+    messages: { added: 0, skipped: 0 },
+    jobs: { added: 0, skipped: 0 },
+    entities: { added: 0, skipped: 0 },
+    relations: { added: 0, skipped: 0 },
+  };
 
   const messageIds = new Map<number, number>();
   // A transaction's work may run again (PostgreSQL retries serialization failures): it only returns what it did.
@@ -77,6 +89,37 @@ export async function importLines(
     onProgress?.({ phase: 'memories', done: Math.min(memories.length, start + BATCH), total: memories.length });
   }
 
+  const entityIds = new Map<string, string>();
+  for (let start = 0; start < entities.length; start += BATCH) {
+    const batch = entities.slice(start, start + BATCH);
+    const vectors = await embedChecked(
+      embedder,
+      batch.map((e) => e.name),
+    );
+    const done = await storage.transaction('write', 'importing entities', async (tx) => {
+      const ids: [string, string, boolean][] = [];
+      for (const [i, entity] of batch.entries()) {
+        const { id, added } = await importEntity(tx, entity, vectors[i] as Float32Array);
+        ids.push([entity.id, id, added]);
+      }
+      return ids;
+    });
+    for (const [from, to, added] of done) {
+      entityIds.set(from, to);
+      result.entities[added ? 'added' : 'skipped'] += 1;
+    }
+  }
+  for (let start = 0; start < relations.length; start += BATCH) {
+    const batch = relations.slice(start, start + BATCH);
+    const added = await storage.transaction('write', 'importing relations', async (tx) => {
+      let count = 0;
+      for (const relation of batch) if (await importRelation(tx, relation, entityIds, messageIds)) count += 1;
+      return count;
+    });
+    result.relations.added += added;
+    result.relations.skipped += batch.length - added;
+  }
+
   for (let start = 0; start < jobs.length; start += BATCH) {
     const batch = jobs.slice(start, start + BATCH);
     const added = await storage.transaction('write', 'importing queued adds', async (tx) => {
@@ -88,6 +131,74 @@ export async function importLines(
     result.jobs.skipped += batch.length - added;
   }
   return result;
+}
+
+/**
+ * Stores an exported entity unless its id is known or its exact scope already has an entity of that name
+ * (then that one stands for it); links it to the memories of the import that name it and landed here.
+ */
+async function importEntity(tx: StorageTransaction, entity: ExportEntity, vector: Float32Array): Promise<{ id: string; added: boolean }> {
+  const scope = scopeOf(entity);
+  const key = entity.entityType === 'user' ? USER_KEY : normalizeEntityName(entity.name);
+  const [known] = await tx.entitiesById([entity.id]);
+  const same = known ?? (await tx.entities(scope, { exactScope: true })).find((e) => e.key === key);
+  const id = same?.id ?? entity.id;
+  if (!same) {
+    await tx.insertEntity({
+      id,
+      scope,
+      name: entity.name,
+      key,
+      type: entity.entityType,
+      aliases: entity.aliases,
+      embedding: vector,
+      createdAt: Date.parse(entity.createdAt),
+      updatedAt: Date.parse(entity.updatedAt),
+    });
+  }
+  const landed: string[] = [];
+  for (const memoryId of entity.memoryIds) if (sameScope((await tx.scopeOfMemory(memoryId)) ?? {}, scope)) landed.push(memoryId);
+  const mentions = await tx.mentions(landed);
+  for (const memoryId of landed) {
+    const named = mentions.get(memoryId) ?? [];
+    if (!named.includes(id)) await tx.setMentions(memoryId, [...named, id]);
+  }
+  return { id, added: !same };
+}
+
+/** Stores an exported relation between the entities its ends became here, unless it is known already. */
+async function importRelation(tx: StorageTransaction, relation: ExportRelation, entityIds: Map<string, string>, messageIds: Map<number, number>): Promise<boolean> {
+  const sourceId = entityIds.get(relation.source) as string;
+  const targetId = entityIds.get(relation.target) as string;
+  if (sourceId === targetId) return false;
+  const scope = scopeOf(relation);
+  const validFrom = Date.parse(relation.validFrom);
+  const recordedAt = Date.parse(relation.recordedAt);
+  const existing = await tx.relations(scope, { entityId: sourceId, includeRetired: true });
+  const known = existing.some(
+    (r) => r.id === relation.id || (r.sourceId === sourceId && r.relation === relation.relation && r.targetId === targetId && r.validFrom === validFrom && r.recordedAt === recordedAt),
+  );
+  if (known) return false;
+  const memoryId = relation.memoryId !== undefined && sameScope((await tx.scopeOfMemory(relation.memoryId)) ?? {}, scope) ? relation.memoryId : null;
+  await tx.insertRelation({
+    id: relation.id,
+    scope,
+    sourceId,
+    relation: relation.relation,
+    targetId,
+    validFrom,
+    validTo: relation.validTo === undefined ? null : Date.parse(relation.validTo),
+    recordedAt,
+    retiredAt: relation.retiredAt === undefined ? null : Date.parse(relation.retiredAt),
+    memoryId,
+    messageIds: relation.messageIds.flatMap((id) => (messageIds.has(id) ? [messageIds.get(id) as number] : [])),
+  });
+  return true;
+}
+
+/** Whether two scopes are exactly the same. */
+function sameScope(a: Scope, b: Scope): boolean {
+  return a.userId === b.userId && a.agentId === b.agentId && a.runId === b.runId;
 }
 
 /** Queues an exported add again (in this store, its messages have the ids they were logged under here), unless its id is known. */
@@ -128,6 +239,8 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
   const messages: ExportMessage[] = [];
   const memories: ExportMemory[] = [];
   const jobs: ExportJob[] = [];
+  const entities: ExportEntity[] = [];
+  const relations: ExportRelation[] = [];
   const errors: string[] = [];
   let lineNumber = 0;
   for await (const line of asLines(input)) {
@@ -153,6 +266,8 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
     if (parsed.data.type === 'message') messages.push(parsed.data);
     else if (parsed.data.type === 'memory') memories.push(parsed.data);
     else if (parsed.data.type === 'job') jobs.push(parsed.data);
+    else if (parsed.data.type === 'entity') entities.push(parsed.data);
+    else if (parsed.data.type === 'relation') relations.push(parsed.data);
     if (lineNumber % 1000 === 0) onProgress?.({ phase: 'reading', done: lineNumber, total: 0 });
   }
   if (errors.length > 0) {
@@ -177,7 +292,30 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
       }
     }
   }
-  return { messages, memories, jobs };
+  checkGraph(entities, relations);
+  return { messages, memories, jobs, entities, relations };
+}
+
+/** Every relation links two entities of the import in its own exact scope; no exact scope names one entity twice. */
+function checkGraph(entities: readonly ExportEntity[], relations: readonly ExportRelation[]): void {
+  const byId = new Map<string, ExportEntity>();
+  const keys = new Set<string>();
+  for (const entity of entities) {
+    if (byId.has(entity.id)) throw new EngramError('INVALID_INPUT', `the import holds entity ${entity.id} twice; nothing was imported`);
+    byId.set(entity.id, entity);
+    const key = JSON.stringify([entity.userId, entity.agentId, entity.runId, entity.entityType === 'user' ? USER_KEY : normalizeEntityName(entity.name)]);
+    if (keys.has(key)) throw new EngramError('INVALID_INPUT', `the import names entity "${entity.name}" twice in one scope; nothing was imported`);
+    keys.add(key);
+  }
+  for (const relation of relations) {
+    for (const end of [relation.source, relation.target]) {
+      const entity = byId.get(end);
+      if (!entity) throw new EngramError('INVALID_INPUT', `relation ${relation.id} refers to entity ${end}, which the import does not hold; nothing was imported`);
+      if (entity.userId !== relation.userId || entity.agentId !== relation.agentId || entity.runId !== relation.runId) {
+        throw new EngramError('INVALID_INPUT', `relation ${relation.id} links entity ${end} of another scope; nothing was imported`);
+      }
+    }
+  }
 }
 
 /** Provenance points at message ids of the exporting file; in this file those messages may have other ids. */

@@ -7,7 +7,8 @@ import type { JobResult } from '../storage/job-records.js';
 import type { StorageTransaction, Storage, StoredMessage } from '../storage/storage.js';
 import { cleanText } from '../text-hash.js';
 import { observationTime, type CommitExtraction, type Extraction } from './extraction.js';
-import { OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
+import { GraphWriter } from './graph/graph-writer.js';
+import { GRAPH_OPERATIONS_JSON_SCHEMA, GraphOperationsSchema, OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
 import { reconcilePrompt, type PromptMessage } from './prompts.js';
 import { planChanges, type Candidate, type PlannedChange } from './reconcile.js';
 
@@ -15,6 +16,8 @@ export type InferDeps = {
   storage: Storage;
   embedder: Embedder;
   llm: Llm;
+  /** Keep the entity graph: ask for relations in the same call, record entities and relations with the memories. */
+  graph: boolean;
 };
 
 /** The part of an extraction a change is applied with. */
@@ -59,13 +62,14 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
   }));
   const spansDays = new Set(spoken.map((m) => dayOf(m.createdAt))).size > 1;
   const prompt = reconcilePrompt({
+    graph: deps.graph,
     observedAt: new Date(Math.max(...observedAt)),
     candidates: candidates.map((c) => ({ alias: c.alias, text: c.item.memory })),
     earlier: earlier.flatMap((m): PromptMessage[] => (m.role === 'system' ? [] : [{ role: m.role, content: m.content, name: m.name ?? undefined }])),
     messages: spoken.map((m) => ({ role: m.role, content: m.content, name: m.name ?? undefined, ...(spansDays ? { date: new Date(m.createdAt) } : {}) })),
   });
-  const raw = await callLlm(deps.llm, { messages: prompt, schema: OPERATIONS_JSON_SCHEMA });
-  const { operations } = parseModelOutput(raw, OperationsSchema, deps.llm.id);
+  const raw = await callLlm(deps.llm, { messages: prompt, schema: deps.graph ? GRAPH_OPERATIONS_JSON_SCHEMA : OPERATIONS_JSON_SCHEMA });
+  const { operations } = deps.graph ? parseModelOutput(raw, GraphOperationsSchema, deps.llm.id) : parseModelOutput(raw, OperationsSchema, deps.llm.id);
   const plan = planChanges(operations, candidates);
 
   const written = plan.changes.filter((c): c is Extract<PlannedChange, { text: string }> => 'text' in c);
@@ -74,6 +78,8 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
     written.map((c) => c.text),
   );
   const vectorOf = new Map(written.map((c, i) => [c as PlannedChange, vectors[i] as Float32Array]));
+  const graphWriter = deps.graph ? await GraphWriter.prepare(deps.embedder, written) : undefined;
+  const factOf = new Map(written.map((c, i) => [c as PlannedChange, i]));
   const jobOf = (change: PlannedChange): number => {
     if (input.jobs.length === 1) return 0;
     const vector = vectorOf.get(change);
@@ -85,7 +91,8 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
   return deps.storage.transaction('write', 'storing inferred memories', async (tx) => {
     const context: ApplyContext = { scope: input.scope, metadata: input.metadata, now: input.now };
     const results = emptyResults();
-    let dropped = plan.dropped;
+    let dropped = plan.dropped + (graphWriter?.dropped ?? 0);
+    const graph = graphWriter?.in(tx, input.scope, input.now);
     for (const change of plan.changes) {
       const index = jobOf(change);
       const job = input.jobs[index] as Extraction['jobs'][number];
@@ -93,7 +100,15 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
       const event = await applyChange(tx, context, change, vectorOf.get(change), observedAt[index] as number, source);
       if (event) (results.get(job.id) as JobResult).results.push(event);
       else dropped += 1;
+      if (!graph || !event) continue;
+      // Relations follow their memory: stated with it, changed with it, retired with it.
+      if ((event.event === 'ADD' || event.event === 'UPDATE') && event.event === change.event) {
+        await graph.record(event.id, factOf.get(change) as number, observedAt[index] as number, source.messageIds);
+      } else if (event.event === 'DELETE') {
+        await graph.retire(event.id, observedAt[index] as number);
+      }
     }
+    dropped += graph?.dropped ?? 0;
     // A refused operation names no message: the batch's last add reports it.
     (results.get((input.jobs.at(-1) as { id: string }).id) as JobResult).droppedOperations = dropped;
     await commit(tx, results);

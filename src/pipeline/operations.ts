@@ -3,58 +3,64 @@ import { EngramError } from '../errors.js';
 import type { JsonSchema } from '../llm/llm.js';
 
 /**
- * What the model may say: the reconciliation contract of DESIGN.md. The JSON
- * schema constrains generation (llama.cpp grammar); the zod schema validates
- * the result, because a grammar is not a guarantee (and a scripted Llm can
- * return anything). The two describe the same shape; tests hold them together.
+ * What the model may say: the reconciliation contract of DESIGN.md. One zod
+ * schema per answer; the JSON schema that constrains generation (a llama.cpp
+ * grammar) is derived from it, so the two cannot drift. The zod schema still
+ * validates the result: a grammar is not a guarantee (and a scripted Llm can
+ * return anything), and it is lenient where the grammar is strict (a missing
+ * `kind` defaults to semantic, missing relations to none).
  */
-export const OPERATIONS_JSON_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: {
-    operations: {
-      type: 'array',
-      items: {
-        oneOf: [
-          {
-            type: 'object',
-            properties: {
-              event: { const: 'ADD' },
-              text: { type: 'string' },
-              kind: { enum: ['semantic', 'episodic', 'procedural'] },
-            },
-            required: ['event', 'text', 'kind'],
-          },
-          {
-            type: 'object',
-            properties: { event: { const: 'UPDATE' }, id: { type: 'string' }, text: { type: 'string' } },
-            required: ['event', 'id', 'text'],
-          },
-          { type: 'object', properties: { event: { const: 'DELETE' }, id: { type: 'string' } }, required: ['event', 'id'] },
-          { type: 'object', properties: { event: { const: 'NONE' }, id: { type: 'string' } }, required: ['event', 'id'] },
-        ],
-      },
-    },
-  },
-  required: ['operations'],
-};
+const KindSchema = z.enum(['semantic', 'episodic', 'procedural']);
 
-const OperationSchema = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('ADD'), text: z.string(), kind: z.enum(['semantic', 'episodic', 'procedural']).default('semantic') }),
-  z.object({ event: z.literal('UPDATE'), id: z.string(), text: z.string() }),
-  z.object({ event: z.literal('DELETE'), id: z.string() }),
-  z.object({ event: z.literal('NONE'), id: z.string() }),
-]);
-export type Operation = z.infer<typeof OperationSchema>;
+/** A fact between two named things, as the model states it: "I" / "me" is the user. Checked again when applied. */
+export const StatedRelationSchema = z.object({ source: z.string(), relation: z.string(), target: z.string() });
+export type StatedRelation = z.infer<typeof StatedRelationSchema>;
+/** Relations one fact may state; more is hostile or confused output, and the extra ones are dropped (and counted). */
+export const MAX_RELATIONS_PER_FACT = 8;
 
-export const OperationsSchema = z.object({ operations: z.array(OperationSchema).max(64) });
+const Add = z.object({ event: z.literal('ADD'), text: z.string(), kind: KindSchema.default('semantic') });
+const Update = z.object({ event: z.literal('UPDATE'), id: z.string(), text: z.string() });
+const Delete = z.object({ event: z.literal('DELETE'), id: z.string() });
+const None = z.object({ event: z.literal('NONE'), id: z.string() });
+const stating = { relations: z.array(StatedRelationSchema).default([]) };
+
+/** The answer without the graph. */
+export const OperationsSchema = z.object({ operations: z.array(z.discriminatedUnion('event', [Add, Update, Delete, None])).max(64) });
+/** The answer with the graph: ADD and UPDATE also state the relations their fact holds. */
+export const GraphOperationsSchema = z.object({
+  operations: z.array(z.discriminatedUnion('event', [Add.extend(stating), Update.extend(stating), Delete, None])).max(64),
+});
+/** An operation of either answer (relations are absent without the graph). */
+export type Operation = z.infer<typeof OperationsSchema>['operations'][number] | z.infer<typeof GraphOperationsSchema>['operations'][number];
 
 /** The procedural summary of an agent's run: one memory. */
-export const PROCEDURE_JSON_SCHEMA: JsonSchema = {
-  type: 'object',
-  properties: { memory: { type: 'string' } },
-  required: ['memory'],
-};
 export const ProcedureSchema = z.object({ memory: z.string() });
+
+export const OPERATIONS_JSON_SCHEMA: JsonSchema = grammarSchema(OperationsSchema);
+export const GRAPH_OPERATIONS_JSON_SCHEMA: JsonSchema = grammarSchema(GraphOperationsSchema);
+export const PROCEDURE_JSON_SCHEMA: JsonSchema = grammarSchema(ProcedureSchema);
+
+/**
+ * The JSON schema a grammar is built from: what a complete answer looks
+ * like (zod's output side, so defaulted fields are required: the model
+ * always writes them), in the subset llama.cpp grammars read (no $schema,
+ * no defaults; oneOf, never anyOf).
+ */
+export function grammarSchema(schema: z.ZodType): JsonSchema {
+  const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'throw' });
+  return simplify(json) as JsonSchema;
+}
+
+function simplify(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(simplify);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === '$schema' || key === 'default') continue;
+    out[key === 'anyOf' ? 'oneOf' : key] = simplify(value);
+  }
+  return out;
+}
 
 /** Parses the model's raw text against a schema; anything else is LLM_OUTPUT_INVALID. */
 export function parseModelOutput<S extends z.ZodType>(raw: string, schema: S, llmId: string): z.output<S> {

@@ -1,17 +1,19 @@
 import type { ChatMessage } from '../llm/llm.js';
 
-/**
- * The prompts. The instruction block is fixed text, always first, so
- * llama.cpp evaluates it once and reuses it from the context cache: each add
- * then pays only for its own lines (date, candidates, messages).
- */
-export const RECONCILE_INSTRUCTIONS = `You keep an assistant's long-term memory of its user. Compare the NEW messages with the EXISTING memories and answer with JSON operations:
+const RECONCILE_RULES = `You keep an assistant's long-term memory of its user. Compare the NEW messages with the EXISTING memories and answer with JSON operations:
 - ADD: a new fact worth remembering (preference, personal detail, relationship, plan, health, event). "text": one short self-contained sentence in the user's language, about the user. "kind": "semantic" (lasting fact or preference), "episodic" (an event, with its date), "procedural" (how the user wants things done).
 - UPDATE: an EXISTING memory changed or became more precise. "id": its number; "text": the whole new sentence.
 - DELETE: the user retracts or contradicts an EXISTING memory and nothing replaces it. "id": its number.
 - NONE: a NEW message only repeats an EXISTING memory. "id": its number.
-Rules: only what the user says about themself counts; the assistant's words, questions and greetings are not user facts. Write relative dates as absolute dates, using the message date. Keep health facts exact: drug, dose, unit, frequency. Nothing to remember: {"operations":[]}.
-Examples:
+Rules: only what the user says about themself counts; the assistant's words, questions and greetings are not user facts. Write relative dates as absolute dates, using the message date. Keep health facts exact: drug, dose, unit, frequency. Nothing to remember: {"operations":[]}.`;
+
+const GRAPH_RULE = `Each ADD and UPDATE also lists "relations" its text states between named things: {"source","relation","target"}, "I" for the user, relation in snake_case (works_at, lives_in, takes, knows); none: [].`;
+
+/** The examples, written once: with the graph on, ADD and UPDATE carry the relations their text states. */
+function examples(graph: boolean): string {
+  const rel = (...relations: [string, string, string][]) =>
+    graph ? `,"relations":[${relations.map(([s, r, t]) => `{"source":"${s}","relation":"${r}","target":"${t}"}`).join(',')}]` : '';
+  return `Examples:
 Date: 2024-03-02 (Saturday)
 EXISTING:
 0. Likes coffee
@@ -19,7 +21,7 @@ EXISTING:
 NEW:
 user: I quit coffee, only green tea now. And yesterday I started taking metformin 500 mg twice a day.
 assistant: Green tea is a good choice!
-{"operations":[{"event":"UPDATE","id":"0","text":"Drinks green tea, no longer coffee"},{"event":"ADD","text":"Started taking metformin 500 mg twice a day on 2024-03-01","kind":"episodic"},{"event":"NONE","id":"1"}]}
+{"operations":[{"event":"UPDATE","id":"0","text":"Drinks green tea, no longer coffee"${rel(['I', 'drinks', 'green tea'])}},{"event":"ADD","text":"Started taking metformin 500 mg twice a day on 2024-03-01","kind":"episodic"${rel(['I', 'takes', 'metformin'])}},{"event":"NONE","id":"1"}]}
 Date: 2024-05-10 (Friday)
 EXISTING:
 0. Has a dog named Rex
@@ -34,6 +36,16 @@ NEW:
 user: Hi! Can you recommend a book?
 assistant: You might like Dune.
 {"operations":[]}`;
+}
+
+/**
+ * The prompts. The instruction block is fixed text, always first, so
+ * llama.cpp evaluates it once and reuses it from the context cache: each add
+ * then pays only for its own lines (date, candidates, messages). With the
+ * entity graph on, one more rule and relations in the examples.
+ */
+export const RECONCILE_INSTRUCTIONS = `${RECONCILE_RULES}\n${examples(false)}`;
+export const GRAPH_RECONCILE_INSTRUCTIONS = `${RECONCILE_RULES}\n${GRAPH_RULE}\n${examples(true)}`;
 
 export type PromptCandidate = { alias: string; text: string };
 /** `date`: shown when the new messages span several days (queued adds handled together), so relative dates resolve per message. */
@@ -43,6 +55,8 @@ const MAX_CONTEXT_CHARS = 200;
 
 /** The one reconciliation prompt: fixed instructions, then this add's date, candidates, context and messages. */
 export function reconcilePrompt(input: {
+  /** Ask for the relations each fact states too (the entity graph is on). */
+  graph?: boolean | undefined;
   observedAt: Date;
   candidates: PromptCandidate[];
   earlier: PromptMessage[];
@@ -58,7 +72,7 @@ export function reconcilePrompt(input: {
   lines.push('NEW:');
   for (const m of input.messages) lines.push(speaker(m, oneLine(m.content)));
   return [
-    { role: 'system', content: RECONCILE_INSTRUCTIONS },
+    { role: 'system', content: input.graph ? GRAPH_RECONCILE_INSTRUCTIONS : RECONCILE_INSTRUCTIONS },
     { role: 'user', content: lines.join('\n') },
   ];
 }

@@ -1,14 +1,14 @@
 import { LIMITS } from '../limits.js';
 import type { MemoryItem, MemoryKind } from '../schema.js';
 import { cleanText, textHash } from '../text-hash.js';
-import type { Operation } from './operations.js';
+import type { Operation, StatedRelation } from './operations.js';
 
 /** A current memory shown to the model under a small alias ("0", "1", …) instead of its id. */
 export type Candidate = { alias: string; item: MemoryItem };
 
 export type PlannedChange =
-  | { event: 'ADD'; text: string; hash: string; kind: MemoryKind }
-  | { event: 'UPDATE'; target: MemoryItem; text: string; hash: string }
+  | { event: 'ADD'; text: string; hash: string; kind: MemoryKind; relations: StatedRelation[] }
+  | { event: 'UPDATE'; target: MemoryItem; text: string; hash: string; relations: StatedRelation[] }
   | { event: 'DELETE'; target: MemoryItem }
   | { event: 'NONE'; target: MemoryItem };
 
@@ -43,7 +43,7 @@ export function planChanges(operations: readonly Operation[], candidates: readon
         touched.add(known.id);
       } else if (!addedHashes.has(hash)) {
         addedHashes.add(hash);
-        changes.push({ event: 'ADD', text, hash, kind: op.kind });
+        changes.push({ event: 'ADD', text, hash, kind: op.kind, relations: 'relations' in op ? op.relations : [] });
       }
       continue;
     }
@@ -61,7 +61,7 @@ export function planChanges(operations: readonly Operation[], candidates: readon
       }
       const hash = textHash(text);
       if (text === target.memory) changes.push({ event: 'NONE', target });
-      else changes.push({ event: 'UPDATE', target, text, hash });
+      else changes.push({ event: 'UPDATE', target, text, hash, relations: 'relations' in op ? op.relations : [] });
     } else {
       changes.push({ event: op.event, target });
     }

@@ -17,6 +17,12 @@ export const RECORD_TYPES = {
   message: { scope: 'own' },
   /** The extraction queue: an add waiting for (or done with) the LLM. Scoped by its own scope. */
   job: { scope: 'own' },
+  /** An entity of the graph, with its name's vector. Scoped by its own scope. */
+  entity: { scope: 'own' },
+  /** A relation between two entities. Scoped by its own scope. */
+  relation: { scope: 'own' },
+  /** Which entities a memory names. Scoped through its memory. */
+  mention: { scope: 'memory' },
 } as const;
 
 export type RecordType = keyof typeof RECORD_TYPES;

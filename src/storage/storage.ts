@@ -1,6 +1,7 @@
 import type { ExportMemory, ExportMessage, ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
+import type { EntityChange, EntityRecord, RelationQuery, RelationRecord } from './graph-records.js';
 import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from './job-records.js';
 
 /**
@@ -34,7 +35,7 @@ export interface Storage {
   embeddingModel(): Promise<{ id: string; dimension: number } | undefined>;
   /** Every structural invariant checked; the violations found (none when healthy). */
   verify(): Promise<string[]>;
-  /** Every record in Engram's portable format: header, messages, memories. */
+  /** Every record in Engram's portable format: header, messages, memories, entities, relations (queued adds: Memory.export adds them). */
   exportRecords(): AsyncGenerator<ExportRecord>;
   close(): Promise<void>;
 }
@@ -99,9 +100,38 @@ export interface StorageTransaction {
   /** Removes done and cancelled jobs that finished before this instant (failed ones stay until retried or cancelled); how many. */
   pruneJobs(finishedBefore: number): Promise<number>;
 
+  // ---- the entity graph ----
+  /** Entities of a scope and everything under it (`exactScope`: of exactly this scope), oldest first. */
+  entities(scope: Scope, options?: { exactScope?: boolean | undefined }): Promise<EntityRecord[]>;
+  /** Entities with these ids (missing ids skipped), in no particular order. */
+  entitiesById(ids: readonly string[]): Promise<EntityRecord[]>;
+  /** Stores a new entity; fails when its id, or its key in its exact scope, is taken. */
+  insertEntity(entity: EntityRecord): Promise<void>;
+  updateEntity(id: string, change: EntityChange): Promise<void>;
+  /**
+   * Removes an entity merged into another: its relations and mentions move to `into` first
+   * (a relation that would then link `into` to itself is removed: it named one entity twice, it stated no fact).
+   */
+  mergeEntity(id: string, into: string): Promise<void>;
+  /** Relations of a scope and everything under it, oldest first (by recordedAt, then insertion). */
+  relations(scope: Scope, query?: RelationQuery): Promise<RelationRecord[]>;
+  /** Stores a new relation; its entities must exist and belong to its exact scope. */
+  insertRelation(relation: RelationRecord): Promise<void>;
+  /**
+   * Retires a current relation: retiredAt = at, and validTo = `validTo` when it was still true (each clamped so it
+   * never ends before it began). Whether it was current.
+   */
+  retireRelation(id: string, at: number, validTo: number): Promise<boolean>;
+  /** Sets which entities a memory names (replacing the previous set); the memory and entities must share its exact scope. */
+  setMentions(memoryId: string, entityIds: readonly string[]): Promise<void>;
+  /** The entities each of these memories names. */
+  mentions(memoryIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** Ids of current memories naming any of these entities, with how many of them each names, most first, at most `limit`. */
+  memoriesMentioning(entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]>;
+
   // ---- every record type ----
   /** Erases a scope (and everything under it) for good: every record of every type. */
-  purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }>;
+  purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number; entities: number; relations: number }>;
   /** Erases every record of every type; keeps the schema and the embedding binding. */
   clear(): Promise<void>;
   /** Whether a memory with this id was ever stored. */

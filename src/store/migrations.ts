@@ -155,6 +155,87 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_user ON jobs (user_id, seq) WHERE user_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'entity graph: entities, relations, mentions',
+    sql: `
+      -- scope_key is the exact scope as one value, json_array(user_id, agent_id, run_id), always written by SQL
+      -- (see scopeKeySql): one key per exact scope, and a relation's foreign keys hold it to its entities' scope.
+      CREATE TABLE entities (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        scope_key TEXT NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        type TEXT NOT NULL,
+        aliases TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(aliases)),
+        -- Float32 values of the name's vector (the store's embedding model).
+        embedding BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        -- A running reindex's vector for the name it was computed from, swapped in at its end (see reindex.ts).
+        reindex_name TEXT,
+        reindex_embedding BLOB,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL),
+        CHECK ((reindex_name IS NULL) = (reindex_embedding IS NULL)),
+        UNIQUE (scope_key, key),
+        UNIQUE (id, scope_key)
+      ) STRICT;
+      CREATE INDEX entities_user ON entities (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX entities_agent ON entities (agent_id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX entities_run ON entities (run_id) WHERE run_id IS NOT NULL;
+
+      CREATE TABLE relations (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        scope_key TEXT NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        source_id TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        valid_from INTEGER NOT NULL,
+        valid_to INTEGER,
+        recorded_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        -- A memory id (of any of its versions), like history.memory_id: no foreign key, as no column of memories is unique alone.
+        memory_id TEXT,
+        message_ids TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(message_ids)),
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL),
+        CHECK (source_id != target_id),
+        CHECK (valid_to IS NULL OR valid_to >= valid_from),
+        CHECK (retired_at IS NULL OR retired_at >= recorded_at),
+        FOREIGN KEY (source_id, scope_key) REFERENCES entities (id, scope_key),
+        FOREIGN KEY (target_id, scope_key) REFERENCES entities (id, scope_key)
+      ) STRICT;
+      CREATE INDEX relations_source ON relations (source_id);
+      CREATE INDEX relations_target ON relations (target_id);
+      CREATE INDEX relations_memory ON relations (memory_id) WHERE memory_id IS NOT NULL;
+      CREATE INDEX relations_user ON relations (user_id) WHERE user_id IS NOT NULL;
+      CREATE INDEX relations_agent ON relations (agent_id) WHERE agent_id IS NOT NULL;
+      CREATE INDEX relations_run ON relations (run_id) WHERE run_id IS NOT NULL;
+
+      CREATE TABLE memory_entities (
+        memory_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+        PRIMARY KEY (memory_id, entity_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX memory_entities_entity ON memory_entities (entity_id, memory_id);
+
+      -- Once the last version of a memory is erased (forget, reset), what it named goes, and the relations it stated
+      -- no longer point to it (they belong to their own scope and go with it).
+      CREATE TRIGGER memories_graph_delete AFTER DELETE ON memories
+      WHEN NOT EXISTS (SELECT 1 FROM memories WHERE id = old.id)
+      BEGIN
+        DELETE FROM memory_entities WHERE memory_id = old.id;
+        UPDATE relations SET memory_id = NULL WHERE memory_id = old.id;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,10 +1,12 @@
-import { historyToImport, type ExportMemory, type ExportMessage } from '../export-format.js';
+import { historyToImport, type ExportEntity, type ExportMemory, type ExportMessage, type ExportRelation } from '../export-format.js';
+import type { EntityType } from '../storage/graph-records.js';
 import { toIso } from '../time.js';
 import type { Database } from './database.js';
 import { appendHistory, historyOf } from './history.js';
 import { insertMemory, type MemoryRow } from './memories.js';
 import { toHistoryEntry } from './memory-item.js';
 import type { MessageRow } from './messages.js';
+import type { RelationRow } from './relations.js';
 import { scopeOfRow } from '../scope.js';
 import { insertVector, OPEN_END, closeVector } from './vectors.js';
 
@@ -58,6 +60,66 @@ export function exportMemoryPage(db: Database, afterSeq: number, limit: number):
     };
   });
   return { records, lastSeq: firsts.at(-1)?.seq };
+}
+
+type EntityExportRow = {
+  seq: number;
+  id: string;
+  user_id: string | null;
+  agent_id: string | null;
+  run_id: string | null;
+  name: string;
+  type: EntityType;
+  aliases: string;
+  created_at: number;
+  updated_at: number;
+};
+
+/**
+ * Up to `limit` entities after row `afterSeq`, in insertion order, each with
+ * the memories naming it; and the row to continue from (undefined when there are no more).
+ */
+export function exportEntityPage(db: Database, afterSeq: number, limit: number): { records: ExportEntity[]; lastSeq: number | undefined } {
+  const rows = db
+    .prepare('SELECT seq, id, user_id, agent_id, run_id, name, type, aliases, created_at, updated_at FROM entities WHERE seq > ? ORDER BY seq LIMIT ?')
+    .all(afterSeq, limit) as EntityExportRow[];
+  const namedBy = db.prepare('SELECT memory_id FROM memory_entities WHERE entity_id = ? ORDER BY memory_id').pluck();
+  const records = rows.map(
+    (row): ExportEntity => ({
+      type: 'entity',
+      id: row.id,
+      ...scopeOfRow(row),
+      name: row.name,
+      entityType: row.type,
+      aliases: JSON.parse(row.aliases) as string[],
+      memoryIds: namedBy.all(row.id) as string[],
+      createdAt: toIso(row.created_at),
+      updatedAt: toIso(row.updated_at),
+    }),
+  );
+  return { records, lastSeq: rows.at(-1)?.seq };
+}
+
+/** Up to `limit` relations after row `afterSeq`, in insertion order; and the row to continue from. */
+export function exportRelationPage(db: Database, afterSeq: number, limit: number): { records: ExportRelation[]; lastSeq: number | undefined } {
+  const rows = db.prepare('SELECT * FROM relations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as (RelationRow & { seq: number })[];
+  const records = rows.map(
+    (row): ExportRelation => ({
+      type: 'relation',
+      id: row.id,
+      ...scopeOfRow(row),
+      source: row.source_id,
+      relation: row.relation,
+      target: row.target_id,
+      validFrom: toIso(row.valid_from),
+      ...(row.valid_to === null ? {} : { validTo: toIso(row.valid_to) }),
+      recordedAt: toIso(row.recorded_at),
+      ...(row.retired_at === null ? {} : { retiredAt: toIso(row.retired_at) }),
+      ...(row.memory_id === null ? {} : { memoryId: row.memory_id }),
+      messageIds: JSON.parse(row.message_ids) as number[],
+    }),
+  );
+  return { records, lastSeq: rows.at(-1)?.seq };
 }
 
 /**

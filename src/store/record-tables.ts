@@ -11,6 +11,10 @@ export const RECORD_TABLES: RecordTables = {
     history: ['history'],
     message: ['messages'],
     job: ['jobs'],
+    // A running reindex's vectors for entity names live in entities' own columns.
+    entity: ['entities'],
+    relation: ['relations'],
+    mention: ['memory_entities'],
   },
   bookkeeping: ['meta', 'sqlite_sequence'],
 };

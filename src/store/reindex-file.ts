@@ -8,27 +8,35 @@ export type ReindexInput = {
   /** Embeds texts with that model (the caller runs the model: the engine never does). */
   embed: (texts: string[]) => Promise<Float32Array[]>;
   batchSize: number;
+  /** Texts re-embedded so far (memory versions and entity names), of how many. */
   onProgress?: ((progress: { done: number; total: number }) => void) | undefined;
 };
 
+/** `reembedded`: memory versions re-embedded by this run; `entityNames`: entities' names. */
+export type ReindexResult = { reembedded: number; entityNames: number; model: string };
+
 /**
- * SQLite file maintenance: re-embeds every memory version of a file with the new model, batch by batch
+ * SQLite file maintenance: re-embeds every memory version and entity name of a file with the new model, batch by batch
  * beside the live index (resumable; the file keeps working meanwhile), then
  * swaps the new vectors in at once. The swap needs the file to itself
  * (FILE_IN_USE otherwise): a process still running with the old model must
  * not write old-model vectors into the new index. A file already bound to
  * this model is left alone.
  */
-export async function reindexFile(input: ReindexInput): Promise<{ reembedded: number; model: string }> {
+export async function reindexFile(input: ReindexInput): Promise<ReindexResult> {
   const { model: embedder } = input;
-  let reembedded = 0;
+  const done = { reembedded: 0, entityNames: 0 };
+  const add = (counts: { versions: number; names: number }) => {
+    done.reembedded += counts.versions;
+    done.entityNames += counts.names;
+  };
   const shared = Store.open({ path: input.path, busyTimeoutMs: 5_000, encryptionKey: input.encryptionKey });
   try {
     const bound = shared.embeddingModel();
-    if (bound && bound.id === embedder.id && bound.dimension === embedder.dimension) return { reembedded: 0, model: embedder.id };
+    if (bound && bound.id === embedder.id && bound.dimension === embedder.dimension) return { ...done, model: embedder.id };
     shared.startReindex(embedder.id, embedder.dimension);
     input.onProgress?.(shared.reindexCounts());
-    reembedded += await reembedPending(shared, input);
+    add(await reembedPending(shared, input));
   } finally {
     shared.close();
   }
@@ -38,24 +46,32 @@ export async function reindexFile(input: ReindexInput): Promise<{ reembedded: nu
     doing: `switching to the new embedding model (every memory is re-embedded and kept; run the same reindex again to finish)`,
   });
   try {
-    // Memories added since the last batch get their vectors before the swap.
-    do reembedded += await reembedPending(exclusive, input);
+    // Memories and entities added since the last batch get their vectors before the swap.
+    do add(await reembedPending(exclusive, input));
     while (!exclusive.finishReindex(embedder.id, embedder.dimension));
-    return { reembedded, model: embedder.id };
+    return { ...done, model: embedder.id };
   } finally {
     exclusive.close();
   }
 }
 
-/** Embeds every memory version still waiting for a new vector; returns how many. */
-async function reembedPending(store: Store, input: ReindexInput): Promise<number> {
-  let count = 0;
+/** Embeds every memory version, then every entity name, still waiting for a new vector; returns how many of each. */
+async function reembedPending(store: Store, input: ReindexInput): Promise<{ versions: number; names: number }> {
+  const counts = { versions: 0, names: 0 };
   for (;;) {
     const pending = store.pendingReindex(input.batchSize);
-    if (pending.length === 0) return count;
+    if (pending.length === 0) break;
     const vectors = await input.embed(pending.map((p) => p.text));
     store.storeReindexVectors(pending.map((version, i) => ({ version, embedding: vectors[i] as Float32Array })));
-    count += pending.length;
+    counts.versions += pending.length;
+    input.onProgress?.(store.reindexCounts());
+  }
+  for (;;) {
+    const pending = store.pendingEntityReindex(input.batchSize);
+    if (pending.length === 0) return counts;
+    const vectors = await input.embed(pending.map((p) => p.name));
+    store.storeEntityReindexVectors(pending.map((entity, i) => ({ entity, embedding: vectors[i] as Float32Array })));
+    counts.names += pending.length;
     input.onProgress?.(store.reindexCounts());
   }
 }

@@ -6,17 +6,21 @@ const PENDING_MODEL = 'reindex_model';
 
 /** A memory version waiting for its vector from the new model. Keyed by id and version (seqs are reused after deletes). */
 export type PendingVersion = { id: string; version: number; hash: string; text: string };
+/** An entity whose name waits for its vector from the new model. */
+export type PendingEntity = { id: string; name: string };
 
 /**
  * Re-embedding with another model happens beside the live index: new vectors
  * collect in `reindex_vectors` (committed batch by batch, so an interrupted
- * reindex resumes), keyed by memory id, version and text hash, and one final
- * transaction swaps them in.
+ * reindex resumes), keyed by memory id, version and text hash, and entity
+ * names' new vectors beside each entity's (reindex_name, reindex_embedding);
+ * one final transaction swaps them all in.
  */
 export function startReindex(db: Database, modelId: string, dimension: number): void {
   const target = `${modelId}\u0000${dimension}`;
   if (readMeta(db, PENDING_MODEL) !== target) {
     db.exec('DELETE FROM reindex_vectors');
+    db.exec('UPDATE entities SET reindex_name = NULL, reindex_embedding = NULL WHERE reindex_name IS NOT NULL');
     writeMeta(db, PENDING_MODEL, target);
   }
 }
@@ -32,10 +36,19 @@ export function pendingReindex(db: Database, limit: number): PendingVersion[] {
     .all(limit) as PendingVersion[];
 }
 
+/** Entities whose name has no new vector yet, oldest first. */
+export function pendingEntityReindex(db: Database, limit: number): PendingEntity[] {
+  return db.prepare('SELECT id, name FROM entities WHERE reindex_name IS NOT name ORDER BY seq LIMIT ?').all(limit) as PendingEntity[];
+}
+
+/** Texts to re-embed (memory versions and entity names), and how many have their new vector. */
 export function reindexCounts(db: Database): { done: number; total: number } {
-  const total = db.prepare('SELECT count(*) FROM memories').pluck().get() as number;
+  const total = db.prepare('SELECT (SELECT count(*) FROM memories) + (SELECT count(*) FROM entities)').pluck().get() as number;
   const done = db
-    .prepare('SELECT count(*) FROM reindex_vectors r JOIN memories m ON m.id = r.memory_id AND m.version = r.version AND m.hash = r.hash')
+    .prepare(
+      `SELECT (SELECT count(*) FROM reindex_vectors r JOIN memories m ON m.id = r.memory_id AND m.version = r.version AND m.hash = r.hash)
+            + (SELECT count(*) FROM entities WHERE reindex_name = name)`,
+    )
     .pluck()
     .get() as number;
   return { done, total };
@@ -50,12 +63,18 @@ export function storeReindexVectors(db: Database, rows: readonly { version: Pend
   for (const { version, embedding } of rows) insert.run(vectorBlob(embedding), version.id, version.version, version.hash);
 }
 
+/** Stores new vectors of entity names, each only if its entity still has the name it was computed from. */
+export function storeEntityReindexVectors(db: Database, rows: readonly { entity: PendingEntity; embedding: Float32Array }[]): void {
+  const update = db.prepare('UPDATE entities SET reindex_name = name, reindex_embedding = ? WHERE id = ? AND name = ?');
+  for (const { entity, embedding } of rows) update.run(vectorBlob(embedding), entity.id, entity.name);
+}
+
 /**
  * Swaps the new vectors in and binds the file to the new model. Returns false
- * (changing nothing) if a memory version still lacks a vector.
+ * (changing nothing) if a memory version or an entity name still lacks a vector.
  */
 export function finishReindex(db: Database, modelId: string, dimension: number): boolean {
-  if (pendingReindex(db, 1).length > 0) return false;
+  if (pendingReindex(db, 1).length > 0 || pendingEntityReindex(db, 1).length > 0) return false;
   db.exec('DROP TABLE memory_vectors');
   createVectorTable(db, dimension);
   db.prepare(
@@ -63,6 +82,7 @@ export function finishReindex(db: Database, modelId: string, dimension: number):
      SELECT m.seq, r.embedding, ifnull(m.user_id, ''), ifnull(m.agent_id, ''), ifnull(m.run_id, ''), m.valid_from, ifnull(m.valid_to, ?)
      FROM memories m JOIN reindex_vectors r ON r.memory_id = m.id AND r.version = m.version AND r.hash = m.hash`,
   ).run(BigInt(OPEN_END));
+  db.exec('UPDATE entities SET embedding = reindex_embedding, reindex_name = NULL, reindex_embedding = NULL');
   writeMeta(db, META_KEYS.embeddingModel, modelId);
   writeMeta(db, META_KEYS.embeddingDimension, String(dimension));
   db.exec('DELETE FROM reindex_vectors');

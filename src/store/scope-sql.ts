@@ -28,3 +28,12 @@ export function scopeWhere(scope: ScopeColumns, table: string, options: { uninde
   if (clauses.length === 0) throw new Error('scopeWhere needs at least one scope field');
   return { sql: clauses.join(' AND '), params };
 }
+
+/**
+ * The exact scope as one SQL value, json_array(user_id, agent_id, run_id),
+ * computed by SQLite from the bound columns so that it always equals the
+ * same expression over a stored row's columns (the graph tables' scope_key).
+ */
+export function scopeKeySql(scope: ScopeColumns): { sql: string; params: (string | null)[] } {
+  return { sql: 'json_array(?, ?, ?)', params: [scope.user_id ?? null, scope.agent_id ?? null, scope.run_id ?? null] };
+}

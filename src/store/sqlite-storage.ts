@@ -6,7 +6,11 @@ import { keywordQuery } from './fts-query.js';
 import { toMemoryItem } from './memory-item.js';
 import { resolve } from 'node:path';
 import { Store, type StoreOptions } from './store.js';
+import * as entities from './entities.js';
 import * as jobs from './jobs.js';
+import * as mentions from './mentions.js';
+import { exportEntityPage, exportRelationPage } from './portable.js';
+import * as relations from './relations.js';
 import { deleteMessages, messagesById, type MessageRow } from './messages.js';
 
 /**
@@ -88,7 +92,8 @@ export class SqliteStorage implements Storage {
   /**
    * Streams the export a page at a time (a large file never sits in memory
    * whole), each page one turn on the connection; each memory is read whole,
-   * with all its versions and history.
+   * with all its versions and history; then the entities (each with the
+   * memories naming it) and the relations, in the order they were stored.
    */
   async *exportRecords(): AsyncGenerator<ExportRecord> {
     const read = <T>(work: () => T) => this.inTurn(async () => this.store.read(work, 'exporting'));
@@ -104,6 +109,14 @@ export class SqliteStorage implements Storage {
       if (page.lastSeq === undefined) break;
       yield* page.records;
       afterSeq = page.lastSeq;
+    }
+    for (const exportPage of [exportEntityPage, exportRelationPage]) {
+      for (let afterSeq = 0; ; ) {
+        const page = await read(() => exportPage(this.store.connection, afterSeq, EXPORT_PAGE));
+        if (page.lastSeq === undefined) break;
+        yield* page.records;
+        afterSeq = page.lastSeq;
+      }
     }
   }
 
@@ -205,6 +218,17 @@ function sqliteTransaction(store: Store): StorageTransaction {
     updateJob: async (id, change) => jobs.updateJob(store.connection, id, change),
     deleteJob: async (id) => jobs.deleteJob(store.connection, id),
     pruneJobs: async (finishedBefore) => jobs.pruneJobs(store.connection, finishedBefore),
+    entities: async (scope, options = {}) => entities.listEntities(store.connection, scope, options.exactScope ?? false),
+    entitiesById: async (ids) => entities.entitiesById(store.connection, ids),
+    insertEntity: async (entity) => entities.insertEntity(store.connection, entity),
+    updateEntity: async (id, change) => entities.updateEntity(store.connection, id, change),
+    mergeEntity: async (id, into) => entities.mergeEntity(store.connection, id, into),
+    relations: async (scope, query) => relations.listRelations(store.connection, scope, query),
+    insertRelation: async (relation) => relations.insertRelation(store.connection, relation),
+    retireRelation: async (id, at, validTo) => relations.retireRelation(store.connection, id, at, validTo),
+    setMentions: async (memoryId, entityIds) => mentions.setMentions(store.connection, memoryId, entityIds),
+    mentions: async (memoryIds) => mentions.mentionsOf(store.connection, memoryIds),
+    memoriesMentioning: async (entityIds, limit) => mentions.memoriesMentioning(store.connection, entityIds, limit),
     purge: async (scope) => store.purge(scope),
     clear: async () => store.clear(),
     hasMemory: async (id) => store.hasMemory(id),

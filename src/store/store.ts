@@ -14,7 +14,7 @@ import { toHistoryEntry, toMemoryItem } from './memory-item.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
 import { META_KEYS, readMeta } from './meta.js';
 import { exportMemoryPage, exportMessagePage, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
-import { purgeScope } from './purge.js';
+import { clearAll, purgeScope, type PurgeCounts } from './purge.js';
 import * as reindex from './reindex.js';
 import { isInScope } from '../scope.js';
 import { scopeColumns, scopeWhere } from './scope-sql.js';
@@ -397,8 +397,8 @@ export class Store {
     return this.db;
   }
 
-  /** Erases a scope for good: every version, vector, full-text entry, history row, message and job. */
-  purge(scope: Scope): { memories: number; messages: number; jobs: number } {
+  /** Erases a scope for good: every version, vector, full-text entry, history row, message, job, entity, relation and mention. */
+  purge(scope: Scope): PurgeCounts {
     return purgeScope(this.db, scopeColumns(scope));
   }
 
@@ -465,13 +465,21 @@ export class Store {
     this.write(() => reindex.storeReindexVectors(this.db, rows), 'storing re-embedded vectors');
   }
 
+  pendingEntityReindex(limit: number): reindex.PendingEntity[] {
+    return this.read(() => reindex.pendingEntityReindex(this.db, limit), 'reading entity names to re-embed');
+  }
+
+  storeEntityReindexVectors(rows: { entity: reindex.PendingEntity; embedding: Float32Array }[]): void {
+    this.write(() => reindex.storeEntityReindexVectors(this.db, rows), 'storing re-embedded entity vectors');
+  }
+
   finishReindex(modelId: string, dimension: number): boolean {
     return this.write(() => reindex.finishReindex(this.db, modelId, dimension), 'switching to the new vectors');
   }
 
-  /** Removes every memory, vector, history row and message; keeps the schema and the embedding binding. */
+  /** Removes every record of every type; keeps the schema and the embedding binding. */
   clear(): void {
-    this.db.exec('DELETE FROM history; DELETE FROM memory_vectors; DELETE FROM memories; DELETE FROM messages; DELETE FROM jobs;');
+    clearAll(this.db);
   }
 
   private insertVersion(version: {

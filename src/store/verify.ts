@@ -1,5 +1,7 @@
 import { basename } from 'node:path';
 import type { Database } from './database.js';
+import { META_KEYS, readMeta } from './meta.js';
+import { graphChecks } from './verify-graph.js';
 import { stagingFiles } from './staging-files.js';
 import { OPEN_END } from './vectors.js';
 
@@ -88,6 +90,18 @@ export function verifyInvariants(db: Database): string[] {
                        AND m.user_id IS j.user_id AND m.agent_id IS j.agent_id AND m.run_id IS j.run_id)`,
     (r) => `job ${r.id} waits for message ${r.message_id}, which is not logged in its scope`,
   );
+  for (const [sql, describe] of graphChecks) report(sql, describe);
+  attempt('entity vectors', () => {
+    const dimension = Number(readMeta(db, META_KEYS.embeddingDimension) ?? 0);
+    for (const [id, blob] of db.prepare('SELECT id, embedding FROM entities').raw().iterate() as IterableIterator<[string, Buffer]>) {
+      if (blob.byteLength !== 4 * dimension) {
+        problems.push(`entity ${id}'s vector holds ${blob.byteLength} bytes, not ${4 * dimension} (${dimension} dimensions of 4 bytes)`);
+        continue;
+      }
+      const values = new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+      if (!values.every(Number.isFinite)) problems.push(`entity ${id}'s vector holds NaN or infinite values`);
+    }
+  });
   attempt('vector values', () => {
     for (const [seq, blob] of db.prepare('SELECT memory_seq, embedding FROM memory_vectors').raw().iterate() as IterableIterator<[number, Buffer]>) {
       const values = new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));

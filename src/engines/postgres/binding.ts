@@ -22,7 +22,7 @@ export async function readBinding(sql: SqlQueryable): Promise<EmbeddingBinding |
 
 /**
  * Binds the database to an embedding model. The first model creates the
- * vector column with its dimension and the HNSW index on current versions;
+ * vector columns (memories, entities) with its dimension and the HNSW index on current versions;
  * any other model later is refused, because vectors of two models cannot be
  * compared. Runs under the schema lock, so two first binders take turns.
  */
@@ -36,6 +36,8 @@ export async function bindEmbeddingModel(client: SqlClient, modelId: string, dim
     if (bound === undefined) {
       // `dimension` is a checked integer: the one value spliced into DDL (a type modifier cannot be a parameter).
       await sql.exec(`ALTER TABLE memories ADD COLUMN IF NOT EXISTS embedding vector(${dimension})`);
+      // Entity names are embedded with the same model (matched by cosine in the pipeline, never through an index).
+      await sql.exec(`ALTER TABLE entities ADD COLUMN IF NOT EXISTS embedding vector(${dimension})`);
       if (dimension <= HNSW_MAX_DIMENSION) {
         // Only current versions: what almost every search reads. Point-in-time searches scan exactly.
         await sql.exec(

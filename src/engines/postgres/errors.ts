@@ -1,7 +1,7 @@
 import { EngramError } from '../../errors.js';
 
 /** Unique indexes whose violation means a concurrent writer stored the same thing first (see isRetryable). */
-const RACE_CONSTRAINTS = new Set(['memories_current_hash', 'memories_version', 'memories_current_id']);
+const RACE_CONSTRAINTS = new Set(['memories_current_hash', 'memories_version', 'memories_current_id', 'entities_key']);
 
 function sqlState(error: unknown): string {
   if (typeof error !== 'object' || error === null) return '';
@@ -18,8 +18,9 @@ function constraintOf(error: unknown): string | undefined {
 /**
  * Whether re-running the whole transaction may succeed: a serialization
  * failure or a deadlock, or a unique violation on the memories' identity
- * indexes. The last means another connection committed the same text (or the
- * next version of the same memory) after this transaction looked: on the
+ * indexes or on an entity's name in its scope. The last means another
+ * connection committed the same text (or the next version of the same memory,
+ * or an entity of the same name) after this transaction looked: on the
  * re-run the look sees it, exactly as the SQLite engine's serialized writers
  * would have.
  */
@@ -47,6 +48,9 @@ export function toEngramError(error: unknown, doing: string, where: string): Eng
   }
   if (code === '23505' && constraintOf(error) === 'memories_current_hash') {
     return new EngramError('DB_ERROR', `a current memory of exactly this scope already has this text, while ${doing}`, options);
+  }
+  if (code === '23505' && constraintOf(error) === 'entities_key') {
+    return new EngramError('DB_ERROR', `an entity of exactly this scope already has this name, while ${doing}`, options);
   }
   if (code === '53100') return new EngramError('DISK_FULL', `the PostgreSQL server's disk is full while ${doing}; the change was not made`, options);
   if (code === 'XX001' || code === 'XX002') {

@@ -113,6 +113,86 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_user ON jobs (user_id, seq) WHERE user_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'entity graph: entities, relations, mentions',
+    sql: `
+      CREATE TABLE entities (
+        id TEXT PRIMARY KEY,
+        -- Insertion order, for ties and export order; never leaves the engine.
+        seq BIGSERIAL NOT NULL UNIQUE,
+        -- The exact scope as one value (as jobs keep it): one key per exact scope, and the relations' foreign keys.
+        scope_key TEXT NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('user', 'person', 'place', 'organization', 'thing')),
+        -- A JSON array, so the order they were first seen in stays.
+        aliases JSONB NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(aliases) = 'array'),
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL),
+        CONSTRAINT entities_key UNIQUE (scope_key, key),
+        -- What the relations' foreign keys point to: a relation's entities share its exact scope.
+        CONSTRAINT entities_id_scope UNIQUE (id, scope_key)
+      );
+      CREATE INDEX entities_user ON entities (user_id, created_at, seq) WHERE user_id IS NOT NULL;
+      CREATE INDEX entities_agent ON entities (agent_id, created_at, seq) WHERE agent_id IS NOT NULL;
+      CREATE INDEX entities_run ON entities (run_id, created_at, seq) WHERE run_id IS NOT NULL;
+
+      CREATE TABLE relations (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        scope_key TEXT NOT NULL,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        source_id TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        target_id TEXT NOT NULL,
+        valid_from BIGINT NOT NULL,
+        valid_to BIGINT,
+        recorded_at BIGINT NOT NULL,
+        retired_at BIGINT,
+        -- No foreign key: a memory's id names several version rows (history refers to memories the same way).
+        memory_id TEXT,
+        message_ids JSONB NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(message_ids) = 'array'),
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL),
+        CONSTRAINT relations_not_a_loop CHECK (source_id <> target_id),
+        CONSTRAINT relations_valid_interval CHECK (valid_to IS NULL OR valid_to >= valid_from),
+        CONSTRAINT relations_recorded_interval CHECK (retired_at IS NULL OR retired_at >= recorded_at),
+        CONSTRAINT relations_source FOREIGN KEY (source_id, scope_key) REFERENCES entities (id, scope_key),
+        CONSTRAINT relations_target FOREIGN KEY (target_id, scope_key) REFERENCES entities (id, scope_key)
+      );
+      CREATE INDEX relations_user ON relations (user_id, recorded_at, seq) WHERE user_id IS NOT NULL;
+      CREATE INDEX relations_agent ON relations (agent_id, recorded_at, seq) WHERE agent_id IS NOT NULL;
+      CREATE INDEX relations_run ON relations (run_id, recorded_at, seq) WHERE run_id IS NOT NULL;
+      CREATE INDEX relations_source_id ON relations (source_id);
+      CREATE INDEX relations_target_id ON relations (target_id);
+      CREATE INDEX relations_memory_id ON relations (memory_id) WHERE memory_id IS NOT NULL;
+
+      -- Which entities a memory names (mentions).
+      CREATE TABLE memory_entities (
+        memory_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL REFERENCES entities (id) ON DELETE CASCADE,
+        PRIMARY KEY (memory_id, entity_id)
+      );
+      CREATE INDEX memory_entities_entity ON memory_entities (entity_id);
+
+      -- The names' vectors have the memories' dimension: a store bound before this step gets the column now
+      -- (a store bound later gets it with the memories' column, see binding.ts).
+      DO $$
+      DECLARE dimension INTEGER;
+      BEGIN
+        SELECT value::integer INTO dimension FROM engram_meta WHERE key = 'embedding_dimension';
+        IF dimension IS NOT NULL THEN
+          EXECUTE format('ALTER TABLE entities ADD COLUMN embedding vector(%s)', dimension);
+        END IF;
+      END $$;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,7 +1,9 @@
-import { historyToImport, type ExportMemory, type ExportMessage } from '../../export-format.js';
+import { historyToImport, type ExportEntity, type ExportMemory, type ExportMessage, type ExportRelation } from '../../export-format.js';
+import type { EntityType } from '../../storage/graph-records.js';
 import { toIso } from '../../time.js';
 import { appendHistory } from './history.js';
 import { insertVersion } from './memories.js';
+import { type RelationRow, toRelationRecord } from './relations.js';
 import { json, MEMORY_COLUMNS, type HistoryRow, type MemoryRow, type MessageRow, num, toHistoryEntry } from './rows.js';
 import { scopeOfRow } from '../../scope.js';
 import type { SqlQueryable } from './sql-client.js';
@@ -66,6 +68,73 @@ export async function exportMemoryPage(sql: SqlQueryable, afterSeq: number): Pro
     };
   });
   return { records, lastSeq: num((firsts.at(-1) as { seq: number | string }).seq) };
+}
+
+/**
+ * The entities inserted after row `afterSeq`, in insertion order, each with
+ * the memories that name it; and the seq to continue from.
+ */
+export async function exportEntityPage(sql: SqlQueryable, afterSeq: number): Promise<{ records: ExportEntity[]; lastSeq: number | undefined }> {
+  const rows = await sql.query<{
+    seq: number | string;
+    id: string;
+    user_id: string | null;
+    agent_id: string | null;
+    run_id: string | null;
+    name: string;
+    type: EntityType;
+    aliases: unknown;
+    created_at: number | string;
+    updated_at: number | string;
+    memory_ids: string[];
+  }>(
+    `SELECT e.seq, e.id, e.user_id, e.agent_id, e.run_id, e.name, e.type, e.aliases, e.created_at, e.updated_at,
+            ARRAY(SELECT me.memory_id FROM memory_entities me WHERE me.entity_id = e.id ORDER BY me.memory_id) AS memory_ids
+     FROM entities e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`,
+    [afterSeq, EXPORT_PAGE],
+  );
+  const records = rows.map(
+    (row): ExportEntity => ({
+      type: 'entity',
+      id: row.id,
+      ...scopeOfRow(row),
+      name: row.name,
+      entityType: row.type,
+      aliases: json<string[]>(row.aliases),
+      memoryIds: row.memory_ids,
+      createdAt: toIso(num(row.created_at)),
+      updatedAt: toIso(num(row.updated_at)),
+    }),
+  );
+  const last = rows.at(-1);
+  return { records, lastSeq: last === undefined ? undefined : num(last.seq) };
+}
+
+/** The relations inserted after row `afterSeq`, in insertion order, retired ones included; and the seq to continue from. */
+export async function exportRelationPage(sql: SqlQueryable, afterSeq: number): Promise<{ records: ExportRelation[]; lastSeq: number | undefined }> {
+  const rows = await sql.query<RelationRow & { seq: number | string }>(
+    `SELECT r.* FROM relations r WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`,
+    [afterSeq, EXPORT_PAGE],
+  );
+  const records = rows.map((row): ExportRelation => {
+    const r = toRelationRecord(row);
+    return {
+      type: 'relation',
+      id: r.id,
+      ...r.scope,
+      source: r.sourceId,
+      relation: r.relation,
+      target: r.targetId,
+      validFrom: toIso(r.validFrom),
+      ...(r.validTo === null ? {} : { validTo: toIso(r.validTo) }),
+      recordedAt: toIso(r.recordedAt),
+      ...(r.retiredAt === null ? {} : { retiredAt: toIso(r.retiredAt) }),
+      ...(r.memoryId === null ? {} : { memoryId: r.memoryId }),
+      messageIds: r.messageIds,
+    };
+  });
+  const last = rows.at(-1);
+  return { records, lastSeq: last === undefined ? undefined : num(last.seq) };
 }
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {

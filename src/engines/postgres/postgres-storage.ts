@@ -6,7 +6,7 @@ import type { CandidateQuery, Candidates, Storage, StorageTransaction, Transacti
 import { assertStillBound, bindEmbeddingModel, type EmbeddingBinding, HNSW_MAX_DIMENSION, readBinding } from './binding.js';
 import { isRetryable, toEngramError } from './errors.js';
 import { migrate } from './migrations.js';
-import { exportMemoryPage, exportMessagePage } from './portable.js';
+import { exportEntityPage, exportMemoryPage, exportMessagePage, exportRelationPage } from './portable.js';
 import { searchCandidates, type VectorFeatures } from './search.js';
 import { type PGliteLike, pgliteClient, poolClient, type PoolOptions, type SqlClient, type SqlQueryable, type TransactionSpec } from './sql-client.js';
 import { PostgresTransaction } from './transaction.js';
@@ -181,7 +181,8 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Every record in Engram's portable format, in the SQLite engine's order.
+   * Every record in Engram's portable format, in the SQLite engine's order:
+   * header, messages, memories, entities, relations (the queued adds are Memory.export's).
    * Read page by page (each page one read transaction): the export never
    * holds a transaction open while its consumer works, and each memory is
    * read whole with its history. Changes made during an export may or may
@@ -201,11 +202,19 @@ export class PostgresStorage implements Storage {
       yield* page;
       after = (page.at(-1) as { id: number }).id;
     }
-    for (let after = 0; ; ) {
-      const page = await read((sql) => exportMemoryPage(sql, after));
-      if (page.lastSeq === undefined) break;
-      yield* page.records;
-      after = page.lastSeq;
+    // Then each memory whole, then the entity graph (entities before the relations that link them).
+    const pagesInOrder: ((sql: SqlQueryable, afterSeq: number) => Promise<{ records: ExportRecord[]; lastSeq: number | undefined }>)[] = [
+      exportMemoryPage,
+      exportEntityPage,
+      exportRelationPage,
+    ];
+    for (const exportPage of pagesInOrder) {
+      for (let after = 0; ; ) {
+        const page = await read((sql) => exportPage(sql, after));
+        if (page.lastSeq === undefined) break;
+        yield* page.records;
+        after = page.lastSeq;
+      }
     }
   }
 

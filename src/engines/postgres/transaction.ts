@@ -1,14 +1,18 @@
 import type { ExportMemory, ExportMessage } from '../../export-format.js';
 import type { FilterNode } from '../../filter.js';
 import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
+import type { EntityChange, EntityRecord, RelationQuery, RelationRecord } from '../../storage/graph-records.js';
 import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from '../../storage/job-records.js';
 import type { HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
+import * as entities from './entities.js';
 import { appendHistory, historyOf } from './history.js';
 import * as jobs from './jobs.js';
 import * as memories from './memories.js';
+import * as mentions from './mentions.js';
 import * as messages from './messages.js';
 import { insertImportedMemory } from './portable.js';
-import { clearAll, purgeScope } from './purge.js';
+import { clearAll, type PurgeCounts, purgeScope } from './purge.js';
+import * as relations from './relations.js';
 import { json, num, toHistoryEntry, toMemoryItem } from './rows.js';
 import { scopeOfRow } from '../../scope.js';
 import { nearest } from './search.js';
@@ -217,9 +221,55 @@ export class PostgresTransaction implements StorageTransaction {
     return jobs.pruneJobs(this.sql, finishedBefore);
   }
 
+  // ---- the entity graph ----
+
+  entities(scope: Scope, options: { exactScope?: boolean | undefined } = {}): Promise<EntityRecord[]> {
+    return entities.entitiesOf(this.sql, scope, options.exactScope ?? false);
+  }
+
+  entitiesById(ids: readonly string[]): Promise<EntityRecord[]> {
+    return entities.entitiesById(this.sql, ids);
+  }
+
+  insertEntity(entity: EntityRecord): Promise<void> {
+    return entities.insertEntity(this.sql, entity);
+  }
+
+  updateEntity(id: string, change: EntityChange): Promise<void> {
+    return entities.updateEntity(this.sql, id, change);
+  }
+
+  mergeEntity(id: string, into: string): Promise<void> {
+    return entities.mergeEntity(this.sql, id, into);
+  }
+
+  relations(scope: Scope, query: RelationQuery = {}): Promise<RelationRecord[]> {
+    return relations.relationsOf(this.sql, scope, query);
+  }
+
+  insertRelation(relation: RelationRecord): Promise<void> {
+    return relations.insertRelation(this.sql, relation);
+  }
+
+  retireRelation(id: string, at: number, validTo: number): Promise<boolean> {
+    return relations.retireRelation(this.sql, id, at, validTo);
+  }
+
+  setMentions(memoryId: string, entityIds: readonly string[]): Promise<void> {
+    return mentions.setMentions(this.sql, memoryId, entityIds);
+  }
+
+  mentions(memoryIds: readonly string[]): Promise<Map<string, string[]>> {
+    return mentions.mentionsOf(this.sql, memoryIds);
+  }
+
+  memoriesMentioning(entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]> {
+    return mentions.memoriesMentioning(this.sql, entityIds, limit);
+  }
+
   // ---- every record type ----
 
-  purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number }> {
+  purge(scope: Scope): Promise<PurgeCounts> {
     return purgeScope(this.sql, scope);
   }
 

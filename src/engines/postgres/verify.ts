@@ -1,11 +1,12 @@
 import { HNSW_MAX_DIMENSION, readBinding } from './binding.js';
 import type { SqlClient } from './sql-client.js';
+import { ENTITIES_WITHOUT_VECTOR_COLUMN, ENTITY_VECTOR_CHECKS, entityVectorDimensions, GRAPH_CHECKS } from './verify-graph.js';
 
-type Check = { what: string; sql: string; describe: (row: Record<string, unknown>) => string };
+export type Check = { what: string; sql: string; params?: readonly unknown[]; describe: (row: Record<string, unknown>) => string };
 
 /**
  * The structural invariants of the SQLite engine's verify() that PostgreSQL
- * does not already enforce by constraint. (Its vector-table and full-text
+ * does not already enforce by constraint (the entity graph's: verify-graph.ts). (Its vector-table and full-text
  * checks have no counterpart here: the vector is a column of the row and the
  * tsvector a generated column, so neither can drift from the row.)
  */
@@ -87,8 +88,14 @@ const CHECKS: readonly Check[] = [
   },
 ];
 
-/** The unique indexes that keep one current version per memory and one current memory per text and scope across app servers. */
-const UNIQUE_INDEXES = ['memories_version', 'memories_current_id', 'memories_current_hash'];
+/**
+ * The unique indexes that keep one current version per memory, one current
+ * memory per text and scope, and one entity per name and scope, across app servers.
+ */
+const UNIQUE_INDEXES: Record<string, readonly string[]> = {
+  memories: ['memories_version', 'memories_current_id', 'memories_current_hash'],
+  entities: ['entities_key'],
+};
 
 /** Checks that need the vector column (it exists once a model is bound). */
 const VECTOR_CHECKS: readonly Check[] = [
@@ -117,32 +124,34 @@ export async function verifyInvariants(client: SqlClient): Promise<string[]> {
   };
   const run = (check: Check) =>
     attempt(check.what, async () => {
-      for (const row of await client.query(check.sql)) problems.push(check.describe(row));
+      for (const row of await client.query(check.sql, check.params)) problems.push(check.describe(row));
     });
 
-  for (const check of CHECKS) await run(check);
+  for (const check of [...CHECKS, ...GRAPH_CHECKS]) await run(check);
   await attempt('the unique indexes', async () => {
-    const found = new Set(
-      (await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'memories' AND indexdef LIKE 'CREATE UNIQUE INDEX%'`)).map((r) => r.indexname),
-    );
-    for (const index of UNIQUE_INDEXES) if (!found.has(index)) problems.push(`the unique index ${index} is missing (app servers could store duplicates)`);
+    for (const [table, indexes] of Object.entries(UNIQUE_INDEXES)) {
+      const found = new Set(
+        (await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE 'CREATE UNIQUE INDEX%'`, [table])).map((r) => r.indexname),
+      );
+      for (const index of indexes) if (!found.has(index)) problems.push(`the unique index ${index} is missing (app servers could store duplicates)`);
+    }
   });
   const binding = await readBinding(client).catch(() => undefined);
-  const column = await client
-    .query<{ type: string }>(
-      `SELECT format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-       WHERE a.attrelid = 'memories'::regclass AND a.attname = 'embedding' AND NOT a.attisdropped`,
-    )
-    .catch(() => []);
-  const columnType = column[0]?.type;
+  const columnType = await vectorColumnType(client, 'memories');
   if (columnType !== undefined) {
     for (const check of VECTOR_CHECKS) await run(check);
   } else {
     await run({ what: 'vectors', sql: `SELECT id, version FROM memories ORDER BY seq`, describe: (r) => `memory ${r.id} version ${r.version} has no vector` });
   }
+  const entityColumnType = await vectorColumnType(client, 'entities');
+  for (const check of entityColumnType === undefined ? [ENTITIES_WITHOUT_VECTOR_COLUMN] : ENTITY_VECTOR_CHECKS) await run(check);
   if (binding !== undefined) {
     if (columnType !== `vector(${binding.dimension})`) {
       problems.push(`the embedding model is bound with ${binding.dimension} dimensions, but the vector column is ${columnType ?? 'missing'}`);
+    }
+    if (entityColumnType !== `vector(${binding.dimension})`) {
+      problems.push(`the embedding model is bound with ${binding.dimension} dimensions, but the entities' vector column is ${entityColumnType ?? 'missing'}`);
+      if (entityColumnType !== undefined) await run(entityVectorDimensions(binding.dimension));
     }
     if (binding.dimension <= HNSW_MAX_DIMENSION) {
       await attempt('the vector index', async () => {
@@ -152,4 +161,16 @@ export async function verifyInvariants(client: SqlClient): Promise<string[]> {
     }
   }
   return problems;
+}
+
+/** The type of a table's `embedding` column (`vector(384)`), or undefined when it has none. */
+async function vectorColumnType(client: SqlClient, table: 'memories' | 'entities'): Promise<string | undefined> {
+  const column = await client
+    .query<{ type: string }>(
+      `SELECT format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+       WHERE a.attrelid = $1::regclass AND a.attname = 'embedding' AND NOT a.attisdropped`,
+      [table],
+    )
+    .catch(() => []);
+  return column[0]?.type;
 }
