@@ -22,6 +22,7 @@ const ON_EVERY_ENGINE = [
   'test/hostile-input.test.ts',
   'test/queue.test.ts',
   'test/graph.test.ts',
+  'test/graph-search.test.ts',
 ];
 
 export default defineConfig({

@@ -39,7 +39,8 @@ const USAGE = `usage: npm run eval:locomo -- [options]
   --infer                    ingest with infer: true (needs a real LLM to mean anything)
   --llm-model <file.gguf>    the LLM for --infer (default models/llm.gguf)
   --llm-threads <n>          llama.cpp threads for --infer (default: llama.cpp's choice; 1 helps on a busy small machine)
-  --chunk-turns <n>          turns per add with --infer (default 10)`;
+  --chunk-turns <n>          turns per add with --infer (default 10)
+  --graph                    keep the entity graph while ingesting, and search with its entity signal`;
 
 type Options = {
   data: string;
@@ -53,6 +54,7 @@ type Options = {
   llmModel: string;
   llmThreads: number | undefined;
   chunkTurns: number;
+  graph: boolean;
 };
 
 const OPTION_SPEC = {
@@ -67,6 +69,7 @@ const OPTION_SPEC = {
   'llm-model': { type: 'string', default: join(root, 'models/llm.gguf') },
   'llm-threads': { type: 'string' },
   'chunk-turns': { type: 'string', default: '10' },
+  graph: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -97,6 +100,7 @@ function parseOptions(argv: string[]): Options {
     llmModel: resolve(values['llm-model']),
     llmThreads: values['llm-threads'] === undefined ? undefined : positiveInt(values['llm-threads'], '--llm-threads'),
     chunkTurns: positiveInt(values['chunk-turns'], '--chunk-turns'),
+    graph: values.graph,
   };
 }
 
@@ -124,7 +128,7 @@ type IngestRun = { stats: IngestStats; provenance: Map<string, Provenance>; tota
 /** Ingests every conversation into its own scope. */
 async function ingestAll(options: Options, embedder: Embedder, dbPath: string, conversations: Conversation[], log: (line: string) => void): Promise<IngestRun> {
   const llm = options.infer ? { model: options.llmModel, ...(options.llmThreads ? { threads: options.llmThreads } : {}) } : null;
-  const memory = await Memory.open({ path: dbPath, embedder, llm });
+  const memory = await Memory.open({ path: dbPath, embedder, llm, graph: options.graph });
   const stats = emptyIngestStats();
   const provenance = new Map<string, Provenance>();
   const start = performance.now();
@@ -148,6 +152,7 @@ async function ingestAll(options: Options, embedder: Embedder, dbPath: string, c
  * its query-embedding cache is empty and no mode rides on another's embeddings.
  */
 async function searchAll(
+  graph: boolean,
   mode: SearchMode,
   embedder: Embedder,
   dbPath: string,
@@ -155,7 +160,7 @@ async function searchAll(
   provenance: Map<string, Provenance>,
   log: (line: string) => void,
 ): Promise<PassResult> {
-  const memory = await Memory.open({ path: dbPath, embedder, llm: null });
+  const memory = await Memory.open({ path: dbPath, embedder, llm: null, graph });
   const pass: PassResult = { scores: [], latenciesMs: [] };
   const total = [...questions.values()].reduce((n, q) => n + q.length, 0);
   try {
@@ -244,7 +249,7 @@ async function run(options: Options): Promise<void> {
       quirks,
     };
     for (const mode of options.modes) {
-      const pass = await searchAll(mode, embedder, db.path, questions, ingest.provenance, log);
+      const pass = await searchAll(options.graph, mode, embedder, db.path, questions, ingest.provenance, log);
       report.results[mode] = summarizeGroups(pass.scores);
       report.latency[mode] = latencyOf(pass.latenciesMs);
     }

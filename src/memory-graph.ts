@@ -89,6 +89,13 @@ export class MemoryGraph {
       const aliases = [...new Set([...b.aliases, a.name, ...a.aliases])].filter((name) => name !== b.name);
       await tx.mergeEntity(a.id, b.id);
       const updatedAt = Date.now();
+      // Both may have stated one fact ("sees Bobby", "sees Robert"): the older record stands; the other never held apart.
+      const seen = new Set<string>();
+      for (const relation of await tx.relations(b.scope, { entityId: b.id })) {
+        const fact = JSON.stringify([relation.sourceId, relation.relation, relation.targetId]);
+        if (seen.has(fact)) await tx.retireRelation(relation.id, updatedAt, relation.validFrom);
+        seen.add(fact);
+      }
       await tx.updateEntity(b.id, { aliases, updatedAt });
       return toEntity({ ...b, aliases, updatedAt });
     });

@@ -87,10 +87,22 @@ export const MemoryOptionsSchema = z.strictObject({
    * places, organisations, things, the user) and the relations between them,
    * with when each was true and when Engram learned and retired it. An
    * inferring add asks for relations in its one LLM call; an add without
-   * inference links the names its text holds. See `memory.graph`.
+   * inference links the names its text holds (and who said it). Search then
+   * weighs memories naming the query's entities (and their neighbours up to
+   * `searchDepth` relations away) higher, by `searchWeight`, and returns the
+   * relations around them. `true` is `{ searchWeight: 0.1, searchDepth: 1 }`.
+   * See `memory.graph`.
    * @default false
    */
-  graph: z.boolean().default(false),
+  graph: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        searchWeight: z.number().min(0).max(10).default(0.1),
+        searchDepth: z.number().int().min(0).max(4).default(1),
+      }),
+    ])
+    .default(false),
   /**
    * The extraction queue (adds with `wait: false`, see add). A Memory with an
    * LLM works the store's queue in the background unless `worker` is false

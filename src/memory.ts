@@ -8,6 +8,9 @@ import { DEFAULT_LLM, isPostgresUrl, MemoryOptionsSchema, PathSchema, type Memor
 import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
 import { MemoryGraph } from './memory-graph.js';
+import type { Relation } from './graph/graph-schema.js';
+import { queryEntities, type GraphSearch } from './pipeline/graph/entity-signal.js';
+import { describeRelations } from './pipeline/graph/graph-queries.js';
 import { GraphWriter, retireRelationsOf } from './pipeline/graph/graph-writer.js';
 import { reindexFile } from './store/reindex-file.js';
 import { rerank, rerankPool } from './pipeline/rerank.js';
@@ -81,10 +84,15 @@ export class Memory {
     private readonly reranker: { reranker: Reranker; owned: boolean } | undefined,
     /** Works the extraction queue; there is none without an LLM (another process's worker may work the jobs this Memory queues). */
     private readonly runner: JobRunner | undefined,
-    /** Whether this Memory keeps the entity graph (`graph` option). */
-    private readonly keepsGraph: boolean,
+    /** How this Memory uses the entity graph in search; undefined when it keeps none (`graph` option). */
+    private readonly graphSearch: GraphSearch | undefined,
   ) {
     this.graph = new MemoryGraph(storage, () => this.assertOpen());
+  }
+
+  /** Whether this Memory keeps the entity graph: links what adds name, asks the LLM for relations (`graph` option). */
+  get keepsGraph(): boolean {
+    return this.graphSearch !== undefined;
   }
 
   /** Orders a process's adds without inference per scope (inferring adds are ordered by the queue). */
@@ -113,13 +121,14 @@ export class Memory {
       throw error;
     }
     const reranker = config.reranker === undefined ? undefined : createReranker(config.reranker);
+    const graph = config.graph === false ? undefined : config.graph === true ? { weight: 0.1, depth: 1 } : { weight: config.graph.searchWeight, depth: config.graph.searchDepth };
     // The default LLM file may be missing on a machine that only searches: such a process works no one's queue.
     const background = config.queue.worker && (config.llm !== undefined || !(llm instanceof LlamaCppLlm) || llm.hasModelFile());
     let memory: Memory | undefined;
     const runner = llm
-      ? new JobRunner({ storage, embedder, llm, graph: config.graph }, { ...config.queue, background }, (error) => memory?.reportWorkerError(error))
+      ? new JobRunner({ storage, embedder, llm, graph: graph !== undefined }, { ...config.queue, background }, (error) => memory?.reportWorkerError(error))
       : undefined;
-    memory = new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker, runner, config.graph);
+    memory = new Memory(storage, config.storage === undefined, embedder, owned, llm, ownsLlm, reranker, runner, graph);
     runner?.start();
     return memory;
   }
@@ -287,7 +296,7 @@ export class Memory {
    * `score` in [0, 1]. Hybrid by default: meaning (vectors) and words (BM25),
    * weighed together. @default options.limit 10, options.mode 'hybrid'
    */
-  async search(query: string, options: SearchOptions): Promise<{ results: ScoredMemory[] }> {
+  async search(query: string, options: SearchOptions): Promise<{ results: ScoredMemory[]; relations?: Relation[] }> {
     this.assertOpen();
     const text = validate(TextSchema, query, 'query');
     const opts = validate(SearchOptionsSchema, options, 'options');
@@ -296,6 +305,15 @@ export class Memory {
     const reranker = opts.rerank ? this.requireReranker() : undefined;
     const queryVector = opts.mode === 'keyword' ? undefined : await this.embedQuery(text);
     this.assertOpen();
+    const at = toEpochMs(opts.asOf);
+    const useGraph = opts.graph ?? this.graphSearch !== undefined;
+    const { weight, depth } = this.graphSearch ?? { weight: 0.1, depth: 1 };
+    const graph = useGraph
+      ? await this.storage.transaction('read', 'reading the graph', async (tx) => {
+          const entities = await queryEntities(tx, text, scope, depth, at);
+          return { entities, relations: await describeRelations(tx, entities.relations) };
+        })
+      : undefined;
     const found = await retrieve(this.storage, {
           query: text,
           queryVector,
@@ -304,15 +322,16 @@ export class Memory {
           mode: opts.mode,
           threshold: reranker ? undefined : opts.threshold,
           filter: opts.filters,
-          at: toEpochMs(opts.asOf),
+          at,
           explain: opts.explain,
           fusion: opts.fusion,
           vectorWeight: opts.vectorWeight,
           recency: opts.recency,
           exact: opts.exact,
+          graph: graph && { entities: graph.entities, weight },
         });
     const results = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
-    return { results };
+    return graph ? { results, relations: graph.relations } : { results };
   }
 
   /**
@@ -385,8 +404,12 @@ export class Memory {
       if (!(await isCurrentIn(tx, memoryId, within))) throw notFound(memoryId);
       const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
       if (!updated) throw notFound(memoryId);
-      // The relations the old text stated end now; the new text's names are linked again.
-      await graphWriter?.in(tx, scopeOf(current), now).record(memoryId, 0, now, []);
+      // The relations the old text stated end now; the new text's names are linked again (without the graph: unlinked).
+      if (graphWriter) await graphWriter.in(tx, scopeOf(current), now).record(memoryId, 0, now, []);
+      else if (embedding) {
+        await retireRelationsOf(tx, scopeOf(current), memoryId, now, now);
+        await tx.setMentions(memoryId, []);
+      }
       return updated;
     });
   }

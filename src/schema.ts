@@ -163,6 +163,11 @@ export const SearchOptionsSchema = ScopeSchema.extend({
    * the reference its recall is measured against).
    */
   exact: z.boolean().default(false),
+  /**
+   * Use the entity graph: weigh memories that name the query's entities higher and return the relations
+   * around them. @default true when the Memory keeps the graph (`graph` option)
+   */
+  graph: z.boolean().optional(),
 });
 export type SearchOptions = z.input<typeof SearchOptionsSchema>;
 
@@ -222,6 +227,8 @@ export const SearchSignalsSchema = z.object({
   recency: z.number().optional(),
   /** The cross-encoder's relevance, when reranking. */
   rerank: z.number().optional(),
+  /** The share (by rarity) of the query's entities, and their neighbours', the memory names, with the entity graph. */
+  entity: z.number().optional(),
 });
 export type SearchSignals = z.infer<typeof SearchSignalsSchema>;
 

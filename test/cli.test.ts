@@ -239,7 +239,7 @@ describe('engram commands on a store', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/would erase every memory.*of user alice for good; add --yes/);
     expect((await engram(['list', '--user', 'alice', '--json', ...store], env)).json<{ results: unknown[] }>().results).toHaveLength(1);
-    expect((await engram(['forget', '--user', 'alice', '--yes', '--json', ...store], env)).json()).toEqual({ memories: 1, messages: 1, jobs: 0 });
+    expect((await engram(['forget', '--user', 'alice', '--yes', '--json', ...store], env)).json()).toEqual({ memories: 1, messages: 1, jobs: 0, entities: 0, relations: 0 });
     expect((await engram(['forget', '--user', 'alice', '--yes', ...store], env)).stdout).toBe('Forgot user alice: 0 memories and 0 messages erased.\n');
     expect((await engram(['list', '--user', 'bob', '--json', ...store], env)).json<{ results: unknown[] }>().results).toHaveLength(1);
   });
@@ -266,7 +266,13 @@ describe('engram export, import and reindex', () => {
     expect(imported.stderr).toMatch(/^memories: 100% \(3 of 3\)$/m);
     expect((await engram(['list', '--user', 'alice', '--json', ...target], env)).stdout).toBe(source);
     const again = await engram(['import', '-', '--json', ...target], env, readFileSync(file, 'utf8'));
-    expect(again.json()).toEqual({ memories: { added: 0, skipped: 3 }, messages: { added: 0, skipped: 3 }, jobs: { added: 0, skipped: 0 } });
+    expect(again.json()).toEqual({
+      memories: { added: 0, skipped: 3 },
+      messages: { added: 0, skipped: 3 },
+      jobs: { added: 0, skipped: 0 },
+      entities: { added: 0, skipped: 0 },
+      relations: { added: 0, skipped: 0 },
+    });
   });
 
   it('refuses an import with an invalid line (exit 1, its line number) and writes nothing', async () => {

@@ -10,7 +10,7 @@ import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openTestMemory, tempDbPath, tempDir, TEST_EMBEDDING_MODEL } from './support/test-memory.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TOOLS = ['add_memories', 'delete_all_memories', 'delete_memory', 'list_memories', 'search_memory'];
+const TOOLS = ['add_memories', 'delete_all_memories', 'delete_memory', 'list_memories', 'search_graph', 'search_memory'];
 
 type StructuredList = { results: { id: string; memory: string; userId?: string; agentId?: string; score?: number }[] };
 const structured = (result: { structuredContent?: Record<string, unknown> | undefined }) => result.structuredContent as StructuredList;
@@ -21,7 +21,7 @@ function serverArgs(db: string, user: string, ...more: string[]): string[] {
 }
 
 describe('engram mcp over stdio (the real server process)', () => {
-  it('lists the five tools with strict input schemas that have no user_id', async () => {
+  it('lists the six tools with strict input schemas that have no user_id', async () => {
     const { client } = await spawnMcpServer(serverArgs(tempDbPath(), 'alice'));
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);

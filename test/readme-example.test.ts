@@ -45,6 +45,15 @@ describe('the README examples', () => {
     expect(await runInFolder(code, cwd, 'readme-loop')).toEqual(expectedOutput(code));
   });
 
+  it('the entity graph example runs as written and prints what its comments say, twice on the same file', async () => {
+    const code = readmeExample('## The entity graph');
+    const expected = expectedOutput(code);
+    expect(expected).toHaveLength(2);
+    const cwd = tempDir();
+    symlinkSync(join(root, 'models'), join(cwd, 'models'));
+    for (const run of [1, 2]) expect(await runInFolder(code, cwd, `readme-graph-${run}`), `run ${run}`).toEqual(expected);
+  });
+
   it('runs as written and prints what its comments say, twice on the same file', async () => {
     const code = readmeExample();
     const expected = expectedOutput(code);

@@ -9,22 +9,23 @@ import { routeConsoleToStderr } from '../mcp/console-to-stderr.js';
 import { createMcpServer } from '../mcp/create-mcp-server.js';
 import { DrainingTransport } from '../mcp/draining-transport.js';
 import type { ServerScope } from '../mcp/scope.js';
-import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
+import { GRAPH_OPTION, openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
 import { reportQueueWork } from './queue-log.js';
 import { inSurfaceTerms } from './surface-terms.js';
 
 export const MCP_USAGE = `engram mcp — serve your memories to an AI assistant over the Model Context Protocol (stdio)
 
 Usage:
-  engram mcp [--user <id>] [--agent <id>] [--allow-scope-override] [--no-worker]
+  engram mcp [--user <id>] [--agent <id>] [--allow-scope-override] [--no-worker] [--graph]
              [--db <file>] [--embedding-model <folder>] [--llm-model <file.gguf>] [--models-dir <dir>]
 
   A desktop assistant starts this command and talks MCP on its stdin and stdout
   (logs go to stderr). Tools: add_memories, search_memory, list_memories,
-  delete_memory, delete_all_memories. Every tool works on the memories of --user
-  (and --agent, when given) only. add_memories with inference answers at once:
-  the text is queued, and this server's worker extracts the facts in the
-  background (without an LLM file it fails, naming the fix, as it did before).
+  delete_memory, delete_all_memories, search_graph. Every tool works on the
+  memories of --user (and --agent, when given) only. add_memories with
+  inference answers at once: the text is queued, and this server's worker
+  extracts the facts in the background (without an LLM file it fails, naming
+  the fix, as it did before).
 
 Options:
   --user <id>                 whose memories the tools use (env ENGRAM_USER_ID; default: your OS user name)
@@ -33,6 +34,7 @@ Options:
                               can never read or delete another user's memories)
   --no-worker                 leave the queued adds to \`engram worker\` processes (add_memories still queues,
                               with or without an LLM file here); by default this server works the queue itself
+  --graph                     keep the entity graph while adding (env ENGRAM_GRAPH=1); search_graph reads it
   --db <file|url>             SQLite file or postgres:// URL (env ENGRAM_DB; default: memory.db in your data folder)
   --embedding-model <folder>  embedding model folder (env ENGRAM_EMBEDDING_MODEL; default: <models dir>/embedding)
   --llm-model <file.gguf>     LLM for add_memories with infer (env ENGRAM_LLM_MODEL; default: <models dir>/llm.gguf)
@@ -103,7 +105,7 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo): Promise<n
       server.server.onclose = () => stop.trigger('closed');
       await server.connect(transport);
       const who = scope.agentId === undefined ? `user "${scope.userId}"` : `user "${scope.userId}", agent "${scope.agentId}"`;
-      io.err(`engram mcp: serving the memories of ${who} from ${displayedDatabase(config.db)}`);
+      io.err(`engram mcp: serving the memories of ${who} from ${displayedDatabase(config.db)}${config.graph ? ' (entity graph on)' : ''}`);
       const reason = await stop.stopped;
       await withTimeout(transport.idle(), reason === 'signal' ? DRAIN_AFTER_SIGNAL_MS : DRAIN_AFTER_EOF_MS);
       stop.dispose();
@@ -126,6 +128,7 @@ function parse(argv: string[]) {
     allowPositionals: false,
     options: {
       ...STORE_OPTIONS,
+      ...GRAPH_OPTION,
       user: { type: 'string' },
       agent: { type: 'string' },
       'allow-scope-override': { type: 'boolean' },

@@ -35,7 +35,7 @@ Configuration (every command that opens a store; a flag, else the environment va
   ENGRAM_KEY                  the key of an encrypted database; ENGRAM_HOME moves the data folder
 
 Exit codes: 0 ok; 1 an Engram error ("engram: <message> [<CODE>]" on stderr) or a failed doctor check;
-2 bad usage; 3 no memory with that id (get, update, delete, history); 70 an unexpected failure.
+2 bad usage; 3 not found (a memory, a queued add or an entity: get, update, delete, history, jobs, graph); 70 an unexpected failure.
 `;
 }
 

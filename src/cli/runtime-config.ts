@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LlamaCppLlm } from '../llm/llama-cpp-llm.js';
+import { z } from 'zod';
 import { integerFlag } from './args.js';
+import { UsageError } from './command.js';
 import { Memory } from '../memory.js';
 import type { Llm } from '../index.js';
 
@@ -16,6 +18,17 @@ export const STORE_OPTIONS = {
   'llm-context': { type: 'string' },
 } as const;
 
+/**
+ * `--graph`: keep the entity graph while writing (Memory.open's `graph`). Only
+ * the commands whose writes it changes take it (add, update, worker, serve,
+ * mcp); reading the graph (`engram graph`) needs no switch, and `import`
+ * brings an export's graph records whatever it says.
+ */
+export const GRAPH_OPTION = { graph: { type: 'boolean' } } as const;
+
+/** The usage line of GRAPH_OPTION. */
+export const GRAPH_USAGE = '  --graph                     keep the entity graph (env ENGRAM_GRAPH=1): the people, places and things named';
+
 export type StoreFlags = {
   db?: string | undefined;
   'embedding-model'?: string | undefined;
@@ -23,6 +36,7 @@ export type StoreFlags = {
   'models-dir'?: string | undefined;
   'llm-threads'?: string | undefined;
   'llm-context'?: string | undefined;
+  graph?: boolean | undefined;
 };
 type Env = Record<string, string | undefined>;
 
@@ -36,6 +50,8 @@ export type RuntimeConfig = {
   /** llama.cpp context size in tokens; undefined: the library's default (4096). */
   llmContextSize: number | undefined;
   encryptionKey: string | undefined;
+  /** Keep the entity graph while writing (`--graph`, ENGRAM_GRAPH=1). */
+  graph: boolean;
 };
 
 /**
@@ -56,6 +72,7 @@ export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env):
     llmContextSize: wholeNumber(flags['llm-context'], '--llm-context', env.ENGRAM_LLM_CONTEXT, 'ENGRAM_LLM_CONTEXT', 512, 131_072),
     // Never a flag: a key on the command line would land in shell history and `ps`.
     encryptionKey: env.ENGRAM_KEY || undefined,
+    graph: flags.graph ?? switchVariable('ENGRAM_GRAPH', env.ENGRAM_GRAPH),
   };
 }
 
@@ -92,6 +109,7 @@ export function openConfiguredMemory(config: RuntimeConfig, options: OpenMemoryO
     llm: options.llm ?? (options.requireLlm || existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm)),
     queue: { worker: options.worker ?? false, concurrency: options.concurrency ?? 1 },
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
+    graph: config.graph,
   });
 }
 
@@ -101,6 +119,16 @@ export function userDataDir(env: Env = process.env): string {
   if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'engram');
   if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'engram');
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'engram');
+}
+
+const SwitchSchema = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']);
+
+/** An on/off environment variable: unset or empty is off; anything but 1/0, true/false, yes/no, on/off is bad usage, not a silent off. */
+function switchVariable(name: string, value: string | undefined): boolean {
+  if (value === undefined || value.trim() === '') return false;
+  const parsed = SwitchSchema.safeParse(value.trim().toLowerCase());
+  if (!parsed.success) throw new UsageError(`${name} must be 1 or 0 (true/false, yes/no, on/off), not "${value}"`);
+  return ['1', 'true', 'yes', 'on'].includes(parsed.data);
 }
 
 /** A whole-number setting from its flag, else its environment variable; a bad value names whichever was given. */

@@ -7,7 +7,7 @@ import { assertSafeBinding, TokenSchema } from '../server/auth.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
 import type { RequestErrorReport } from '../server/create-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from '../server/start-server.js';
-import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
+import { GRAPH_OPTION, openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';
 import { inSurfaceTerms } from './surface-terms.js';
 import { reportQueueWork } from './queue-log.js';
 import { stopRequested } from './stop-requested.js';
@@ -15,7 +15,7 @@ import { stopRequested } from './stop-requested.js';
 export const SERVE_USAGE = `engram serve — a Mem0-compatible REST server over one memory file
 
 Usage:
-  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--max-body <bytes>] [--verbose] [--no-worker]
+  engram serve [--host <addr>] [--port <n>] [--token <secret>] [--max-body <bytes>] [--verbose] [--no-worker] [--graph]
                [--db <file>] [--embedding-model <folder>] [--llm-model <file.gguf>] [--models-dir <dir>]
 
 Options:
@@ -29,6 +29,8 @@ Options:
   --verbose            print every failed or aborted request, and every finished queued add, to stderr
   --no-worker          leave the queued adds (POST /memories with "async_mode": true) to \`engram worker\`
                        processes; by default this server works the queue itself when it has an LLM file
+  --graph              keep the entity graph while adding (env ENGRAM_GRAPH=1); the /graph routes read it
+                       either way
   --db <file|url>      SQLite file or postgres:// URL (env ENGRAM_DB; default: the user's data folder)
   --embedding-model <folder>, --llm-model <file.gguf>, --models-dir <dir>
                        the local models (env ENGRAM_EMBEDDING_MODEL, ENGRAM_LLM_MODEL, ENGRAM_MODELS_DIR)
@@ -98,7 +100,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
     await memory.close();
     return listenFailure(error, args, io);
   }
-  io.out(`engram serve: listening on ${running.url} (db: ${displayedDatabase(config.db)})`);
+  io.out(`engram serve: listening on ${running.url} (db: ${displayedDatabase(config.db)}${config.graph ? ', entity graph on' : ''})`);
   await stopRequested(io.signal);
   await shutdown(running, memory);
   stopReporting();
@@ -146,6 +148,7 @@ function parse(argv: string[]) {
     strict: true,
     options: {
       ...STORE_OPTIONS,
+      ...GRAPH_OPTION,
       host: { type: 'string' },
       port: { type: 'string' },
       token: { type: 'string' },

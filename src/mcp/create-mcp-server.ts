@@ -32,12 +32,14 @@ export type EngramMcpServerOptions = {
 
 const INSTRUCTIONS =
   "Engram is the user's long-term memory, kept on their own machine. Search it (search_memory) before answering anything " +
-  'that may depend on what the user told you in earlier conversations, and store (add_memories) durable facts they share.';
+  'that may depend on what the user told you in earlier conversations, and store (add_memories) durable facts they share. ' +
+  'To see how a person, place or thing the user mentioned relates to others, ask the entity graph (search_graph).';
 
 /**
  * An MCP server exposing a Memory as tools: `add_memories`, `search_memory`,
- * `list_memories`, `delete_memory`, `delete_all_memories`. Connect it to a
- * transport with `server.connect(transport)`; it does not own the Memory.
+ * `list_memories`, `delete_memory`, `delete_all_memories`, and `search_graph`
+ * over the entity graph. Connect it to a transport with
+ * `server.connect(transport)`; it does not own the Memory.
  *
  * @example
  * const server = createMcpServer(memory, { scope: { userId: 'alice' } });

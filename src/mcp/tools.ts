@@ -2,7 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
-import { formatAdd, formatList, formatSearch } from './format.js';
+import { GraphEntityRefSchema, GraphNeighboursOptionsSchema } from '../graph/graph-schema.js';
+import { formatAdd, formatList, formatNeighbourhood, formatNotInGraph, formatSearch } from './format.js';
 import { callScope, type ScopeOverride, type ServerScope } from './scope.js';
 import { toolError, toolResult } from './tool-result.js';
 
@@ -48,7 +49,24 @@ const NO_LLM_HINT =
   'No local LLM is installed, so add_memories cannot extract facts from the text. Tell the user to run `engram models pull` ' +
   "into this server's models folder (no restart needed), or call add_memories again with infer: false to store the text as said.";
 
-/** Registers Engram's five memory tools on an MCP server. */
+const NO_GRAPH =
+  'There is no entity graph for this user yet: no person, place or thing has been recorded from their memories ' +
+  '(the memory server records them when it is started with --graph). search_memory still finds what they said.';
+
+/**
+ * What search_graph declares it answers. The library has no zod schema for
+ * Entity and Relation (plain types): the fields a client relies on, loose for the rest.
+ */
+const NamedShape = { id: z.string(), name: z.string() };
+const GraphOutputShape = {
+  entity: z.looseObject({ ...NamedShape, type: z.string(), aliases: z.array(z.string()) }).optional(),
+  entities: z.array(z.looseObject({ ...NamedShape, type: z.string(), distance: z.number().int() })),
+  relations: z.array(
+    z.looseObject({ id: z.string(), source: z.looseObject(NamedShape), relation: z.string(), target: z.looseObject(NamedShape), validFrom: z.string() }),
+  ),
+};
+
+/** Registers Engram's memory tools on an MCP server: five for memories, one for the entity graph. */
 export function registerMemoryTools(server: McpServer, context: ToolContext): void {
   const { memory, allowScopeOverride } = context;
 
@@ -191,6 +209,38 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
     handle(async (_args, scope) => {
       const { deleted } = await memory.deleteAll(scope);
       return toolResult(`Deleted ${deleted} ${deleted === 1 ? 'memory' : 'memories'}.`, { deleted });
+    }),
+  );
+
+  server.registerTool(
+    'search_graph',
+    {
+      title: 'Search the entity graph',
+      description:
+        "Look up a person, place, organisation or thing in the user's entity graph and get how it relates to others, one line " +
+        'per relation ("alice —works_at→ Acme (since 2025-01-10)"). Call it for questions about someone or something the user ' +
+        'mentioned before ("Where does my sister work?", "Who is Dr. Smith?"). Give a name, or "me" for the user; depth 2 also ' +
+        'follows the relations of the entities found. For what the user said in their own words, use search_memory.',
+      inputSchema: toolInput(
+        {
+          name: GraphEntityRefSchema.describe('The entity: a name or another name it is known by ("Dr. Smith", "Acme"), or "me" for the user.'),
+          depth: GraphNeighboursOptionsSchema.shape.depth.describe('How many relations away to follow: 1 for direct relations.'),
+        },
+        allowScopeOverride,
+      ),
+      outputSchema: GraphOutputShape,
+      annotations: READ_ONLY,
+    },
+    handle(async ({ name, depth }, scope) => {
+      try {
+        const found = await memory.graph.neighbours(name, { ...scope, depth });
+        return toolResult(formatNeighbourhood(found, depth), found);
+      } catch (error) {
+        if (!isEngramError(error, 'NOT_FOUND')) throw error;
+        // Nothing by that name is an answer, not a failure; nor is a store (or scope) without a graph.
+        const { results } = await memory.graph.entities({ ...scope, limit: 1 });
+        return toolResult(results.length === 0 ? NO_GRAPH : formatNotInGraph(name), { entities: [], relations: [] });
+      }
     }),
   );
 }

@@ -2,6 +2,7 @@ import type { FilterNode } from '../filter.js';
 import type { MemoryItem, Scope, ScoredMemory, SearchMode, SearchSignals } from '../schema.js';
 import type { Storage } from '../storage/storage.js';
 import { reciprocalRankFusion } from './fusion.js';
+import { entitySignal, type QueryEntities } from './graph/entity-signal.js';
 
 export type RetrieveInput = {
   query: string;
@@ -22,6 +23,8 @@ export type RetrieveInput = {
   recency?: { halfLifeDays: number; weight: number } | undefined;
   /** Exact vector KNN even where an approximate first pass would answer. */
   exact?: boolean | undefined;
+  /** The entities the query names (see graph/entity-signal.ts), and the weight of the entity signal. */
+  graph?: { entities: QueryEntities; weight: number } | undefined;
 };
 
 /** Candidates per signal, per wanted result: fusion needs more than the final list. */
@@ -77,6 +80,7 @@ export async function retrieve(storage: Storage, input: RetrieveInput): Promise<
     scored = linearFusion(signals, keywordHits, input.vectorWeight);
   }
 
+  if (input.graph && input.graph.entities.share.size > 0) scored = await weighByEntities(storage, input.scope, scored, signals, input.graph);
   const itemOf = (id: string) => (candidates.byId.get(id) as { item: MemoryItem }).item;
   if (input.recency) scored = weighByRecency(scored, (id) => Date.parse(itemOf(id).validFrom), signals, input.recency, input.at ?? Date.now());
 
@@ -109,6 +113,37 @@ function linearFusion(signals: Map<string, SearchSignals>, keyword: { id: string
 /** Ties go to the older memory: ids are UUIDv7, ordered by creation time. */
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Adds the entity signal: (score + weight × entity) / (1 + weight), so the
+ * score stays in [0, 1]. A memory naming none of the query's entities keeps
+ * its order among the others. Only the candidates already found are weighed:
+ * the graph reorders, it does not bring memories the query's words and
+ * meaning did not (measured: adding them did not help).
+ */
+async function weighByEntities(
+  storage: Storage,
+  scope: Scope,
+  scored: { id: string; score: number }[],
+  signals: Map<string, SearchSignals>,
+  graph: { entities: QueryEntities; weight: number },
+): Promise<{ id: string; score: number }[]> {
+  const entity = await storage.transaction('read', 'weighing by entities', (tx) =>
+    entitySignal(
+      tx,
+      scope,
+      graph.entities,
+      scored.map((s) => s.id),
+    ),
+  );
+  return scored
+    .map(({ id, score }) => {
+      const value = entity.get(id) ?? 0;
+      if (value > 0) signals.set(id, { ...signals.get(id), entity: value });
+      return { id, score: (score + graph.weight * value) / (1 + graph.weight) };
+    })
+    .sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
 }
 
 function weighByRecency(

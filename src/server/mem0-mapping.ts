@@ -1,4 +1,4 @@
-import { EngramError, type HistoryEntry, type Job, type MemoryEvent, type MemoryItem, type ScoredMemory } from '../index.js';
+import { EngramError, type Entity, type HistoryEntry, type Job, type MemoryEvent, type MemoryItem, type Neighbourhood, type Relation, type ScoredMemory } from '../index.js';
 
 /**
  * The camelCase spellings the server accepts beside Mem0's snake_case. Requests
@@ -12,6 +12,7 @@ const CAMEL_TO_SNAKE: ReadonlyMap<string, string> = new Map([
   ['asOf', 'as_of'],
   ['halfLifeDays', 'half_life_days'],
   ['asyncMode', 'async_mode'],
+  ['includeRetired', 'include_retired'],
 ]);
 
 /** Values that belong to the user, whose keys are never renamed. */
@@ -115,5 +116,48 @@ export function toWireJob(job: Job) {
     error: job.error,
     results: job.results?.map(toWireEvent),
     dropped_operations: job.droppedOperations,
+  };
+}
+
+/** An entity of the graph (`GET /graph/entities`), snake_case as the memories are. */
+export function toWireEntity(entity: Entity) {
+  return {
+    id: entity.id,
+    name: entity.name,
+    type: entity.type,
+    aliases: entity.aliases,
+    user_id: entity.userId,
+    agent_id: entity.agentId,
+    run_id: entity.runId,
+    created_at: entity.createdAt,
+    updated_at: entity.updatedAt,
+  };
+}
+
+/** A relation with both ends named and both time axes: when it was true (valid_*), when Engram recorded and retired it. */
+export function toWireRelation(relation: Relation) {
+  return {
+    id: relation.id,
+    source: { id: relation.source.id, name: relation.source.name },
+    relation: relation.relation,
+    target: { id: relation.target.id, name: relation.target.name },
+    valid_from: relation.validFrom,
+    valid_to: relation.validTo,
+    recorded_at: relation.recordedAt,
+    retired_at: relation.retiredAt,
+    memory_id: relation.memoryId,
+    message_ids: relation.messageIds,
+    user_id: relation.userId,
+    agent_id: relation.agentId,
+    run_id: relation.runId,
+  };
+}
+
+/** `GET /graph/neighbours/:entity`: the entity, those reached (with `distance`), and the relations walked. */
+export function toWireNeighbourhood(found: Neighbourhood) {
+  return {
+    entity: toWireEntity(found.entity),
+    entities: found.entities.map((entity) => ({ ...toWireEntity(entity), distance: entity.distance })),
+    relations: found.relations.map(toWireRelation),
   };
 }

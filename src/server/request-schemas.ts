@@ -6,6 +6,9 @@ import {
   MessageSchema,
   type AddOptions,
   type GetAllOptions,
+  type GraphEntitiesOptions,
+  type GraphNeighboursOptions,
+  type GraphRelationsOptions,
   type Message,
   type Metadata,
   type MetadataFilter,
@@ -141,6 +144,36 @@ const StatusListParam = z
 export const JobListQuerySchema = z
   .strictObject({ ...ScopeWire, status: StatusListParam.optional(), limit: Count.optional(), offset: Count.optional() })
   .transform(({ user_id, agent_id, run_id, ...rest }) => ({ ...scopeOf({ user_id, agent_id, run_id }), ...rest }));
+
+/** `true` or `false`, as a query parameter. */
+const BooleanParam = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true');
+
+/** `GET /graph/entities?user_id=…&limit=…&offset=…`. */
+export const GraphEntitiesQuerySchema = z
+  .strictObject({ ...ScopeWire, limit: Count.optional(), offset: Count.optional() })
+  .transform(({ user_id, agent_id, run_id, ...rest }): GraphEntitiesOptions => ({ ...scopeOf({ user_id, agent_id, run_id }), ...rest }));
+
+/** `GET /graph/relations?user_id=…&entity=…&as_of=…&include_retired=true`. */
+export const GraphRelationsQuerySchema = z
+  .strictObject({ ...ScopeWire, entity: z.string().optional(), as_of: z.string().optional(), include_retired: BooleanParam.optional() })
+  .transform(
+    ({ user_id, agent_id, run_id, entity, as_of, include_retired }): GraphRelationsOptions => ({
+      ...scopeOf({ user_id, agent_id, run_id }),
+      entity,
+      asOf: as_of,
+      includeRetired: include_retired,
+    }),
+  );
+
+/** `GET /graph/neighbours/:entity?user_id=…&depth=…&as_of=…`. */
+export const GraphNeighboursQuerySchema = z
+  .strictObject({ ...ScopeWire, depth: Count.optional(), as_of: z.string().optional() })
+  .transform(({ user_id, agent_id, run_id, depth, as_of }): GraphNeighboursOptions => ({ ...scopeOf({ user_id, agent_id, run_id }), depth, asOf: as_of }));
+
+/** `POST /graph/merge`: `{ from, into, user_id?, agent_id?, run_id? }`, two entity ids of one scope. */
+export const GraphMergeBodySchema = z
+  .strictObject({ from: z.string({ error: 'from must be an entity id' }), into: z.string({ error: 'into must be an entity id' }), ...ScopeWire })
+  .transform(({ from, into, ...scope }) => ({ from, into, scope: scopeOf(scope) }));
 
 /**
  * A query of scope parameters only: `DELETE /memories?user_id=…` (Mem0's

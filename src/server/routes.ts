@@ -1,9 +1,22 @@
 import type { IncomingMessage } from 'node:http';
 import { EngramError, type Memory } from '../index.js';
 import { readJsonBody } from './body.js';
-import { toWireEvent, toWireHistoryEntry, toWireJob, toWireMemory, toWireScoredMemory } from './mem0-mapping.js';
+import {
+  toWireEntity,
+  toWireEvent,
+  toWireHistoryEntry,
+  toWireJob,
+  toWireMemory,
+  toWireNeighbourhood,
+  toWireRelation,
+  toWireScoredMemory,
+} from './mem0-mapping.js';
 import {
   AddBodySchema,
+  GraphEntitiesQuerySchema,
+  GraphMergeBodySchema,
+  GraphNeighboursQuerySchema,
+  GraphRelationsQuerySchema,
   JobListQuerySchema,
   ListQuerySchema,
   parseRequest,
@@ -56,7 +69,7 @@ const idScope = (ctx: RouteContext) => parseRequest(ScopeQuerySchema, query(ctx)
 
 export const QUEUED_MESSAGE = 'queued: the memories will be extracted in the background';
 
-/** Mem0's REST routes (server/main.py) over the Memory API, plus `GET /health` and the queue's `/jobs`. */
+/** Mem0's REST routes (server/main.py) over the Memory API, plus `GET /health`, the queue's `/jobs` and the entity graph's `/graph`. */
 export const ROUTES: readonly Route[] = [
   {
     path: '/health',
@@ -148,6 +161,42 @@ export const ROUTES: readonly Route[] = [
   {
     path: '/jobs/:id/cancel',
     methods: { POST: async (ctx) => toWireJob(await ctx.memory.cancelJob(idOf(ctx), idScope(ctx))) },
+  },
+  {
+    path: '/graph/entities',
+    methods: {
+      GET: async (ctx) => {
+        const { results } = await ctx.memory.graph.entities(requireScope(parseRequest(GraphEntitiesQuerySchema, query(ctx), 'query')));
+        return { results: results.map(toWireEntity) };
+      },
+    },
+  },
+  {
+    path: '/graph/relations',
+    methods: {
+      GET: async (ctx) => {
+        const { results } = await ctx.memory.graph.relations(requireScope(parseRequest(GraphRelationsQuerySchema, query(ctx), 'query')));
+        return { results: results.map(toWireRelation) };
+      },
+    },
+  },
+  {
+    path: '/graph/neighbours/:entity',
+    methods: {
+      GET: async (ctx) => {
+        const options = requireScope(parseRequest(GraphNeighboursQuerySchema, query(ctx), 'query'));
+        return toWireNeighbourhood(await ctx.memory.graph.neighbours(ctx.params.entity as string, options));
+      },
+    },
+  },
+  {
+    path: '/graph/merge',
+    methods: {
+      POST: async (ctx) => {
+        const { from, into, scope } = parseRequest(GraphMergeBodySchema, await body(ctx), 'body');
+        return toWireEntity(await ctx.memory.graph.merge(from, into, requireScope(scope)));
+      },
+    },
   },
   {
     path: '/reset',

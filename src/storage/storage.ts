@@ -56,6 +56,8 @@ export interface StorageTransaction {
   currentMemoryByHash(scope: Scope, hash: string): Promise<MemoryItem | undefined>;
   /** Visible memories of a scope (the scope and everything under it), newest first (created_at, then insertion order), paged. */
   list(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined }): Promise<MemoryItem[]>;
+  /** How many current memories a scope (and everything under it) holds. */
+  countCurrent(scope: Scope): Promise<number>;
   /** Ids of every current memory of a scope (and everything under it). */
   currentIds(scope: Scope): Promise<string[]>;
   /** The k current memories nearest to `vector` by exact cosine, best first; `exactScope`: only memories of exactly this scope. */
@@ -126,6 +128,8 @@ export interface StorageTransaction {
   setMentions(memoryId: string, entityIds: readonly string[]): Promise<void>;
   /** The entities each of these memories names. */
   mentions(memoryIds: readonly string[]): Promise<Map<string, string[]>>;
+  /** For each of these entities, how many current memories name it (entities no current memory names are left out). */
+  mentionCounts(entityIds: readonly string[]): Promise<Map<string, number>>;
   /** Ids of current memories naming any of these entities, with how many of them each names, most first, at most `limit`. */
   memoriesMentioning(entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]>;
 

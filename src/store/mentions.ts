@@ -46,6 +46,19 @@ export function mentionsOf(db: Database, memoryIds: readonly string[]): Map<stri
 }
 
 /** Current memories naming any of these entities, with how many of them each names: most first, then by memory id. */
+export function mentionCounts(db: Database, entityIds: readonly string[]): Map<string, number> {
+  if (entityIds.length === 0) return new Map();
+  const rows = db
+    .prepare(
+      `SELECT me.entity_id AS entityId, count(*) AS count FROM memory_entities me
+       WHERE me.entity_id IN (SELECT value FROM json_each(?))
+         AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL)
+       GROUP BY me.entity_id`,
+    )
+    .all(JSON.stringify([...new Set(entityIds)])) as { entityId: string; count: number }[];
+  return new Map(rows.map((r) => [r.entityId, r.count]));
+}
+
 export function memoriesMentioning(db: Database, entityIds: readonly string[], limit: number): { memoryId: string; count: number }[] {
   if (entityIds.length === 0 || limit <= 0) return [];
   return db

@@ -193,6 +193,7 @@ function sqliteTransaction(store: Store): StorageTransaction {
     scopeOfMemory: async (id) => store.scopeOfMemory(id),
     currentMemoryByHash: async (scope, hash) => store.currentMemoryByHash(scope, hash),
     list: async (scope, options) => store.list(scope, options),
+    countCurrent: async (scope) => store.countCurrent(scope),
     currentIds: async (scope) => store.currentIds(scope),
     nearest: async (vector, k, scope: Scope, options = {}) =>
       store.resolveHits(store.nearest(vector, k, scope, { exactScope: options.exactScope ?? false })).map(({ item, distance }) => ({ item, cosine: cosineOf(distance) })),
@@ -228,6 +229,7 @@ function sqliteTransaction(store: Store): StorageTransaction {
     retireRelation: async (id, at, validTo) => relations.retireRelation(store.connection, id, at, validTo),
     setMentions: async (memoryId, entityIds) => mentions.setMentions(store.connection, memoryId, entityIds),
     mentions: async (memoryIds) => mentions.mentionsOf(store.connection, memoryIds),
+    mentionCounts: async (entityIds) => mentions.mentionCounts(store.connection, entityIds),
     memoriesMentioning: async (entityIds, limit) => mentions.memoriesMentioning(store.connection, entityIds, limit),
     purge: async (scope) => store.purge(scope),
     clear: async () => store.clear(),

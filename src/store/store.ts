@@ -383,6 +383,11 @@ export class Store {
   }
 
   /** Ids of every current memory in a scope. */
+  countCurrent(scope: Scope): number {
+    const where = scopeWhere(scopeColumns(scope), 'm');
+    return this.db.prepare(`SELECT count(*) FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL`).pluck().get(...where.params) as number;
+  }
+
   currentIds(scope: Scope): string[] {
     const where = scopeWhere(scopeColumns(scope), 'm');
     return (

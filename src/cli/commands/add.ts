@@ -8,14 +8,14 @@ import { showElapsed } from '../elapsed-line.js';
 import { count, eventLine, printJson } from '../format.js';
 import { readStdinText } from '../input.js';
 import { metadataFlag } from '../json-flags.js';
-import { STORE_OPTIONS } from '../runtime-config.js';
+import { GRAPH_OPTION, GRAPH_USAGE, STORE_OPTIONS } from '../runtime-config.js';
 import { describeScope, SCOPE_OPTIONS, scopeFromFlags } from '../scope-flags.js';
 import { withMemory } from '../with-memory.js';
 
 const USAGE = `engram add — remember what was said
 
 Usage:
-  engram add <text...> [--no-infer] [--no-wait] [--kind <kind>] [--metadata <json>] [--json]
+  engram add <text...> [--no-infer] [--no-wait] [--kind <kind>] [--metadata <json>] [--graph] [--json]
   engram add - [...]     read from stdin: plain text (one user message), or a JSON array of
                          {"role": "user" | "assistant" | "system", "content": "...", "createdAt"?: "<iso>"}
 
@@ -33,6 +33,8 @@ Options:
   --kind <kind>               semantic (default), episodic or procedural; with inference, procedural
                               summarizes an agent's run into one memory (needs --agent)
   --metadata <json>           metadata of the new memories, e.g. '{"topic":"health"}'
+${GRAPH_USAGE},
+                              and how they relate (the LLM says so in the same call; --no-infer links the names)
   --json                      print {"results": [{id, memory, event, previousMemory?}], "droppedOperations"};
                               with --no-wait {"jobId", "status": "queued"}
 
@@ -59,6 +61,7 @@ export const addCommand = defineCommand({
   usage: USAGE,
   options: {
     ...STORE_OPTIONS,
+    ...GRAPH_OPTION,
     ...SCOPE_OPTIONS,
     ...JSON_OPTION,
     infer: { type: 'string' },

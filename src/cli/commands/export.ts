@@ -17,14 +17,15 @@ Usage:
   engram export [--out <file>] [--json]
 
   One JSON record per line: a header, the message log, then every memory with
-  all its versions, validity, metadata, history and provenance, then the queued
-  adds not yet applied (\`engram import\` queues them again). Vectors are not
+  all its versions, validity, metadata, history and provenance, the entity
+  graph (entities and relations, with both time axes), then the queued adds
+  not yet applied (\`engram import\` queues them again). Vectors are not
   exported: \`engram import\` re-embeds with the target's model. Without --out
   the lines go to stdout.
 
 Options:
   --out <file>                write to this file (replaced only once the export is complete)
-  --json                      with --out: print {"file", "memories", "messages", "jobs"}
+  --json                      with --out: print {"file", "memories", "messages", "jobs", "entities", "relations"}
 
 ${STORE_USAGE}
 
@@ -33,7 +34,7 @@ Examples:
   engram export --db old.db | engram import --db new.db -
 `;
 
-type Counts = { memories: number; messages: number; jobs: number };
+type Counts = { memories: number; messages: number; jobs: number; entities: number; relations: number };
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -53,8 +54,12 @@ export const exportCommand = defineCommand({
       const counts = await writeExportFile(out, memory.export());
       if (values.json) printJson(io, { file: out, ...counts });
       else {
-        const queued = counts.jobs > 0 ? `, ${count(counts.jobs, 'queued add')} (still to do)` : '';
-        io.out(`Exported ${count(counts.memories, 'memory', 'memories')}${queued} and ${count(counts.messages, 'message')} to ${out}.`);
+        const more = [
+          counts.jobs > 0 ? count(counts.jobs, 'queued add') + ' (still to do)' : undefined,
+          counts.entities > 0 ? count(counts.entities, 'entity', 'entities') : undefined,
+          counts.relations > 0 ? count(counts.relations, 'relation') : undefined,
+        ].flatMap((part) => (part === undefined ? [] : [`, ${part}`]));
+        io.out(`Exported ${count(counts.memories, 'memory', 'memories')}${more.join('')} and ${count(counts.messages, 'message')} to ${out}.`);
       }
       return EXIT.ok;
     });
@@ -65,6 +70,8 @@ function tally(counts: Counts, record: ExportRecord): void {
   if (record.type === 'memory') counts.memories += 1;
   if (record.type === 'message') counts.messages += 1;
   if (record.type === 'job') counts.jobs += 1;
+  if (record.type === 'entity') counts.entities += 1;
+  if (record.type === 'relation') counts.relations += 1;
 }
 
 /** Writes beside the target and renames at the end, so a failed export never leaves half a file under its name. */
@@ -72,7 +79,7 @@ async function writeExportFile(path: string, records: AsyncIterable<ExportRecord
   const temp = `${path}.${process.pid}.partial`;
   const stream = createWriteStream(temp, { encoding: 'utf8' });
   try {
-    const counts: Counts = { memories: 0, messages: 0, jobs: 0 };
+    const counts: Counts = { memories: 0, messages: 0, jobs: 0, entities: 0, relations: 0 };
     for await (const record of records) {
       tally(counts, record);
       if (!stream.write(`${JSON.stringify(record)}\n`)) await once(stream, 'drain');

@@ -21,10 +21,13 @@ Usage:
   line number (exit code 1) and nothing is written. Memories are re-embedded
   with this file's embedding model. Importing is idempotent: memories and
   messages already present are skipped, so importing twice adds nothing and an
-  interrupted import can simply be run again. Progress goes to stderr.
+  interrupted import can simply be run again. Progress goes to stderr. The
+  export's entity graph (entities and relations) is imported with it; an
+  entity whose name its scope already has here is skipped, the one here kept.
 
 Options:
-  --json                      print {"memories": {added, skipped}, "messages": {added, skipped}, "jobs": {added, skipped}}
+  --json                      print {"memories": {added, skipped}, "messages": {added, skipped}, "jobs": {added, skipped},
+                              "entities": {added, skipped}, "relations": {added, skipped}}
 
 ${STORE_USAGE}
 
@@ -33,6 +36,8 @@ Examples:
   engram export --db old.db | engram import --db new.db -
   engram export --db memory.db | engram import --db postgres://engram:secret@db.internal:5432/engram -
 `;
+
+const IMPORT_LABELS = { jobs: 'queued adds', entities: 'entities', relations: 'relations' } as const;
 
 const PHASE_LABELS: Record<ImportProgress['phase'], string> = { reading: 'checking lines', messages: 'messages', memories: 'memories' };
 
@@ -69,9 +74,13 @@ export const importCommand = defineCommand({
             printJson(io, result);
             return EXIT.ok;
           }
-          const { memories: m, messages: s, jobs: j } = result;
-          const queued = j.added + j.skipped > 0 ? `; queued adds: ${j.added} added, ${j.skipped} skipped` : '';
-          io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped${queued}.`);
+          const { memories: m, messages: s } = result;
+          // Queued adds and the graph only when the export had some: most files have neither.
+          const more = (['jobs', 'entities', 'relations'] as const)
+            .filter((key) => result[key].added + result[key].skipped > 0)
+            .map((key) => `; ${IMPORT_LABELS[key]}: ${result[key].added} added, ${result[key].skipped} skipped`)
+            .join('');
+          io.out(`Imported memories: ${m.added} added, ${m.skipped} skipped (already present); messages: ${s.added} added, ${s.skipped} skipped${more}.`);
           return EXIT.ok;
         },
         { create: true },

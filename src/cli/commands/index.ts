@@ -7,6 +7,7 @@ import { decryptCommand, encryptCommand, rekeyCommand } from './encryption.js';
 import { exportCommand } from './export.js';
 import { forgetCommand } from './forget.js';
 import { getCommand } from './get.js';
+import { graphCommand } from './graph.js';
 import { historyCommand } from './history.js';
 import { importCommand } from './import.js';
 import { listCommand } from './list.js';
@@ -42,6 +43,7 @@ export const COMMANDS: readonly CliCommand[] = [
   mcpCommand,
   workerCommand,
   jobsCommand,
+  graphCommand,
 ];
 
 export function findCommand(name: string): CliCommand | undefined {

@@ -6,7 +6,7 @@ import { STORE_USAGE } from '../common-flags.js';
 import { defineCommand } from '../define-command.js';
 import { count } from '../format.js';
 import { jobLine, workerTroubleLine } from '../job-format.js';
-import { openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from '../runtime-config.js';
+import { GRAPH_OPTION, openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from '../runtime-config.js';
 import { stopRequested } from '../stop-requested.js';
 import { inSurfaceTerms } from '../surface-terms.js';
 
@@ -17,7 +17,7 @@ const ONCE_TIMEOUT_MS = 86_400_000;
 const USAGE = `engram worker — extract the queued adds, in a process of its own
 
 Usage:
-  engram worker [--once] [--concurrency <n>] [--db <file|url>] [--llm-model <file.gguf>] [...]
+  engram worker [--once] [--concurrency <n>] [--graph] [--db <file|url>] [--llm-model <file.gguf>] [...]
 
   Works the store's extraction queue: adds queued by \`engram add --no-wait\`,
   by POST /memories with "async_mode": true, and by add_memories over MCP. It
@@ -33,6 +33,8 @@ Usage:
 Options:
   --once               work until the queue is empty, then exit (exit code 1 if the worker cannot work)
   --concurrency <n>    scopes worked at once, 1 to ${MAX_CONCURRENCY} (default 1: the LLM answers one call at a time)
+  --graph              keep the entity graph: the LLM states the relations of each fact in the same
+                       call (env ENGRAM_GRAPH=1; give it to every process that writes the file)
 
 ${STORE_USAGE}
 
@@ -46,7 +48,7 @@ export const workerCommand = defineCommand({
   name: 'worker',
   summary: 'extract the queued adds (engram add --no-wait, async REST adds, MCP) until stopped, or --once',
   usage: USAGE,
-  options: { ...STORE_OPTIONS, once: { type: 'boolean' }, concurrency: { type: 'string' } },
+  options: { ...STORE_OPTIONS, ...GRAPH_OPTION, once: { type: 'boolean' }, concurrency: { type: 'string' } },
   async run({ values, positionals }, io) {
     expectPositionals(positionals, { min: 0, max: 0 }, '');
     const concurrency = integerFlag('--concurrency', values.concurrency, 1, MAX_CONCURRENCY) ?? 1;

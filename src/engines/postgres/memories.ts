@@ -58,6 +58,12 @@ export function listMemories(sql: SqlQueryable, scope: Scope, query: ListQuery):
   );
 }
 
+export async function countCurrent(sql: SqlQueryable, scope: Scope): Promise<number> {
+  const p = new SqlParams();
+  const rows = await sql.query<{ n: number | string }>(`SELECT count(*) AS n FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL`, p.values);
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function currentIds(sql: SqlQueryable, scope: Scope): Promise<string[]> {
   const p = new SqlParams();
   const rows = await sql.query<{ id: string }>(`SELECT m.id FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL ORDER BY m.seq`, p.values);

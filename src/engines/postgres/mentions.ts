@@ -39,6 +39,18 @@ export async function mentionsOf(sql: SqlQueryable, memoryIds: readonly string[]
 }
 
 /** Current memories naming any of these entities, with how many of them each names: most first, then by memory id; at most `limit`. */
+export async function mentionCounts(sql: SqlQueryable, entityIds: readonly string[]): Promise<Map<string, number>> {
+  if (entityIds.length === 0) return new Map();
+  const rows = await sql.query<{ entity_id: string; n: number | string }>(
+    `SELECT me.entity_id, count(*) AS n FROM memory_entities me
+     WHERE me.entity_id = ANY($1::text[])
+       AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL)
+     GROUP BY me.entity_id`,
+    [[...new Set(entityIds)]],
+  );
+  return new Map(rows.map((row) => [row.entity_id, num(row.n)]));
+}
+
 export async function memoriesMentioning(sql: SqlQueryable, entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]> {
   if (entityIds.length === 0 || limit < 1) return [];
   const rows = await sql.query<{ memory_id: string; n: number | string }>(

@@ -52,6 +52,10 @@ export class PostgresTransaction implements StorageTransaction {
     return (await memories.listMemories(this.sql, scope, options)).map(toMemoryItem);
   }
 
+  countCurrent(scope: Scope): Promise<number> {
+    return memories.countCurrent(this.sql, scope);
+  }
+
   currentIds(scope: Scope): Promise<string[]> {
     return memories.currentIds(this.sql, scope);
   }
@@ -261,6 +265,10 @@ export class PostgresTransaction implements StorageTransaction {
 
   mentions(memoryIds: readonly string[]): Promise<Map<string, string[]>> {
     return mentions.mentionsOf(this.sql, memoryIds);
+  }
+
+  mentionCounts(entityIds: readonly string[]): Promise<Map<string, number>> {
+    return mentions.mentionCounts(this.sql, entityIds);
   }
 
   memoriesMentioning(entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]> {
