@@ -191,6 +191,26 @@ describe('the entity graph', () => {
     expect(await memory.verify()).toEqual({ ok: true, problems: [] });
   });
 
+  it('in a batch of queued adds (one LLM call), each relation keeps its own add’s messages and date', async () => {
+    const llm = new ScriptedLlm(
+      ops(
+        { event: 'ADD', text: 'Her sister Anna lives in Lisbon', kind: 'semantic', relations: [rel('Anna', 'lives_in', 'Lisbon'), rel('I', 'sister_of', 'Anna')] },
+        { event: 'ADD', text: 'Works at Acme', kind: 'semantic', relations: [rel('I', 'works_at', 'Acme')] },
+      ),
+    );
+    const memory = await open(llm, { queue: { worker: false } });
+    const first = await memory.add(said('My sister Anna lives in Lisbon.', '2025-01-10'), { ...alice, wait: false });
+    const second = await memory.add(said('I work at Acme.', '2025-01-11'), { ...alice, wait: false });
+    await memory.flush({ timeoutMs: 10_000 });
+    expect(llm.requests).toHaveLength(1);
+    const jobs = [await memory.job(first.jobId), await memory.job(second.jobId)];
+    const relations = (await memory.graph.relations(alice)).results;
+    const of = (text: string) => relations.find((r) => `${r.source.name} ${r.relation} ${r.target.name}` === text)!;
+    expect(of('Anna lives_in Lisbon')).toMatchObject({ messageIds: jobs[0]!.messageIds, validFrom: '2025-01-10T10:00:00.000Z' });
+    expect(of('alice sister_of Anna')).toMatchObject({ messageIds: jobs[0]!.messageIds });
+    expect(of('alice works_at Acme')).toMatchObject({ messageIds: jobs[1]!.messageIds, validFrom: '2025-01-11T10:00:00.000Z' });
+  });
+
   it('asks for no relations with the graph off, and stores none whatever the model says', async () => {
     const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Works at Acme', kind: 'semantic', relations: [rel('I', 'works_at', 'Acme')] }));
     const memory = await openTestMemory({ llm });

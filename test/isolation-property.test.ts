@@ -40,10 +40,11 @@ async function recordsOutside(memory: Memory, scope: Scope): Promise<string> {
 describe(`scope isolation as a property (seed ${SEED})`, () => {
   it(`${OPERATIONS} random operations across 50 scopes: reads see exactly their scope; deleteAll and forget touch nothing else`, { timeout: 120_000 }, async () => {
     const random = seededRandom(SEED);
-    const memory = await openTestMemory({ embedder: new HashingEmbedder(16) });
+    // With the entity graph on: names in the texts become entities of exactly their scope.
+    const memory = await openTestMemory({ embedder: new HashingEmbedder(16), graph: true });
     const all = scopes();
     const expected = new Map<string, Expected>();
-    const words = ['tea', 'coffee', 'knee', 'Berlin', 'violin', 'metformin', 'cat', 'Tuesday'];
+    const words = ['tea', 'coffee', 'knee', 'Berlin', 'violin', 'metformin', 'cat', 'Tuesday', 'Anna', 'Acme'];
     const say = (message: string) => `seed ${SEED}: ${message}`;
 
     const checkRead = async (scope: Scope, step: number) => {
@@ -52,6 +53,9 @@ describe(`scope isolation as a property (seed ${SEED})`, () => {
       expect(got.map((r) => r.id).sort(), say(`step ${step}: getAll ${JSON.stringify(scope)}`)).toEqual(want);
       const found = (await memory.search(pick(random, words), { ...scope, limit: 50, mode: pick(random, ['hybrid', 'vector', 'keyword'] as const) })).results;
       for (const r of found) expect(want, say(`step ${step}: search ${JSON.stringify(scope)} returned ${r.id}`)).toContain(r.id);
+      for (const entity of (await memory.graph.entities({ ...scope, limit: 10_000 })).results) {
+        expect(contains(scope, entity), say(`step ${step}: graph.entities ${JSON.stringify(scope)} returned ${entity.name} of another scope`)).toBe(true);
+      }
     };
 
     for (let step = 0; step < OPERATIONS; step++) {
@@ -97,5 +101,8 @@ describe(`scope isolation as a property (seed ${SEED})`, () => {
     }
     for (const scope of all) await checkRead(scope, OPERATIONS);
     expect(expected.size).toBeGreaterThan(50);
+    // The graph was exercised: names became entities in many scopes.
+    const withEntities = (await Promise.all(all.map(async (scope) => (await memory.graph.entities(scope)).results.length > 0))).filter(Boolean).length;
+    expect(withEntities).toBeGreaterThan(10);
   });
 });

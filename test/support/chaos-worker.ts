@@ -16,14 +16,15 @@ const random = seededRandom(Number(seedText));
 const count = countText === 'forever' ? Number.POSITIVE_INFINITY : Number(countText);
 const EMBEDDERS = [new HashingEmbedder(16, 'chaos/a'), new HashingEmbedder(16, 'chaos/b')];
 const SCOPES: Scope[] = [{ userId: 'shared' }, { userId: `w${seedText}` }, { userId: 'shared', agentId: 'bot' }, { runId: 'r1' }];
-const WORDS = ['tea', 'coffee', 'knee', 'Berlin', 'violin', 'metformin'];
+// Capitalized names: with the graph on, adds also write entities and mentions, which the kills interrupt too.
+const WORDS = ['tea', 'coffee', 'knee', 'Berlin', 'violin', 'metformin', 'Anna', 'Acme'];
 
 const log = (entry: object) => appendFileSync(report as string, `${JSON.stringify(entry)}\n`);
 
 async function open(): Promise<Memory> {
   for (const embedder of EMBEDDERS) {
     try {
-      return await Memory.open({ path: db as string, embedder, busyTimeoutMs: 20_000, llm: null });
+      return await Memory.open({ path: db as string, embedder, busyTimeoutMs: 20_000, llm: null, graph: true });
     } catch (error) {
       if (!(error instanceof EngramError) || error.code !== 'EMBEDDING_MISMATCH') throw error;
     }
