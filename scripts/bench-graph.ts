@@ -93,17 +93,24 @@ function queries(random: () => number): { named: string[]; nobody: string[] } {
 
 // ---- Stores
 
-type Store = { memory: Memory; count: (table: string) => Promise<number>; close: () => Promise<void> };
+type Store = { memory: Memory; count: (sql: string) => Promise<number>; close: () => Promise<void> };
+
+/** What the bench scope holds (the same SQL on both engines). */
+const COUNTS = {
+  memories: "SELECT count(*) AS n FROM memories WHERE user_id = 'bench' AND valid_to IS NULL",
+  entities: "SELECT count(*) AS n FROM entities WHERE user_id = 'bench'",
+  mentions: "SELECT count(*) AS n FROM memory_entities JOIN entities ON entities.id = memory_entities.entity_id WHERE entities.user_id = 'bench'",
+};
 
 /** A fresh store of the engine (a SQLite file, or an in-process PGlite with pgvector), graph on or off. */
 async function open(engine: string, options: Omit<MemoryOptions, 'path' | 'storage' | 'embedder'>, name: string): Promise<Store> {
   if (engine === 'sqlite') {
     const path = join(dir, `${name}.db`);
     const memory = await Memory.open({ ...options, path, embedder });
-    const count = async (table: string) => {
+    const count = async (sql: string) => {
       const db = new Database(path, { readonly: true });
       try {
-        return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+        return (db.prepare(sql).get() as { n: number }).n;
       } finally {
         db.close();
       }
@@ -115,7 +122,7 @@ async function open(engine: string, options: Omit<MemoryOptions, 'path' | 'stora
   const pglite: PGlite = await PGlite.create({ extensions: { vector } });
   const storage = await PostgresStorage.open({ pglite });
   const memory = await Memory.open({ ...options, storage, embedder });
-  const count = async (table: string) => Number((await pglite.query<{ n: number | string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
+  const count = async (sql: string) => Number((await pglite.query<{ n: number | string }>(sql)).rows[0]?.n);
   return {
     memory,
     count,
@@ -210,45 +217,56 @@ async function tokens(): Promise<void> {
   });
 }
 
-/** Inferring adds on the random-weight LLM, graph off vs on, on SQLite with 50 memories in the scope. */
+/**
+ * Inferring adds on the random-weight LLM, graph off vs on, on SQLite with 50 memories in the scope:
+ * one LLM per side (each keeps its own context cache), the same turns, interleaved.
+ */
 async function llmAddsTimed(): Promise<void> {
   if (!existsSync(values.model)) {
     console.log(`  (no bench LLM at ${values.model}: \`npm run models:bench\` builds it; inferring adds not timed)`);
     return;
   }
   console.log(`  inferring adds, ${values.model.split('/').at(-1)}, ${llmAdds} adds each, 50 memories in the scope (random weights: answer lengths are arbitrary)`);
-  console.log(`    ${''.padEnd(10)}${'1st add evaluated'.padStart(18)}${'prompt tok/add'.padStart(16)}${'evaluated/add'.padStart(15)}${'generated/add'.padStart(15)}${'ms/add p50'.padStart(12)}${'p95'.padStart(9)}`);
+  const random = seededRandom(3);
+  const seed = Array.from({ length: 50 }, (_, i) => ({ role: 'user' as const, content: turn(i, random), name: SPEAKERS[i % 2] }));
+  const adds = Array.from({ length: llmAdds }, (_, i) => [{ role: 'user' as const, content: turn(1000 + i, random), name: SPEAKERS[i % 2] }]);
+  const sides = [];
   for (const graph of [false, true]) {
     const llm = new LlamaCppLlm({ model: values.model, threads, maxTokens: 64 });
     const store = await open('sqlite', { llm, graph, queue: { worker: false } }, `llm-${graph}`);
-    const random = seededRandom(3);
-    await store.memory.add(
-      Array.from({ length: 50 }, (_, i) => ({ role: 'user' as const, content: turn(i, random), name: SPEAKERS[i % 2] })),
-      { userId: 'bench', infer: false },
-    );
+    await store.memory.add(seed, { userId: 'bench', infer: false });
     await store.memory.add('Warm-up: I like quiet mornings.', { userId: 'bench' }); // loads the model, evaluates the instructions
-    const first = llm.usage.evaluatedPromptTokens;
-    const before = { ...llm.usage };
-    const times: number[] = [];
-    for (let i = 0; i < llmAdds; i++) {
-      const start = performance.now();
-      await store.memory.add([{ role: 'user', content: turn(1000 + i, random), name: SPEAKERS[i % 2] }], { userId: 'bench' });
-      times.push(performance.now() - start);
+    sides.push({ graph, llm, store, first: llm.usage.evaluatedPromptTokens, before: { ...llm.usage }, times: [] as number[] });
+  }
+  try {
+    for (const [i, messages] of adds.entries()) {
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+        const start = performance.now();
+        await side.store.memory.add(messages, { userId: 'bench' });
+        side.times.push(performance.now() - start);
+      }
     }
-    const per = (key: keyof typeof before) => fmt((llm.usage[key] - before[key]) / llmAdds, 0);
-    const calls = llm.usage.calls - before.calls === llmAdds ? '' : `   (${llm.usage.calls - before.calls} LLM calls!)`;
-    console.log(
-      `    ${(graph ? 'graph on' : 'graph off').padEnd(10)}${String(first).padStart(18)}${per('promptTokens').padStart(16)}${per('evaluatedPromptTokens').padStart(15)}` +
-        `${per('generatedTokens').padStart(15)}${fmt(percentile(times, 50), 0).padStart(12)}${fmt(percentile(times, 95), 0).padStart(9)}${calls}`,
-    );
-    await store.close();
-    await llm.dispose();
+    console.log(`    ${''.padEnd(10)}${'1st add evaluated'.padStart(18)}${'prompt tok/add'.padStart(16)}${'evaluated/add'.padStart(15)}${'generated/add'.padStart(15)}${'ms/add p50'.padStart(12)}${'p95'.padStart(9)}`);
+    for (const { graph, llm, first, before, times } of sides) {
+      const per = (key: keyof typeof before) => fmt((llm.usage[key] - before[key]) / llmAdds, 0);
+      const calls = llm.usage.calls - before.calls === llmAdds ? '' : `   (${llm.usage.calls - before.calls} LLM calls!)`;
+      console.log(
+        `    ${(graph ? 'graph on' : 'graph off').padEnd(10)}${String(first).padStart(18)}${per('promptTokens').padStart(16)}${per('evaluatedPromptTokens').padStart(15)}` +
+          `${per('generatedTokens').padStart(15)}${fmt(percentile(times, 50), 0).padStart(12)}${fmt(percentile(times, 95), 0).padStart(9)}${calls}`,
+      );
+    }
+  } finally {
+    for (const { store, llm } of sides) {
+      await store.close();
+      await llm.dispose();
+    }
   }
 }
 
 // ---- 2. Adds without inference, 3. searches
 
-function linkerCost(texts: readonly string[]): void {
+/** The linker's own cost, measured before anything else loads compromise. */
+function linkerCost(texts: readonly string[]): string {
   let start = performance.now();
   extractEntityMentions(texts[0] as string);
   const first = performance.now() - start;
@@ -257,7 +275,7 @@ function linkerCost(texts: readonly string[]): void {
     extractEntityMentions(text);
     return performance.now() - start;
   });
-  console.log(`  linker (extractEntityMentions): first call ${fmt(first, 0)} ms (loads compromise's lexicon), then ${ms(times)} per text`);
+  return `  linker (extractEntityMentions): first call ${fmt(first, 0)} ms (loads compromise's lexicon), then ${ms(times)} per text`;
 }
 
 async function addsAndSearches(engine: string, texts: readonly string[], asked: { named: string[]; nobody: string[] }): Promise<void> {
@@ -280,8 +298,8 @@ async function addsAndSearches(engine: string, texts: readonly string[], asked: 
     }
     console.log(`    add, graph off   ${ms(off)}\n    add, graph on    ${ms(on)}   ${plus(off, on)}`);
 
-    const [entities, mentions, memories] = await Promise.all(['entities', 'memory_entities', 'memories'].map((t) => graph.count(t)));
-    console.log(`    search, graph store: ${memories} memories, ${entities} entities, ${mentions} mentions (warm-up scope included)`);
+    const [memories, entities, mentions] = [await graph.count(COUNTS.memories), await graph.count(COUNTS.entities), await graph.count(COUNTS.mentions)];
+    console.log(`    search, on the graph store: ${memories} memories, ${entities} entities, ${mentions} mentions`);
     for (const [label, list] of [
       ['names a person', asked.named],
       ['names nobody', asked.nobody],
@@ -313,15 +331,16 @@ async function searches(memory: Memory, list: readonly string[]): Promise<{ on: 
 
 try {
   console.log(`Engram entity-graph bench — Node ${process.version}, ${turns} turns, ${namedQueries} + ${Math.ceil(namedQueries / 2)} queries`);
-  await tokens();
-  await llmAddsTimed();
-
   const random = seededRandom(1);
   const texts = Array.from({ length: turns }, (_, i) => turn(i, random));
   const asked = queries(seededRandom(2));
+  const linker = linkerCost(texts);
+  await tokens();
+  await llmAddsTimed();
+
   const finds = (list: string[]) => list.filter((q) => extractEntityMentions(q).length > 0).length;
   console.log(`\n2. Add without inference (one turn per add, speakers ${SPEAKERS.join('/')}), 3. search (limit 10, hybrid)`);
-  linkerCost(texts);
+  console.log(linker);
   console.log(`  the linker finds a name in ${finds(asked.named)}/${asked.named.length} person queries, ${finds(asked.nobody)}/${asked.nobody.length} of the others`);
   for (const engine of values.engine.split(',')) await addsAndSearches(engine, texts, asked);
   console.log(`\n(${fmt((performance.now() - started) / 1000, 0)} s in all)`);

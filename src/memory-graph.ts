@@ -11,7 +11,9 @@ import {
   type Neighbourhood,
   type Relation,
 } from './graph/graph-schema.js';
+import type { Embedder } from './embed/embedder.js';
 import { describeRelations, findEntity, neighbourhood, toEntity } from './pipeline/graph/graph-queries.js';
+import { linkMemories, type LinkProgress } from './pipeline/graph/link-memories.js';
 import { ScopeSchema, type Scope } from './schema.js';
 import { isInScope, scopeOf } from './scope.js';
 import type { Storage } from './storage/storage.js';
@@ -26,8 +28,21 @@ import { requireScope, validate } from './validate.js';
 export class MemoryGraph {
   constructor(
     private readonly storage: Storage,
+    private readonly embedder: Embedder,
     private readonly assertOpen: () => void,
   ) {}
+
+  /**
+   * Links the current memories of a scope (or, with no scope, of the whole store) that name no entity yet
+   * to the names their text holds and to who said them, with the offline linker: for memories stored
+   * before the graph was switched on. Relations need the LLM and are not made. Safe to run again.
+   */
+  async link(options: { userId?: string; agentId?: string; runId?: string; onProgress?: (progress: LinkProgress) => void } = {}): Promise<{ linked: number; memories: number }> {
+    this.assertOpen();
+    const { onProgress, ...rest } = options;
+    const scope = scopeOf(validate(ScopeSchema, rest, 'options'));
+    return linkMemories(this.storage, this.embedder, { scope: Object.keys(scope).length > 0 ? scope : undefined, now: Date.now(), onProgress });
+  }
 
   /** The entities of a scope, oldest first. */
   async entities(options: GraphEntitiesOptions): Promise<{ results: Entity[] }> {

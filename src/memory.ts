@@ -87,7 +87,7 @@ export class Memory {
     /** How this Memory uses the entity graph in search; undefined when it keeps none (`graph` option). */
     private readonly graphSearch: GraphSearch | undefined,
   ) {
-    this.graph = new MemoryGraph(storage, () => this.assertOpen());
+    this.graph = new MemoryGraph(storage, embedder, () => this.assertOpen());
   }
 
   /** Whether this Memory keeps the entity graph: links what adds name, asks the LLM for relations (`graph` option). */
@@ -517,7 +517,10 @@ export class Memory {
    */
   async import(lines: Iterable<string> | AsyncIterable<string> | string, options: { onProgress?: (progress: ImportProgress) => void } = {}): Promise<ImportResult> {
     this.assertOpen();
-    return importLines(this.storage, this.embedder, lines, options.onProgress);
+    const result = await importLines(this.storage, this.embedder, lines, options.onProgress);
+    // An export without a graph (or from a store that kept none): link what came in, as an add would have.
+    if (this.keepsGraph && result.memories.added > 0) await this.graph.link();
+    return result;
   }
 
   /**

@@ -39,6 +39,21 @@ const today = () => new Date().toISOString().slice(0, 10);
 const lines = (stdout: string) => stdout.trim().split('\n');
 
 describe('engram graph', () => {
+  it('links memories added before the graph was on, once (graph link)', async () => {
+    const { store, env } = setup();
+    const add = (content: string) => engram(['add', '--user', 'alice', '--no-infer', content, ...store], { env });
+    expect((await add('My sister Anna lives in Porto.')).code).toBe(0);
+    expect((await add('I like green tea.')).code).toBe(0);
+    expect((await engram(['graph', 'entities', '--user', 'alice', '--json', ...store], { env })).json<{ results: Entity[] }>().results).toEqual([]);
+    const linked = await engram(['graph', 'link', '--user', 'alice', ...store], { env });
+    expect(linked.code, linked.stderr).toBe(0);
+    expect(linked.stdout.trim()).toBe('Linked 1 memory of 2 current in user alice to the entities they name.');
+    const names = (await engram(['graph', 'entities', '--user', 'alice', '--json', ...store], { env })).json<{ results: Entity[] }>().results.map((e) => e.name);
+    expect(names.sort()).toEqual(['Anna', 'Porto']);
+    expect((await engram(['graph', 'link', '--user', 'alice', '--json', ...store], { env })).json()).toEqual({ linked: 0, memories: 2 });
+    expect((await engram(['graph', 'link', 'extra', '--user', 'alice', ...store], { env })).code).toBe(2);
+  });
+
   it('lists the entities and the relations of a scope: current, --as-of, --all, --entity; for people and with --json', async () => {
     const { store, env, ids } = await seeded();
 

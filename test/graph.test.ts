@@ -220,6 +220,31 @@ describe('the entity graph', () => {
     expect((await memory.graph.relations({ ...alice, includeRetired: true })).results).toEqual([]);
   });
 
+  it('links memories stored before the graph was on (graph.link, and import into a store that keeps one), once', async () => {
+    const before = await openTestMemory({ llm: null });
+    const chat = { runId: 'club' };
+    const turn = (name: string, content: string) => before.add([{ role: 'user', name, content }], { ...chat, infer: false });
+    await turn('Caroline', 'I went to the support group in Boston.');
+    await turn('Melanie', 'We went camping at the lake.');
+    await turn('Melanie', 'Sounds lovely!');
+    expect((await before.graph.entities(chat)).results).toEqual([]);
+    const lines = (await collect(before.export())).map((r) => JSON.stringify(r));
+
+    const progress: number[] = [];
+    expect(await before.graph.link({ ...chat, onProgress: (p) => progress.push(p.done) })).toEqual({ linked: 3, memories: 3 });
+    expect(progress).toEqual([3]);
+    expect((await before.graph.entities(chat)).results.map((e) => e.name)).toEqual(['Caroline', 'Boston', 'Melanie']);
+    expect(await before.graph.link()).toEqual({ linked: 0, memories: 3 });
+    const { results } = await before.search('Where did Caroline go?', { ...chat, graph: true, explain: true, limit: 1 });
+    expect(results[0]?.signals?.entity).toBe(1);
+
+    // An export without a graph, imported where the graph is kept: linked as the adds would have been.
+    const target = await open(null);
+    await target.import(lines);
+    expect((await target.graph.entities(chat)).results.map((e) => e.name)).toEqual(['Caroline', 'Boston', 'Melanie']);
+    expect(await target.verify()).toEqual({ ok: true, problems: [] });
+  });
+
   it('moves the graph through export and import, and reset erases it', async () => {
     const llm = new ScriptedLlm(
       ops({ event: 'ADD', text: 'Works at Acme', kind: 'semantic', relations: [rel('I', 'works_at', 'Acme')] }),

@@ -24,6 +24,7 @@ Usage:
   engram graph relations [--entity <name|id>] [--as-of <time>] [--all] [--json]
   engram graph neighbours <entity> [--depth <n>] [--as-of <time>] [--json]
   engram graph merge <fromId> <intoId> [--json]
+  engram graph link [--json]
 
   entities     the people, places, organisations and things of the scope, oldest first:
                id, type, name and the other names it was called by
@@ -35,6 +36,9 @@ Usage:
                for the scope's user), nearest first, and the relations between them
   merge        one entity kept twice under two names: <fromId> becomes an alias of <intoId>,
                its relations move over. Both ids (from \`engram graph entities\`), of one scope
+  link         links the scope's memories stored before the graph was on to the names their
+               text holds and to who said them (the offline linker; relations need the LLM).
+               Safe to run again: memories already linked are left alone
 
   The graph is kept by adds made with --graph (or ENGRAM_GRAPH=1); reading it needs no switch.
   Exit code 3 when the scope has no such entity (another user's entity is "not found" too).
@@ -47,7 +51,7 @@ Options:
   --all                       relations: every relation, the retired ones too (not with --as-of)
   --depth <n>                 neighbours: how many relations away, 1 to ${MAX_DEPTH} (default 1)
   --json                      entities, relations: {"results": [...]}; neighbours: {"entity", "entities", "relations"};
-                              merge: the entity kept
+                              merge: the entity kept; link: {"linked", "memories"}
 
 ${SCOPE_USAGE}
 
@@ -57,10 +61,11 @@ Examples:
   engram graph entities --user alice
   engram graph relations --user alice --entity Acme --all
   engram graph neighbours --user alice me --depth 2
+  engram graph link --user alice
   engram graph merge --user alice 0190b000-0000-7000-8000-e00000000002 0190b000-0000-7000-8000-e00000000001
 `;
 
-const SUBCOMMANDS = ['entities', 'relations', 'neighbours', 'merge'] as const;
+const SUBCOMMANDS = ['entities', 'relations', 'neighbours', 'merge', 'link'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 const SubcommandSchema = z.enum(SUBCOMMANDS, { error: `must be one of ${SUBCOMMANDS.join(', ')}` });
 
@@ -82,7 +87,7 @@ type Prepare = (values: Values, rest: string[], scope: Scope, io: CliIo) => Run;
 
 export const graphCommand = defineCommand({
   name: 'graph',
-  summary: 'the entity graph: entities, relations, neighbours of one, merge two',
+  summary: 'the entity graph: entities, relations, neighbours of one, merge two, link old memories',
   usage: USAGE,
   options: {
     ...STORE_OPTIONS,
@@ -98,11 +103,11 @@ export const graphCommand = defineCommand({
   async run({ values, positionals }, io) {
     const [name, ...rest] = positionals;
     if (name === undefined) throw new UsageError(`missing what to do: ${SUBCOMMANDS.join(', ')}`);
-    const subcommand = flagValue('engram graph <entities|relations|neighbours|merge>', SubcommandSchema, name);
+    const subcommand = flagValue('engram graph <entities|relations|neighbours|merge|link>', SubcommandSchema, name);
     refuseOtherFlags(subcommand, values);
-    // A merge writes: say whose graph it changes when the OS user was assumed, as `engram add` does.
+    // A merge or link writes: say whose graph it changes when the OS user was assumed, as `engram add` does.
     const onDefault =
-      subcommand === 'merge' ? (user: string) => errLine(io, `(no --user given: merging in the graph of your OS user "${user}"; choose with --user or ENGRAM_USER_ID)`) : undefined;
+      subcommand === 'merge' || subcommand === 'link' ? (user: string) => errLine(io, `(no --user given: ${subcommand === 'merge' ? 'merging in' : 'linking'} the graph of your OS user "${user}"; choose with --user or ENGRAM_USER_ID)`) : undefined;
     const run = PREPARE[subcommand](values, rest, scopeFromFlags(values, io.env, 'os-user', onDefault), io);
     return withMemory(values, io, async (memory) => {
       await run(memory);
@@ -163,7 +168,17 @@ const PREPARE: Record<Subcommand, Prepare> = {
       io.out(`Merged ${from} into ${kept.name} (${kept.id})${aliases}.`);
     };
   },
+
+  link(values, rest, scope, io) {
+    expectPositionals(rest, { min: 0, max: 0 }, '');
+    return async (memory) => {
+      const result = await memory.graph.link(scope);
+      if (values.json) return printJson(io, result);
+      io.out(`Linked ${count(result.linked, 'memory', 'memories')} of ${result.memories} current in ${describeScope(scope)} to the entities they name.`);
+    };
+  },
 };
+
 
 /** A name or id as the library takes it (1 to 200 characters): anything else is bad usage. */
 function entityRef(what: string, value: string | undefined): string {

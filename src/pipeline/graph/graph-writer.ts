@@ -125,6 +125,21 @@ export class GraphSession {
     await this.tx.setMentions(memoryId, [...mentioned]);
   }
 
+  /** Links memory `memoryId` to the names of fact `index` (added to what it names already); its relations are left as they are. */
+  async link(memoryId: string, index: number): Promise<boolean> {
+    const fact = this.facts[index];
+    if (!fact) return false;
+    const named = new Set((await this.tx.mentions([memoryId])).get(memoryId) ?? []);
+    const before = named.size;
+    for (const mention of fact.mentions) {
+      const entity = await this.resolver.resolve(mention.name, mention.type);
+      if (entity) named.add(entity.id);
+    }
+    if (named.size === before) return false;
+    await this.tx.setMentions(memoryId, [...named]);
+    return true;
+  }
+
   /** Retires the relations memory `memoryId` stated (it was deleted or contradicted): true until `validTo`. */
   async retire(memoryId: string, validTo: number): Promise<void> {
     await retireRelationsOf(this.tx, this.scope, memoryId, this.now, validTo);
