@@ -13,18 +13,17 @@ const NEIGHBOUR_SHARE = 0.5;
 export type QueryEntities = { share: Map<string, number>; relations: RelationRecord[] };
 
 /**
- * The entities a query names: those the offline linker finds in it, matched
+ * The entities a query names (`linked`: its names as queryNames found them), matched
  * to the scope's entities by name or alias; then, to `depth` relations away,
  * their neighbours, each hop counting half as much. (Also matching entity
  * names that merely stand in the query as words made LoCoMo multi-hop recall
  * worse, 0.415 → 0.384: lower-case words the linker once took for names.) The scope's user never counts:
  * nearly every memory of a user is about them.
  */
-export async function queryEntities(tx: StorageTransaction, query: string, scope: Scope, depth: number, at?: number): Promise<QueryEntities> {
-  const entities = (await tx.entities(scope)).filter((e) => e.type !== 'user');
+export async function queryEntities(tx: StorageTransaction, linked: ReadonlySet<string>, scope: Scope, depth: number, at?: number): Promise<QueryEntities> {
   const walked = new Map<string, RelationRecord>();
-  if (entities.length === 0) return { share: new Map(), relations: [] };
-  const linked = new Set(extractEntityMentions(query).map((m) => normalizeEntityName(m.name)));
+  if (linked.size === 0) return { share: new Map(), relations: [] };
+  const entities = (await tx.entities(scope)).filter((e) => e.type !== 'user');
   const named = (key: string) => linked.has(key);
   const share = new Map<string, number>();
   for (const entity of entities) if (keysOf(entity).some(named)) share.set(entity.id, 1);
@@ -79,6 +78,11 @@ export async function entitySignal(tx: StorageTransaction, scope: Scope, query: 
     if (own > 0) signal.set(memoryId, Math.min(1, own / whole));
   }
   return signal;
+}
+
+/** The normalized names the offline linker finds in a query: none means the graph has nothing to add, and no read is needed. */
+export function queryNames(query: string): Set<string> {
+  return new Set(extractEntityMentions(query).map((m) => normalizeEntityName(m.name)));
 }
 
 function keysOf(entity: EntityRecord): string[] {
