@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HistoryEntrySchema, KindSchema, MemoryIdSchema, MetadataSchema, ScopeIdSchema, TextSchema } from './schema.js';
-import { ENTITY_TYPES, type EntityType } from './storage/graph-records.js';
+import { ENTITY_TYPES, type EntityType, type RelationRecord } from './storage/graph-records.js';
+import { toIso } from './time.js';
 import { ENTITY_NAME_MAX, RELATION_NAME_MAX } from './limits.js';
 import { MAX_TIME, MIN_TIME } from './time.js';
 
@@ -181,6 +182,24 @@ export const ExportRecordSchema = z.discriminatedUnion('type', [
   ExportJobSchema,
 ]);
 export type ExportEntity = z.infer<typeof ExportEntitySchema>;
+
+/** A relation as every engine exports it. */
+export function toExportRelation(r: RelationRecord): ExportRelation {
+  return {
+    type: 'relation',
+    id: r.id,
+    ...r.scope,
+    source: r.sourceId,
+    relation: r.relation,
+    target: r.targetId,
+    validFrom: toIso(r.validFrom),
+    ...(r.validTo === null ? {} : { validTo: toIso(r.validTo) }),
+    recordedAt: toIso(r.recordedAt),
+    ...(r.retiredAt === null ? {} : { retiredAt: toIso(r.retiredAt) }),
+    ...(r.memoryId === null ? {} : { memoryId: r.memoryId }),
+    messageIds: [...r.messageIds],
+  };
+}
 export type ExportRelation = z.infer<typeof ExportRelationSchema>;
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;
 export type ExportJob = z.infer<typeof ExportJobSchema>;

@@ -1,4 +1,4 @@
-import { historyToImport, type ExportEntity, type ExportMemory, type ExportMessage, type ExportRelation } from '../export-format.js';
+import { historyToImport, toExportRelation, type ExportEntity, type ExportMemory, type ExportMessage, type ExportRelation } from '../export-format.js';
 import type { EntityType } from '../storage/graph-records.js';
 import { toIso } from '../time.js';
 import type { Database } from './database.js';
@@ -6,7 +6,7 @@ import { appendHistory, historyOf } from './history.js';
 import { insertMemory, type MemoryRow } from './memories.js';
 import { toHistoryEntry } from './memory-item.js';
 import type { MessageRow } from './messages.js';
-import type { RelationRow } from './relations.js';
+import { toRelationRecord, type RelationRow } from './relations.js';
 import { scopeOfRow } from '../scope.js';
 import { insertVector, OPEN_END, closeVector } from './vectors.js';
 
@@ -103,22 +103,7 @@ export function exportEntityPage(db: Database, afterSeq: number, limit: number):
 /** Up to `limit` relations after row `afterSeq`, in insertion order; and the row to continue from. */
 export function exportRelationPage(db: Database, afterSeq: number, limit: number): { records: ExportRelation[]; lastSeq: number | undefined } {
   const rows = db.prepare('SELECT * FROM relations WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as (RelationRow & { seq: number })[];
-  const records = rows.map(
-    (row): ExportRelation => ({
-      type: 'relation',
-      id: row.id,
-      ...scopeOfRow(row),
-      source: row.source_id,
-      relation: row.relation,
-      target: row.target_id,
-      validFrom: toIso(row.valid_from),
-      ...(row.valid_to === null ? {} : { validTo: toIso(row.valid_to) }),
-      recordedAt: toIso(row.recorded_at),
-      ...(row.retired_at === null ? {} : { retiredAt: toIso(row.retired_at) }),
-      ...(row.memory_id === null ? {} : { memoryId: row.memory_id }),
-      messageIds: JSON.parse(row.message_ids) as number[],
-    }),
-  );
+  const records = rows.map((row) => toExportRelation(toRelationRecord(row)));
   return { records, lastSeq: rows.at(-1)?.seq };
 }
 

@@ -1,4 +1,4 @@
-import { historyToImport, type ExportEntity, type ExportMemory, type ExportMessage, type ExportRelation } from '../../export-format.js';
+import { historyToImport, toExportRelation, type ExportEntity, type ExportMemory, type ExportMessage, type ExportRelation } from '../../export-format.js';
 import type { EntityType } from '../../storage/graph-records.js';
 import { toIso } from '../../time.js';
 import { appendHistory } from './history.js';
@@ -116,23 +116,7 @@ export async function exportRelationPage(sql: SqlQueryable, afterSeq: number): P
     `SELECT r.* FROM relations r WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`,
     [afterSeq, EXPORT_PAGE],
   );
-  const records = rows.map((row): ExportRelation => {
-    const r = toRelationRecord(row);
-    return {
-      type: 'relation',
-      id: r.id,
-      ...r.scope,
-      source: r.sourceId,
-      relation: r.relation,
-      target: r.targetId,
-      validFrom: toIso(r.validFrom),
-      ...(r.validTo === null ? {} : { validTo: toIso(r.validTo) }),
-      recordedAt: toIso(r.recordedAt),
-      ...(r.retiredAt === null ? {} : { retiredAt: toIso(r.retiredAt) }),
-      ...(r.memoryId === null ? {} : { memoryId: r.memoryId }),
-      messageIds: r.messageIds,
-    };
-  });
+  const records = rows.map((row) => toExportRelation(toRelationRecord(row)));
   const last = rows.at(-1);
   return { records, lastSeq: last === undefined ? undefined : num(last.seq) };
 }
