@@ -9,7 +9,7 @@ import type { Llm } from './llm/llm.js';
 import { addRaw } from './pipeline/add-raw.js';
 import { MemoryGraph } from './memory-graph.js';
 import type { Relation } from './graph/graph-schema.js';
-import { queryEntities, queryNames, type GraphSearch } from './pipeline/graph/entity-signal.js';
+import { queryEntities, queryNames, type GraphSearch, type QueryEntities } from './pipeline/graph/entity-signal.js';
 import { describeRelations } from './pipeline/graph/graph-queries.js';
 import { GraphWriter, retireRelationsOf } from './pipeline/graph/graph-writer.js';
 import { reindexFile } from './store/reindex-file.js';
@@ -309,15 +309,14 @@ export class Memory {
     const useGraph = opts.graph ?? this.graphSearch !== undefined;
     const { weight, depth } = this.graphSearch ?? { weight: 0.1, depth: 1 };
     // A query that names nothing the linker recognizes skips the graph's reads (about half of its cost).
-    const names = useGraph ? queryNames(text) : new Set<string>();
-    const graph = !useGraph
-      ? undefined
-      : names.size === 0
-        ? { entities: { share: new Map<string, number>(), relations: [] }, relations: [] }
-        : await this.storage.transaction('read', 'reading the graph', async (tx) => {
-          const entities = await queryEntities(tx, names, scope, depth, at);
-          return { entities, relations: await describeRelations(tx, entities.relations) };
-        });
+    const names = useGraph ? queryNames(text) : [];
+    // A query that names nothing the linker recognizes skips the graph's reads (about half of its cost).
+    let graph: { entities: QueryEntities; relations: Relation[] } | undefined;
+    if (useGraph) {
+      const entities = await queryEntities(this.storage, this.embedder, names, scope, depth, at);
+      const relations = entities.relations.length === 0 ? [] : await this.storage.transaction('read', 'reading the graph', (tx) => describeRelations(tx, entities.relations));
+      graph = { entities, relations };
+    }
     const found = await retrieve(this.storage, {
           query: text,
           queryVector,

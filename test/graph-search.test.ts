@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
-import { openTestMemory } from './support/test-memory.js';
+import type { Embedder } from 'engram-memory';
+import { openTestMemory, testEmbedder } from './support/test-memory.js';
 
 /** Search with the entity graph, on every engine. */
 
@@ -43,6 +44,23 @@ describe('search with the entity graph', () => {
     // Ben names every memory (idf 0): only Lisbon carries signal.
     expect(lisbon.signals?.entity).toBe(1);
     for (const other of others) expect(other.signals?.entity ?? 0).toBe(0);
+  });
+
+  it('matches a name the query writes differently by its vector, only when its capitalized words agree', async () => {
+    const base = testEmbedder();
+    // "Acme Corp" and "Beta Corp" get the vector of "Acme Corporation": only the first agrees with it by name.
+    const embedder: Embedder = {
+      id: base.id,
+      dimension: base.dimension,
+      embed: (texts) => base.embed(texts.map((t) => (t === 'Acme Corp' || t === 'Beta Corp' ? 'Acme Corporation' : t))),
+    };
+    const memory = await openTestMemory({ llm: null, graph: true, embedder });
+    await memory.add(turn('Ben', 'I started a new job at Acme Corporation.', '2025-03-01'), { ...room, infer: false });
+    await memory.add(turn('Ben', 'I started a new hobby, pottery.', '2025-03-02'), { ...room, infer: false });
+    const acme = await memory.search('What does Ben do at Acme Corp?', { ...room, explain: true });
+    expect(acme.results.find((r) => r.memory.includes('Acme'))?.signals?.entity).toBeGreaterThan(0);
+    const beta = await memory.search('What does Ben do at Beta Corp?', { ...room, explain: true });
+    expect(beta.results.find((r) => r.memory.includes('Acme'))?.signals?.entity ?? 0).toBe(0);
   });
 
   it('returns the relations around the query’s entities beside the memories, as of the time asked', async () => {

@@ -63,17 +63,7 @@ export class EntityResolver {
     const bySuffix = entities.filter((e) => e.type !== 'user' && compatible(e.type, kind) && [e.name, ...e.aliases].some((other) => describesSame(name, other)));
     const vector = this.vectors.get(name);
     let match = bySuffix.length === 1 ? bySuffix[0] : undefined;
-    if (!match && vector) {
-      let best = NAME_MATCH_COSINE;
-      for (const e of entities) {
-        if (e.type === 'user' || !compatible(e.type, kind) || ![e.name, ...e.aliases].some((other) => namesAgree(name, other))) continue;
-        const cosine = dot(vector, e.embedding);
-        if (cosine >= best) {
-          best = cosine;
-          match = e;
-        }
-      }
-    }
+    if (!match && vector) match = closestByName(name, vector, entities.filter((e) => compatible(e.type, kind)));
     if (match) {
       const aliases = [...match.aliases, name];
       await this.tx.updateEntity(match.id, { aliases, updatedAt: this.now });
@@ -140,6 +130,24 @@ function namesAgree(a: string, b: string): boolean {
   const abbreviates = (a: string, b: string) => /^\p{L}{3,}$/u.test(a) && /^\p{L}+$/u.test(b) && b.startsWith(a);
   const covered = (from: string, into: string) => capitals(from).every((c) => words(into).some((w) => w === c || abbreviates(c, w) || abbreviates(w, c)));
   return capitals(a).length > 0 && covered(a, b) && covered(b, a);
+}
+
+/**
+ * The entity (never the user) whose name's vector is closest to `vector`, at least NAME_MATCH_COSINE,
+ * among those whose name or an alias agrees with `name` (see namesAgree); undefined when none does.
+ */
+export function closestByName(name: string, vector: Float32Array, entities: readonly EntityRecord[]): EntityRecord | undefined {
+  let best = NAME_MATCH_COSINE;
+  let match: EntityRecord | undefined;
+  for (const e of entities) {
+    if (e.type === 'user' || ![e.name, ...e.aliases].some((other) => namesAgree(name, other))) continue;
+    const cosine = dot(vector, e.embedding);
+    if (cosine >= best) {
+      best = cosine;
+      match = e;
+    }
+  }
+  return match;
 }
 
 /** Titles that come before a name without making it another name. */

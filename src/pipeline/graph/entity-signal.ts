@@ -1,7 +1,9 @@
 import { extractEntityMentions, normalizeEntityName } from '../../graph/entity-linker.js';
 import type { Scope } from '../../schema.js';
 import type { EntityRecord, RelationRecord } from '../../storage/graph-records.js';
-import type { StorageTransaction } from '../../storage/storage.js';
+import type { Storage, StorageTransaction } from '../../storage/storage.js';
+import { embedChecked, type Embedder } from '../../embed/embedder.js';
+import { closestByName } from './entity-resolver.js';
 
 /** How search uses the graph: the entity signal's weight in the score, and how many relations away it looks. */
 export type GraphSearch = { weight: number; depth: number };
@@ -12,40 +14,72 @@ const NEIGHBOUR_SHARE = 0.5;
 /** The entities of a scope a query names, with the share each counts for (1 when named, less for a neighbour), and the relations walked. */
 export type QueryEntities = { share: Map<string, number>; relations: RelationRecord[] };
 
+/** A name the linker found in a query: as written (for its vector) and normalized (for matching). */
+export type QueryName = { name: string; key: string };
+
 /**
- * The entities a query names (`linked`: its names as queryNames found them), matched
- * to the scope's entities by name or alias; then, to `depth` relations away,
- * their neighbours, each hop counting half as much. (Also matching entity
- * names that merely stand in the query as words made LoCoMo multi-hop recall
- * worse, 0.415 → 0.384: lower-case words the linker once took for names.) The scope's user never counts:
- * nearly every memory of a user is about them.
+ * The entities a query names, in a scope: each name the linker found matched
+ * to the scope's entities by normalized name or alias, else by the vector of
+ * the name as the resolver merges names (close vectors, agreeing capitals:
+ * "Acme Corp" finds "Acme Corporation"); then, to `depth` relations away, their
+ * neighbours, each hop counting half as much. The scope's user never counts:
+ * nearly every memory of a user is about them. (Also matching entity names
+ * that merely stand in the query as words made LoCoMo multi-hop recall worse,
+ * 0.415 → 0.384: lower-case words the linker once took for names.)
  */
-export async function queryEntities(tx: StorageTransaction, linked: ReadonlySet<string>, scope: Scope, depth: number, at?: number): Promise<QueryEntities> {
-  const walked = new Map<string, RelationRecord>();
-  if (linked.size === 0) return { share: new Map(), relations: [] };
-  const entities = (await tx.entities(scope)).filter((e) => e.type !== 'user');
-  const named = (key: string) => linked.has(key);
+export async function queryEntities(
+  storage: Storage,
+  embedder: Embedder,
+  names: readonly QueryName[],
+  scope: Scope,
+  depth: number,
+  at?: number,
+): Promise<QueryEntities> {
+  const none: QueryEntities = { share: new Map(), relations: [] };
+  if (names.length === 0) return none;
+  const entities = (await storage.transaction('read', 'reading the graph', (tx) => tx.entities(scope))).filter((e) => e.type !== 'user');
+  if (entities.length === 0) return none;
   const share = new Map<string, number>();
-  for (const entity of entities) if (keysOf(entity).some(named)) share.set(entity.id, 1);
-  let frontier = [...share.keys()];
-  for (let hop = 1; hop <= depth && frontier.length > 0; hop++) {
-    const next: string[] = [];
-    for (const id of frontier) {
-      for (const relation of await tx.relations(scope, { entityId: id, at })) {
-        walked.set(relation.id, relation);
-        for (const other of [relation.sourceId, relation.targetId]) {
-          if (share.has(other)) continue;
-          share.set(other, NEIGHBOUR_SHARE ** hop);
-          next.push(other);
+  const unmatched: QueryName[] = [];
+  for (const name of names) {
+    const hits = entities.filter((e) => keysOf(e).includes(name.key));
+    for (const hit of hits) share.set(hit.id, 1);
+    if (hits.length === 0) unmatched.push(name);
+  }
+  if (unmatched.length > 0) {
+    // Embedded only when a name is not known as written: most queries name entities as stored.
+    const vectors = await embedChecked(
+      embedder,
+      unmatched.map((n) => n.name),
+    );
+    unmatched.forEach((name, i) => {
+      const match = closestByName(name.name, vectors[i] as Float32Array, entities);
+      if (match) share.set(match.id, 1);
+    });
+  }
+  if (share.size === 0) return none;
+  return storage.transaction('read', 'reading the graph', async (tx) => {
+    const walked = new Map<string, RelationRecord>();
+    let frontier = [...share.keys()];
+    for (let hop = 1; hop <= depth && frontier.length > 0; hop++) {
+      const next: string[] = [];
+      for (const id of frontier) {
+        for (const relation of await tx.relations(scope, { entityId: id, at })) {
+          walked.set(relation.id, relation);
+          for (const other of [relation.sourceId, relation.targetId]) {
+            if (share.has(other)) continue;
+            share.set(other, NEIGHBOUR_SHARE ** hop);
+            next.push(other);
+          }
         }
       }
+      frontier = next;
     }
-    frontier = next;
-  }
-  // Neighbours reached through relations may be the user: not a signal.
-  const users = new Set((await tx.entitiesById([...share.keys()])).filter((e) => e.type === 'user').map((e) => e.id));
-  for (const id of users) share.delete(id);
-  return { share, relations: [...walked.values()] };
+    // Neighbours reached through relations may be the user: not a signal.
+    const users = new Set((await tx.entitiesById([...share.keys()])).filter((e) => e.type === 'user').map((e) => e.id));
+    for (const id of users) share.delete(id);
+    return { share, relations: [...walked.values()] };
+  });
 }
 
 /**
@@ -80,9 +114,14 @@ export async function entitySignal(tx: StorageTransaction, scope: Scope, query: 
   return signal;
 }
 
-/** The normalized names the offline linker finds in a query: none means the graph has nothing to add, and no read is needed. */
-export function queryNames(query: string): Set<string> {
-  return new Set(extractEntityMentions(query).map((m) => normalizeEntityName(m.name)));
+/** The names the offline linker finds in a query, each once: none means the graph has nothing to add, and no read is needed. */
+export function queryNames(query: string): QueryName[] {
+  const byKey = new Map<string, QueryName>();
+  for (const { name } of extractEntityMentions(query)) {
+    const key = normalizeEntityName(name);
+    if (!byKey.has(key)) byKey.set(key, { name, key });
+  }
+  return [...byKey.values()];
 }
 
 function keysOf(entity: EntityRecord): string[] {
