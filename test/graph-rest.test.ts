@@ -25,6 +25,15 @@ const camelKeys = (value: unknown): string[] =>
     : Object.entries(value).flatMap(([key, child]) => [...(/[A-Z]/.test(key) ? [key] : []), ...camelKeys(child)]);
 
 describe('the /graph routes', () => {
+  it('POST /search returns the relations around the query’s entities beside the memories, in snake_case', async () => {
+    const { api } = await storyServer();
+    const reply = await api.post('/search', { query: 'Where does Anna live?', user_id: 'alice' });
+    expect(reply.status).toBe(200);
+    expect(described(reply.body.relations)).toContain('Anna lives_in Porto');
+    expect(reply.body.relations[0]).toMatchObject({ valid_from: expect.any(String), recorded_at: expect.any(String) });
+    expect(camelKeys(reply.body.relations)).toEqual([]);
+  });
+
   it('GET /graph/entities lists a scope’s entities in snake_case, with limit and offset', async () => {
     const { api } = await storyServer();
     const reply = await api.get('/graph/entities?user_id=alice');

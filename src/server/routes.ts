@@ -130,8 +130,9 @@ export const ROUTES: readonly Route[] = [
     methods: {
       POST: async (ctx) => {
         const { query: text, options } = parseRequest(SearchBodySchema, await body(ctx), 'body');
-        const { results } = await ctx.memory.search(text, requireScope(options));
-        return { results: results.map(toWireScoredMemory) };
+        const { results, relations } = await ctx.memory.search(text, requireScope(options));
+        // With the entity graph, the relations around the query's entities too (as Mem0's graph search returns them).
+        return { results: results.map(toWireScoredMemory), ...(relations ? { relations: relations.map(toWireRelation) } : {}) };
       },
     },
   },
