@@ -604,7 +604,7 @@ export class Memory {
   private async embedQuery(text: string): Promise<Float32Array> {
     const cached = this.queryCache.get(text);
     if (cached) return cached;
-    const [vector] = await embedChecked(this.embedder, [text]);
+    const [vector] = await embedChecked(this.embedder, [text], 'query');
     this.queryCache.set(text, vector as Float32Array);
     return vector as Float32Array;
   }

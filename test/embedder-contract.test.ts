@@ -8,8 +8,17 @@ import { TEST_EMBEDDING_MODEL, tempDir } from './support/test-memory.js';
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
 const norm = (a: Float32Array) => Math.sqrt(cosine(a, a));
 
+/** The generated model with E5's query and document prefixes in its engram.json. */
+function prefixedTestModel(): string {
+  const folder = join(tempDir(), 'prefixed-model');
+  cpSync(TEST_EMBEDDING_MODEL, folder, { recursive: true });
+  writeFileSync(join(folder, 'engram.json'), JSON.stringify({ queryPrefix: 'query: ', documentPrefix: 'passage: ' }));
+  return folder;
+}
+
 const IMPLEMENTATIONS: [string, () => Embedder][] = [
   ['TransformersEmbedder (generated test model)', () => new TransformersEmbedder({ model: TEST_EMBEDDING_MODEL, batchSize: 4 })],
+  ['TransformersEmbedder (generated test model, query and document prefixes)', () => new TransformersEmbedder({ model: prefixedTestModel(), batchSize: 4 })],
   ['HashingEmbedder (test double)', () => new HashingEmbedder(24)],
 ];
 
@@ -40,6 +49,23 @@ describe.each(IMPLEMENTATIONS)('Embedder contract: %s', (_name, create) => {
       expect(cosine(batch[i]!, single[i]!)).toBeCloseTo(norm(batch[i]!) ** 2, 4);
     });
     expect(await embedder.embed([])).toEqual([]);
+    await embedder.dispose?.();
+  });
+
+  it('embeds queries too: `embed(texts, "query")` returns the same kind of vectors, deterministically', async () => {
+    const embedder = create();
+    const queries = await embedder.embed(texts, 'query');
+    expect(queries).toHaveLength(texts.length);
+    for (const vector of queries) {
+      expect(vector).toBeInstanceOf(Float32Array);
+      expect(vector.length).toBe(embedder.dimension);
+      expect(vector.every(Number.isFinite)).toBe(true);
+      const length = norm(vector);
+      expect(length === 0 || Math.abs(length - 1) < 1e-4).toBe(true);
+    }
+    const again = await embedder.embed([...texts].reverse(), 'query');
+    texts.forEach((_t, i) => expect(cosine(queries[i]!, again[texts.length - 1 - i]!)).toBeCloseTo(norm(queries[i]!) ** 2, 4));
+    expect(await embedder.embed([], 'query')).toEqual([]);
     await embedder.dispose?.();
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TransformersEmbedder } from '../src/embed/transformers-embedder.js';
 import { INSTALL_RECORD_FILE, InstallRecordSchema, listInstalledModels, verifyInstalledModel } from '../src/models/installed.js';
 import { DEFAULT_MODEL_NAMES, isPinnedRevision, MODEL_CATALOGUE, ModelSpecSchema, type ModelSpec } from '../src/models/manifest.js';
 import { pullModels, type PullEvent } from '../src/models/pull.js';
@@ -102,6 +103,23 @@ describe('pullModels', () => {
       ['tiny-embedding', 'ok', true],
     ]);
     expect((await verifyInstalledModel(modelsDir, 'tiny-embedding')).ok).toBe(true);
+  });
+
+  it('writes the catalogue’s pooling and query/document prefixes to engram.json, where the embedder reads them; no file when it names none', async () => {
+    const hub = await fakeHub();
+    const prefixed: ModelSpec = { ...EMBEDDING, queryPrefix: 'query: ', documentPrefix: 'passage: ' };
+    const modelsDir = tempDir();
+    await pullModels({ ...fast, catalogue: [prefixed], names: ['tiny-embedding'], modelsDir, host: hub.server.url });
+    const folder = join(modelsDir, 'embedding');
+    expect(JSON.parse(readFileSync(join(folder, 'engram.json'), 'utf8'))).toEqual({ pooling: 'cls', queryPrefix: 'query: ', documentPrefix: 'passage: ' });
+    // The fake config.json has no _name_or_path: the folder names the model.
+    expect(new TransformersEmbedder({ model: folder }).id).toBe('embedding (query: "query: ", document: "passage: ")');
+
+    const plain: ModelSpec = { ...EMBEDDING, pooling: undefined };
+    const plainDir = tempDir();
+    await pullModels({ ...fast, catalogue: [plain], names: ['tiny-embedding'], modelsDir: plainDir, host: hub.server.url });
+    expect(existsSync(join(plainDir, 'embedding', 'engram.json'))).toBe(false);
+    expect(new TransformersEmbedder({ model: join(plainDir, 'embedding') }).id).toBe('embedding');
   });
 
   it('skips models already installed and intact, and downloads them again with force', async () => {
@@ -332,6 +350,16 @@ describe('the built-in catalogue', () => {
         expect(file.size, `${spec.name} ${file.path}`).toBeGreaterThan(1_000_000);
       }
     }
+  });
+
+  it('gives each built-in embedder the pooling and prefixes it was trained with', () => {
+    const settings = (name: string) => {
+      const spec = MODEL_CATALOGUE.find((s) => s.name === name);
+      return [spec?.kind, spec?.pooling, spec?.queryPrefix, spec?.documentPrefix];
+    };
+    expect(settings('bge-small-en-v1.5')).toEqual(['embedding', 'cls', 'Represent this sentence for searching relevant passages: ', undefined]);
+    expect(settings('multilingual-e5-small')).toEqual(['embedding', undefined, 'query: ', 'passage: ']);
+    expect(settings('all-minilm-l6-v2')).toEqual(['embedding', undefined, undefined, undefined]);
   });
 
   it('has the default LLM in llm.gguf and the default embedder in embedding/', () => {

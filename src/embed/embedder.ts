@@ -1,16 +1,39 @@
 import { EngramError } from '../errors.js';
 
 /**
+ * What texts are embedded for. `'document'`: a text that is stored to be found
+ * (a memory, an entity's name). `'query'`: a search query, compared against
+ * documents. Models trained asymmetrically (BGE's retrieval instruction, E5's
+ * `query: ` / `passage: `) embed the two differently.
+ */
+export type EmbedPurpose = 'query' | 'document';
+
+/**
  * Turns texts into vectors. The port every embedding model sits behind;
  * implement it to bring your own model.
+ *
+ * @example
+ * const embedder: Embedder = {
+ *   id: 'acme/my-model',
+ *   dimension: 384,
+ *   embed: async (texts, purpose = 'document') => myModel.encode(texts, { isQuery: purpose === 'query' }),
+ * };
  */
 export interface Embedder {
-  /** Names the model; a database remembers it and refuses vectors from another model. */
+  /**
+   * Names the model and how it is used (e.g. its query and document prefixes);
+   * a database remembers it and refuses vectors from another one.
+   */
   readonly id: string;
   /** Length of every vector `embed` returns. */
   readonly dimension: number;
-  /** One vector per text, in order. Unit length is expected (cosine distance is used). */
-  embed(texts: string[]): Promise<Float32Array[]>;
+  /**
+   * One vector per text, in order. Unit length is expected (cosine distance is used).
+   * Stored texts are embedded as `'document'` (the default when `purpose` is
+   * left out), search queries as `'query'`; an embedder that treats both alike
+   * may ignore `purpose`.
+   */
+  embed(texts: string[], purpose?: EmbedPurpose): Promise<Float32Array[]>;
   /** Releases the model, if the embedder holds one. */
   dispose?(): Promise<void>;
 }
@@ -34,11 +57,11 @@ export function isEmbedder(value: unknown): value is Embedder {
  * Calls the embedder and checks what comes back: one finite vector of the right
  * length per text. A broken embedder must never write garbage into the index.
  */
-export async function embedChecked(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
+export async function embedChecked(embedder: Embedder, texts: string[], purpose: EmbedPurpose = 'document'): Promise<Float32Array[]> {
   if (texts.length === 0) return [];
   let vectors: Float32Array[];
   try {
-    vectors = await embedder.embed(texts);
+    vectors = await embedder.embed(texts, purpose);
   } catch (error) {
     if (error instanceof EngramError) throw error;
     throw new EngramError('EMBEDDING_FAILED', `the embedding model "${embedder.id}" failed: ${String(error)}`, { cause: error });

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
 import { EngramError } from '../errors.js';
-import type { Embedder } from './embedder.js';
+import type { EmbedPurpose, Embedder } from './embedder.js';
 import { chooseOnnxDtype, loadFromLocalFolder, missingModelFiles, sessionOptions } from './transformers-runtime.js';
 
 export type TransformersEmbedderOptions = {
@@ -21,10 +22,36 @@ export type TransformersEmbedderOptions = {
    * @default the folder's engram.json `pooling` (written by `engram models pull`), else 'mean'
    */
   pooling?: 'mean' | 'cls' | undefined;
+  /**
+   * Put before every search query, as the model was trained (BGE's retrieval
+   * instruction, E5's `query: `); `''` for none. Part of the embedder's `id`.
+   * @default the folder's engram.json `queryPrefix`, else none
+   */
+  queryPrefix?: string | undefined;
+  /**
+   * Put before every stored text, as the model was trained (E5's `passage: `);
+   * `''` for none. Part of the embedder's `id`.
+   * @default the folder's engram.json `documentPrefix`, else none
+   */
+  documentPrefix?: string | undefined;
 };
 
 /** Optional settings file in a model folder: how to use the model (e.g. `{ "pooling": "cls" }` for BGE). */
 export const EMBEDDER_SETTINGS_FILE = 'engram.json';
+
+/**
+ * What engram.json holds (written by `engram models pull` from the catalogue).
+ * Strict: a misspelt key would otherwise silently embed without a prefix.
+ */
+export const EmbedderSettingsSchema = z.strictObject({
+  /** How token vectors become one sentence vector: `cls` for BGE, `mean` for MiniLM and E5. */
+  pooling: z.enum(['mean', 'cls']).optional(),
+  /** Text put before every search query, e.g. BGE's `Represent this sentence for searching relevant passages: `. */
+  queryPrefix: z.string().max(500).optional(),
+  /** Text put before every stored text, e.g. E5's `passage: `. */
+  documentPrefix: z.string().max(500).optional(),
+});
+export type EmbedderSettings = z.infer<typeof EmbedderSettingsSchema>;
 
 type FeatureExtractor = (
   texts: string[],
@@ -32,8 +59,9 @@ type FeatureExtractor = (
 ) => Promise<{ data: Float32Array | number[]; dims: number[] }>;
 /**
  * An Embedder running a sentence-embedding ONNX model in-process with
- * transformers.js: mean pooling, unit-length vectors. Reads the model's config
- * at creation (cheap); loads the weights on the first `embed`.
+ * transformers.js: unit-length vectors, pooled and prefixed (queries and stored
+ * texts apart) as the folder's engram.json says. Reads the model's config and
+ * settings at creation (cheap); loads the weights on the first `embed`.
  */
 export class TransformersEmbedder implements Embedder {
   readonly id: string;
@@ -43,25 +71,32 @@ export class TransformersEmbedder implements Embedder {
   private readonly batchSize: number;
   private readonly threads: number | undefined;
   private readonly pooling: 'mean' | 'cls';
+  private readonly prefixes: Record<EmbedPurpose, string>;
   private extractor: Promise<FeatureExtractor> | undefined;
   private disposeModel: (() => Promise<void>) | undefined;
 
   constructor(options: TransformersEmbedderOptions) {
     this.folder = resolve(options.model);
     const config = readModelConfig(this.folder);
-    this.id = config.id;
+    const settings = readSettings(this.folder);
+    this.prefixes = {
+      query: options.queryPrefix ?? settings.queryPrefix ?? '',
+      document: options.documentPrefix ?? settings.documentPrefix ?? '',
+    };
+    this.id = embedderId(config.id, this.prefixes);
     this.dimension = config.dimension;
     this.dtype = chooseOnnxDtype(this.folder, options.dtype ?? 'auto', 'embedding model');
     this.batchSize = options.batchSize ?? 32;
     this.threads = options.threads;
-    this.pooling = options.pooling ?? config.pooling ?? 'mean';
+    this.pooling = options.pooling ?? settings.pooling ?? 'mean';
   }
 
-  async embed(texts: string[]): Promise<Float32Array[]> {
+  async embed(texts: string[], purpose: EmbedPurpose = 'document'): Promise<Float32Array[]> {
     const extract = await this.load();
+    const prefix = purpose === 'query' ? this.prefixes.query : this.prefixes.document;
     const vectors: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.batchSize) {
-      const batch = texts.slice(start, start + this.batchSize);
+      const batch = texts.slice(start, start + this.batchSize).map((text) => prefix + text);
       const output = await extract(batch, { pooling: this.pooling, normalize: true });
       const data = Float32Array.from(output.data);
       for (let i = 0; i < batch.length; i++) {
@@ -104,7 +139,7 @@ export class TransformersEmbedder implements Embedder {
   }
 }
 
-function readModelConfig(folder: string): { id: string; dimension: number; pooling: 'mean' | 'cls' | undefined } {
+function readModelConfig(folder: string): { id: string; dimension: number } {
   const configPath = join(folder, 'config.json');
   const missing = missingModelFiles(folder);
   if (missing.length > 0) {
@@ -125,18 +160,41 @@ function readModelConfig(folder: string): { id: string; dimension: number; pooli
     throw new EngramError('MODEL_LOAD_FAILED', `${configPath} does not give the embedding size (hidden_size)`);
   }
   const name = typeof config._name_or_path === 'string' && config._name_or_path.length > 0 ? config._name_or_path : basename(folder);
-  return { id: name, dimension, pooling: readPooling(folder) };
+  return { id: name, dimension };
 }
 
-function readPooling(folder: string): 'mean' | 'cls' | undefined {
+function readSettings(folder: string): EmbedderSettings {
   const path = join(folder, EMBEDDER_SETTINGS_FILE);
-  if (!existsSync(path)) return undefined;
+  if (!existsSync(path)) return {};
+  let data: unknown;
   try {
-    const settings = JSON.parse(readFileSync(path, 'utf8')) as { pooling?: unknown };
-    return settings.pooling === 'cls' || settings.pooling === 'mean' ? settings.pooling : undefined;
+    data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new EngramError('MODEL_LOAD_FAILED', `${path} is not valid JSON`, { cause: error });
   }
+  const parsed = EmbedderSettingsSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'the file'}: ${issue.message}`).join('; ');
+    throw new EngramError(
+      'MODEL_LOAD_FAILED',
+      `${path} is not valid model settings (${problems}); expected { "pooling"?, "queryPrefix"?, "documentPrefix"? } as \`engram models pull\` writes it`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The model's name as today when no prefix is set (files bound to it keep
+ * opening); with prefixes, the prefixes too, so a file embedded without them
+ * refuses this embedder until `engram reindex` (EMBEDDING_MISMATCH).
+ */
+function embedderId(name: string, prefixes: Record<EmbedPurpose, string>): string {
+  const parts = [
+    ...(prefixes.query ? [`query: ${JSON.stringify(prefixes.query)}`] : []),
+    ...(prefixes.document ? [`document: ${JSON.stringify(prefixes.document)}`] : []),
+  ];
+  return parts.length === 0 ? name : `${name} (${parts.join(', ')})`;
 }
 
 /** Replaces NaN by 0 and keeps unit length; an all-zero vector (no known word) stays zero. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { EmbedderSettingsSchema } from '../embed/transformers-embedder.js';
 import { EngramError } from '../errors.js';
 import { validate } from '../validate.js';
 
@@ -72,7 +73,15 @@ export const ModelSpecSchema = z
      * it was trained: BGE uses the [CLS] token, MiniLM and E5 the mean. Written
      * to `engram.json` in the model folder, where the embedder reads it.
      */
-    pooling: z.enum(['mean', 'cls']).optional(),
+    pooling: EmbedderSettingsSchema.shape.pooling,
+    /**
+     * What an embedding model was trained to see before a search query (BGE's
+     * retrieval instruction, E5's `query: `). Written to `engram.json`; part of
+     * the embedder's id, so changing it means `engram reindex`.
+     */
+    queryPrefix: EmbedderSettingsSchema.shape.queryPrefix,
+    /** What it was trained to see before a stored text (E5's `passage: `). Written to `engram.json` likewise. */
+    documentPrefix: EmbedderSettingsSchema.shape.documentPrefix,
   })
   .superRefine((spec, ctx) => {
     if (spec.kind === 'llm' && spec.files.length !== 1) {
@@ -161,6 +170,8 @@ const BUILT_IN: ModelSpec[] = [
     approxBytes: 34_730_000,
     description: 'Default embedder: BGE small English v1.5, int8, 384 dimensions.',
     pooling: 'cls',
+    // BAAI's query instruction for retrieval with the English v1.5 models (FlagEmbedding's model list); passages get none.
+    queryPrefix: 'Represent this sentence for searching relevant passages: ',
     license: 'MIT',
   },
   {
@@ -201,6 +212,9 @@ const BUILT_IN: ModelSpec[] = [
     slot: 'embedding',
     approxBytes: 135_400_000,
     description: 'multilingual-e5-small, int8, 384 dimensions: about 100 languages, for non-English users.',
+    // The model card: every input starts with "query: " or "passage: ", even in other languages.
+    queryPrefix: 'query: ',
+    documentPrefix: 'passage: ',
     license: 'MIT',
   },
 ];

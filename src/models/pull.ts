@@ -2,7 +2,7 @@ import { readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { z } from 'zod';
 import { EngramError, isEngramError } from '../errors.js';
-import { EMBEDDER_SETTINGS_FILE } from '../embed/transformers-embedder.js';
+import { EMBEDDER_SETTINGS_FILE, type EmbedderSettings } from '../embed/transformers-embedder.js';
 import { validate } from '../validate.js';
 import { downloadFile } from './download.js';
 import { gitBlobSha1, sha256File } from './file-digest.js';
@@ -212,9 +212,7 @@ async function downloadAndInstall(spec: ModelSpec, config: PullConfig, paths: Re
   config.onProgress?.({ type: 'model-start', model: spec.name, totalBytes, resumedBytes });
 
   const files = await fetchAll(spec, planned, paths.stage, config, { totalBytes });
-  if (spec.kind === 'embedding' && spec.pooling) {
-    await writeFile(join(paths.stage, EMBEDDER_SETTINGS_FILE), `${JSON.stringify({ pooling: spec.pooling })}\n`);
-  }
+  if (spec.kind === 'embedding') await writeEmbedderSettings(paths.stage, spec);
   await installIntoSlot(config.modelsDir, spec, paths.stage);
   return {
     name: spec.name,
@@ -227,6 +225,17 @@ async function downloadAndInstall(spec: ModelSpec, config: PullConfig, paths: Re
     files,
     installedAt: new Date().toISOString(),
   };
+}
+
+/** How the embedder must use the model (pooling, query and document prefixes), beside its files; nothing when the catalogue says nothing. */
+async function writeEmbedderSettings(folder: string, spec: ModelSpec): Promise<void> {
+  const settings: EmbedderSettings = {
+    ...(spec.pooling !== undefined ? { pooling: spec.pooling } : {}),
+    ...(spec.queryPrefix !== undefined ? { queryPrefix: spec.queryPrefix } : {}),
+    ...(spec.documentPrefix !== undefined ? { documentPrefix: spec.documentPrefix } : {}),
+  };
+  if (Object.keys(settings).length === 0) return;
+  await writeFile(join(folder, EMBEDDER_SETTINGS_FILE), `${JSON.stringify(settings)}\n`);
 }
 
 /** Downloads every file of a model into its staging folder, checking each one. */

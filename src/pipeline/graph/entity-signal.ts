@@ -48,6 +48,7 @@ export async function queryEntities(
   }
   if (unmatched.length > 0) {
     // Embedded only when a name is not known as written: most queries name entities as stored.
+    // As documents, though they come from a query: a name is compared with stored names, embedded as documents.
     const vectors = await embedChecked(
       embedder,
       unmatched.map((n) => n.name),
