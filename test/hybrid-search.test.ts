@@ -69,7 +69,7 @@ describe('hybrid search', () => {
 
   it('weighs cosine against relative BM25 by default, with scores in [0, 1], and explains each signal', async () => {
     const memory = await seeded();
-    const { results } = await memory.search('physiotherapy for my knee', { userId: 'u', explain: true });
+    const { results } = await memory.search('physiotherapy for my knee', { userId: 'u', explain: true, neighbours: false });
     expect(results[0]!.memory).toBe('I started physiotherapy for my left knee in March.');
     expect(results[0]!.signals).toMatchObject({ vectorRank: 1, keywordRank: 1 });
     // The best keyword match counts 1 on the keyword side: score = 0.5 × cosine + 0.5.
@@ -83,13 +83,13 @@ describe('hybrid search', () => {
     }
     const onlyVector = results.filter((r) => r.signals?.keywordRank === undefined);
     for (const r of onlyVector) expect(r.score).toBeCloseTo(0.5 * r.signals!.vector!, 6);
-    const keywordHeavy = await memory.search('physiotherapy for my knee', { userId: 'u', vectorWeight: 0 });
+    const keywordHeavy = await memory.search('physiotherapy for my knee', { userId: 'u', vectorWeight: 0, neighbours: false });
     expect(keywordHeavy.results[0]!.score).toBeCloseTo(1, 6);
   });
 
   it('can fuse by reciprocal rank instead: 1 for first in both rankings, at most 0.5 for one', async () => {
     const memory = await seeded();
-    const { results } = await memory.search('physiotherapy for my knee', { userId: 'u', explain: true, fusion: 'rrf' });
+    const { results } = await memory.search('physiotherapy for my knee', { userId: 'u', explain: true, fusion: 'rrf', neighbours: false });
     expect(results[0]!.memory).toBe('I started physiotherapy for my left knee in March.');
     expect(results[0]!.score).toBeCloseTo(1, 5);
     const scores = results.map((r) => r.score);

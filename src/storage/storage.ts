@@ -62,6 +62,13 @@ export interface StorageTransaction {
   currentIds(scope: Scope): Promise<string[]>;
   /** The k current memories nearest to `vector` by exact cosine, best first; `exactScope`: only memories of exactly this scope. */
   nearest(vector: Float32Array, k: number, scope: Scope, options?: { exactScope?: boolean }): Promise<{ item: MemoryItem; cosine: number }[]>;
+  /**
+   * The memories stored just before and after each of these, in its exact scope: at most `window` on each side,
+   * in storage order, visible now (or at `at`) and passing `filter`, each side oldest first. A
+   * side ends where world time (validFrom) jumps by more than `gapMs`: the conversation's next session. Ids with
+   * none (or not visible) are left out of the map.
+   */
+  adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Promise<Map<string, Adjacent>>;
   history(id: string): Promise<HistoryEntry[]>;
 
   // ---- memories: writes ----
@@ -145,6 +152,11 @@ export interface StorageTransaction {
   /** Writes an imported memory with all its versions unless its id exists or its current text is current in its scope. */
   importMemory(memory: ExportMemory, hashes: string[], vectors: Float32Array[]): Promise<boolean>;
 }
+
+/** The memories stored before and after one, each side oldest first. */
+export type Adjacent = { before: MemoryItem[]; after: MemoryItem[] };
+
+export type AdjacencyOptions = { window: number; gapMs: number; at?: number | undefined; filter?: FilterNode | undefined };
 
 export type NewMemory = {
   id: string;

@@ -197,6 +197,7 @@ function sqliteTransaction(store: Store): StorageTransaction {
     currentIds: async (scope) => store.currentIds(scope),
     nearest: async (vector, k, scope: Scope, options = {}) =>
       store.resolveHits(store.nearest(vector, k, scope, { exactScope: options.exactScope ?? false })).map(({ item, distance }) => ({ item, cosine: cosineOf(distance) })),
+    adjacentMemories: async (ids, options) => store.adjacentMemories(ids, options),
     history: async (id) => store.history(id),
     insertMemory: async (memory, at, actor) => store.insertMemory(memory, at, actor),
     reviseMemory: async (id, revision, at, actor, reason) => store.reviseMemory(id, revision, at, actor, reason),

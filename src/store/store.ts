@@ -4,13 +4,14 @@ import type { FilterNode } from '../filter.js';
 import type { KeywordQuery } from './fts-query.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
-import type { NewMemory, Revision } from '../storage/storage.js';
+import type { Adjacent, AdjacencyOptions, NewMemory, Revision } from '../storage/storage.js';
 import type { VectorHit } from './vectors.js';
 import { openDatabase, type Database } from './database.js';
 import { compileFilter } from './filter-sql.js';
 import { appendHistory, historyOf } from './history.js';
 import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
+import { adjacentRows } from './adjacent-memories.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
 import { META_KEYS, readMeta } from './meta.js';
 import { exportMemoryPage, exportMessagePage, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
@@ -261,6 +262,21 @@ export class Store {
       scope: scopeColumns(query.scope),
       filter: query.filter && compileFilter(query.filter, 'm.metadata'),
     });
+  }
+
+  /** The memories stored around each of these in its exact scope (see adjacent-memories.ts); ids with none are left out. */
+  adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Map<string, Adjacent> {
+    const validity = { at: options.at };
+    const filter = options.filter && compileFilter(options.filter, 'm.metadata');
+    const around = new Map<string, Adjacent>();
+    for (const id of ids) {
+      const row = memories.visibleMemoryById(this.db, id, validity);
+      const adjacent = row && adjacentRows(this.db, row, { window: options.window, gapMs: options.gapMs, validity, filter });
+      if (adjacent && adjacent.before.length + adjacent.after.length > 0) {
+        around.set(id, { before: adjacent.before.map(toMemoryItem), after: adjacent.after.map(toMemoryItem) });
+      }
+    }
+    return around;
   }
 
   /** Resolves vector hits to visible memories passing `filter`, keeping the hits' order. */

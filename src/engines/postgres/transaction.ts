@@ -3,7 +3,8 @@ import type { FilterNode } from '../../filter.js';
 import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
 import type { EntityChange, EntityRecord, RelationQuery, RelationRecord } from '../../storage/graph-records.js';
 import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from '../../storage/job-records.js';
-import type { HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
+import type { Adjacent, AdjacencyOptions, HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
+import { adjacentMemories } from './adjacent-memories.js';
 import * as entities from './entities.js';
 import { appendHistory, historyOf } from './history.js';
 import * as jobs from './jobs.js';
@@ -63,6 +64,10 @@ export class PostgresTransaction implements StorageTransaction {
   async nearest(vector: Float32Array, k: number, scope: Scope, options: { exactScope?: boolean } = {}): Promise<{ item: MemoryItem; cosine: number }[]> {
     await this.beforeVectorSearch(this.sql);
     return nearest(this.sql, vector, k, scope, options.exactScope ?? false);
+  }
+
+  adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Promise<Map<string, Adjacent>> {
+    return adjacentMemories(this.sql, ids, options);
   }
 
   async history(id: string): Promise<HistoryEntry[]> {
