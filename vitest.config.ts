@@ -23,6 +23,8 @@ const ON_EVERY_ENGINE = [
   'test/queue.test.ts',
   'test/graph.test.ts',
   'test/graph-search.test.ts',
+  'test/search-neighbours.test.ts',
+  'test/search-time.test.ts',
 ];
 
 export default defineConfig({

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isEngramError, Memory, TransformersEmbedder, type Embedder } from '../src/index.js';
+import { isEngramError, Memory, TransformersEmbedder, type Embedder, type SearchOptions } from '../src/index.js';
 import { summarizeGroups } from './eval/aggregate.js';
 import { emptyIngestStats, ingestAsSaid, ingestInferred, type IngestStats } from './eval/ingest.js';
 import { loadLocomo, type Conversation } from './eval/locomo-data.js';
@@ -40,7 +40,8 @@ const USAGE = `usage: npm run eval:locomo -- [options]
   --llm-model <file.gguf>    the LLM for --infer (default models/llm.gguf)
   --llm-threads <n>          llama.cpp threads for --infer (default: llama.cpp's choice; 1 helps on a busy small machine)
   --chunk-turns <n>          turns per add with --infer (default 10)
-  --graph                    keep the entity graph while ingesting, and search with its entity signal`;
+  --graph                    keep the entity graph while ingesting, and search with its entity signal
+  --search <json>            extra search options for every question, e.g. '{"neighbours":true}'`;
 
 type Options = {
   data: string;
@@ -55,6 +56,8 @@ type Options = {
   llmThreads: number | undefined;
   chunkTurns: number;
   graph: boolean;
+  /** Extra search options for every question (JSON). */
+  search: Partial<SearchOptions>;
 };
 
 const OPTION_SPEC = {
@@ -70,6 +73,7 @@ const OPTION_SPEC = {
   'llm-threads': { type: 'string' },
   'chunk-turns': { type: 'string', default: '10' },
   graph: { type: 'boolean', default: false },
+  search: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -101,6 +105,7 @@ function parseOptions(argv: string[]): Options {
     llmThreads: values['llm-threads'] === undefined ? undefined : positiveInt(values['llm-threads'], '--llm-threads'),
     chunkTurns: positiveInt(values['chunk-turns'], '--chunk-turns'),
     graph: values.graph,
+    search: values.search === undefined ? {} : (JSON.parse(values.search) as Partial<SearchOptions>),
   };
 }
 
@@ -153,10 +158,12 @@ async function ingestAll(options: Options, embedder: Embedder, dbPath: string, c
  */
 async function searchAll(
   graph: boolean,
+  search: Partial<SearchOptions>,
   mode: SearchMode,
   embedder: Embedder,
   dbPath: string,
   questions: Map<string, PreparedQuestion[]>,
+  references: Map<string, string>,
   provenance: Map<string, Provenance>,
   log: (line: string) => void,
 ): Promise<PassResult> {
@@ -165,7 +172,8 @@ async function searchAll(
   const total = [...questions.values()].reduce((n, q) => n + q.length, 0);
   try {
     for (const [i, [sampleId, list]] of [...questions.entries()].entries()) {
-      await searchConversation(memory, mode, list, provenance.get(sampleId) ?? new Provenance(), pass);
+      // The questions are asked after the conversation: "last year" counts from its last session.
+      await searchConversation(memory, mode, list, provenance.get(sampleId) ?? new Provenance(), pass, { referenceDate: references.get(sampleId), ...search });
       log(`search ${mode}: conversation ${i + 1}/${questions.size}, ${pass.scores.length}/${total} questions`);
     }
   } finally {
@@ -198,6 +206,11 @@ function ingestFigures(ingest: IngestRun, conversations: readonly Conversation[]
   const turnCounts = [...provenance.values()].flatMap((p) => p.turnCounts());
   const turnsPerMemory = turnCounts.reduce((a, b) => a + b, 0) / Math.max(1, turnCounts.length);
   return { ...stats, memories, turnsWithoutMemory, turnsPerMemory, totalMs, msPerTurn: totalMs / Math.max(1, stats.turns), msPerMemory: memories > 0 ? totalMs / memories : null };
+}
+
+/** Each conversation's last session date, by sample_id. */
+function lastSessionDates(conversations: readonly Conversation[]): Map<string, string> {
+  return new Map(conversations.map((c) => [c.sampleId, c.sessions.map((s) => s.createdAt).sort().at(-1) ?? new Date().toISOString()]));
 }
 
 function prepareAll(conversations: Conversation[], quirks: DataQuirks): Map<string, PreparedQuestion[]> {
@@ -249,7 +262,7 @@ async function run(options: Options): Promise<void> {
       quirks,
     };
     for (const mode of options.modes) {
-      const pass = await searchAll(options.graph, mode, embedder, db.path, questions, ingest.provenance, log);
+      const pass = await searchAll(options.graph, options.search, mode, embedder, db.path, questions, lastSessionDates(conversations), ingest.provenance, log);
       report.results[mode] = summarizeGroups(pass.scores);
       report.latency[mode] = latencyOf(pass.latenciesMs);
     }

@@ -26,6 +26,8 @@ import { LlamaCppLlm } from './llm/llama-cpp-llm.js';
 import { newId } from './ids.js';
 import type { JobRecord, JobResult } from './storage/job-records.js';
 import { retrieve } from './pipeline/retrieve.js';
+import { timeOptions } from './pipeline/query-time.js';
+import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
 import {
   AddOptionsSchema,
   ContextOptionsSchema,
@@ -317,6 +319,7 @@ export class Memory {
       const relations = entities.relations.length === 0 ? [] : await this.storage.transaction('read', 'reading the graph', (tx) => describeRelations(tx, entities.relations));
       graph = { entities, relations };
     }
+    const neighbours = neighbourOptions(opts.neighbours ?? (opts.mode === 'hybrid'));
     const found = await retrieve(this.storage, {
           query: text,
           queryVector,
@@ -330,10 +333,13 @@ export class Memory {
           fusion: opts.fusion,
           vectorWeight: opts.vectorWeight,
           recency: opts.recency,
+          neighbours,
+          time: timeOptions(opts.time, text, toEpochMs(opts.referenceDate) ?? at ?? Date.now()),
           exact: opts.exact,
           graph: graph && { entities: graph.entities, weight },
         });
-    const results = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
+    const ranked = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
+    const results = opts.withNeighbours ? await withNeighbours(this.storage, ranked, { ...(neighbours ?? DEFAULT_NEIGHBOURS), at, filter: opts.filters }) : ranked;
     return graph ? { results, relations: graph.relations } : { results };
   }
 
@@ -345,10 +351,10 @@ export class Memory {
    * const system = `You are a helpful assistant.\n\n${text}`;
    */
   async contextFor(query: string, options: ContextOptions): Promise<PromptContext> {
-    const { maxTokens, header, countTokens, limit } = validate(ContextOptionsSchema, options, 'options');
+    const { maxTokens, header, countTokens, limit, withNeighbours } = validate(ContextOptionsSchema, options, 'options');
     // The search options go to search() as given: it validates (and parses filters) itself.
     const { maxTokens: _budget, header: _header, countTokens: _counter, ...search } = options;
-    const { results } = await this.search(query, { ...search, limit });
+    const { results } = await this.search(query, { ...search, limit, withNeighbours });
     return formatContext(results, { maxTokens, header, countTokens: countTokens ?? estimateTokens });
   }
 

@@ -150,6 +150,40 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   vectorWeight: z.number().min(0).max(1).default(0.5),
   /** Reorder the best candidates with the configured cross-encoder (Memory.open({ reranker })). */
   rerank: z.boolean().default(false),
+  /**
+   * Score each memory together with the memories stored just before and after it in the same session
+   * (a conversation's neighbouring turns), and bring those neighbours in: an answer split over adjacent
+   * turns is found through the turn that matches. A memory only gains: score = max(own, (own + weight ×
+   * best neighbour) / (1 + weight)). `true` uses the defaults.
+   * @default true in hybrid mode, false in 'vector' and 'keyword' (one signal, as asked)
+   */
+  neighbours: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        /** Memories on each side. @default 2 */
+        window: z.number().int().min(1).max(5).default(2),
+        /** How much the best neighbour's score counts. @default 1 */
+        weight: z.number().min(0).max(1).default(1),
+        /** A longer pause between two memories' times (validFrom) starts another session. @default 60 */
+        sessionGapMinutes: z.number().positive().max(525_600).default(60),
+      }),
+    ])
+    .optional(),
+  /**
+   * Understand the time the query names ("last May", "in 2023", "on 8 May", "two weeks ago"), parsed
+   * offline, and weigh in whether a memory was recorded in that window (or up to a week after) or names a
+   * date in it: score = (score + weight × inside) / (1 + weight). Nothing is filtered out. `true`: weight 0.35.
+   * @default true
+   */
+  time: z.union([z.boolean(), z.strictObject({ weight: z.number().min(0).max(1).default(0.35) })]).default(true),
+  /** What relative times in the query count from. @default asOf when given, else now */
+  referenceDate: TimestampSchema.optional(),
+  /**
+   * Give each result the memories stored around it in the same session (`neighbours: { before, after }`,
+   * each oldest first): the conversation around a turn. contextFor shows them with their result.
+   */
+  withNeighbours: z.boolean().default(false),
   /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
   recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
@@ -174,6 +208,8 @@ export type SearchOptions = z.input<typeof SearchOptionsSchema>;
 export const ContextOptionsSchema = SearchOptionsSchema.extend({
   /** Candidates considered before the token budget applies. */
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(30),
+  /** Show each memory with the turns stored around it in its session, when they fit the budget. @default true */
+  withNeighbours: z.boolean().default(true),
   /** Token budget of the whole block, header included. @default 512 */
   maxTokens: z.number().int().min(16).max(100_000).default(512),
   /** First line of the block. */
@@ -229,6 +265,10 @@ export const SearchSignalsSchema = z.object({
   rerank: z.number().optional(),
   /** The share (by rarity) of the query's entities, and their neighbours', the memory names, with the entity graph. */
   entity: z.number().optional(),
+  /** 1 when the memory falls in the time the query names. */
+  time: z.number().optional(),
+  /** The best score among the memories stored next to it in the same session, with neighbours on. */
+  neighbour: z.number().optional(),
 });
 export type SearchSignals = z.infer<typeof SearchSignalsSchema>;
 
@@ -236,6 +276,8 @@ export const ScoredMemorySchema = MemoryItemSchema.extend({
   score: z.number().min(0).max(1),
   /** Per-signal scores, with `explain: true`. */
   signals: SearchSignalsSchema.optional(),
+  /** The memories stored just before and after it in the same session, each side oldest first, with `withNeighbours: true`. */
+  neighbours: z.object({ before: z.array(MemoryItemSchema), after: z.array(MemoryItemSchema) }).optional(),
 });
 export type ScoredMemory = z.infer<typeof ScoredMemorySchema>;
 

@@ -1,4 +1,4 @@
-import type { Memory, ScoredMemory } from '../../src/index.js';
+import type { Memory, ScoredMemory, SearchOptions } from '../../src/index.js';
 import { contentTokens } from './answer-tokens.js';
 import { spokenDate } from './locomo-date.js';
 import { scoreQuestion, SEARCH_LIMIT, type QuestionScore, type RetrievedItem } from './metrics.js';
@@ -22,11 +22,12 @@ export async function searchConversation(
   questions: readonly PreparedQuestion[],
   provenance: Provenance,
   into: PassResult,
+  extra: Partial<SearchOptions> = {},
 ): Promise<void> {
   for (const question of questions) {
     const start = performance.now();
     const how = mode === 'hybrid-rrf' ? { mode: 'hybrid' as const, fusion: 'rrf' as const } : { mode };
-    const { results } = await memory.search(question.question, { userId: question.sampleId, limit: SEARCH_LIMIT, ...how });
+    const { results } = await memory.search(question.question, { userId: question.sampleId, limit: SEARCH_LIMIT, ...how, ...extra });
     into.latenciesMs.push(performance.now() - start);
     into.scores.push(scoreQuestion(question, results.map((r) => retrieved(r, provenance)), contentTokens));
   }

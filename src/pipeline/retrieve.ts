@@ -3,6 +3,8 @@ import type { MemoryItem, Scope, ScoredMemory, SearchMode, SearchSignals } from 
 import type { Storage } from '../storage/storage.js';
 import { reciprocalRankFusion } from './fusion.js';
 import { entitySignal, type QueryEntities } from './graph/entity-signal.js';
+import { weighByNeighbours, type NeighbourOptions } from './neighbours.js';
+import { weighByTime, type TimeWindow } from './query-time.js';
 
 export type RetrieveInput = {
   query: string;
@@ -25,6 +27,10 @@ export type RetrieveInput = {
   exact?: boolean | undefined;
   /** The entities the query names (see graph/entity-signal.ts), and the weight of the entity signal. */
   graph?: { entities: QueryEntities; weight: number } | undefined;
+  /** The time the query names, and how much a memory inside it gains (see query-time.ts). */
+  time?: { window: TimeWindow; weight: number } | undefined;
+  /** Score memories together with the turns stored around them (see neighbours.ts). */
+  neighbours?: NeighbourOptions | undefined;
 };
 
 /** Candidates per signal, per wanted result: fusion needs more than the final list. */
@@ -32,6 +38,8 @@ const POOL_FACTOR = 4;
 const MIN_POOL = 40;
 /** The most candidates asked of an engine per signal (sqlite-vec's largest k). */
 const MAX_K = 4096;
+/** Hits whose neighbours are read: the results asked for, within these bounds (each costs a read). */
+const NEIGHBOUR_TOP = { min: 10, max: 30 };
 
 /**
  * Retrieval inside a scope. The storage proposes candidates for each signal
@@ -81,7 +89,14 @@ export async function retrieve(storage: Storage, input: RetrieveInput): Promise<
   }
 
   if (input.graph && input.graph.entities.share.size > 0) scored = await weighByEntities(storage, input.scope, scored, signals, input.graph);
-  const itemOf = (id: string) => (candidates.byId.get(id) as { item: MemoryItem }).item;
+  const extra = new Map<string, MemoryItem>();
+  if (input.neighbours && input.neighbours.weight > 0 && scored.length > 0) {
+    const weighed = await weighByNeighbours(storage, scored, signals, { ...input.neighbours, top: Math.min(NEIGHBOUR_TOP.max, Math.max(NEIGHBOUR_TOP.min, input.limit)), at: input.at, filter: input.filter });
+    scored = weighed.scored;
+    for (const [id, item] of weighed.items) extra.set(id, item);
+  }
+  const itemOf = (id: string) => candidates.byId.get(id)?.item ?? (extra.get(id) as MemoryItem);
+  if (input.time) scored = weighByTime(scored, itemOf, signals, input.time.window, input.time.weight);
   if (input.recency) scored = weighByRecency(scored, (id) => Date.parse(itemOf(id).validFrom), signals, input.recency, input.at ?? Date.now());
 
   return scored
