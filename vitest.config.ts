@@ -25,6 +25,7 @@ const ON_EVERY_ENGINE = [
   'test/graph-search.test.ts',
   'test/search-neighbours.test.ts',
   'test/search-time.test.ts',
+  'test/search-sources.test.ts',
 ];
 
 export default defineConfig({

@@ -27,6 +27,7 @@ import { newId } from './ids.js';
 import type { JobRecord, JobResult } from './storage/job-records.js';
 import { retrieve } from './pipeline/retrieve.js';
 import { timeOptions } from './pipeline/query-time.js';
+import { withSources } from './pipeline/sources.js';
 import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
 import {
   AddOptionsSchema,
@@ -339,7 +340,8 @@ export class Memory {
           graph: graph && { entities: graph.entities, weight },
         });
     const ranked = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
-    const results = opts.withNeighbours ? await withNeighbours(this.storage, ranked, { ...(neighbours ?? DEFAULT_NEIGHBOURS), at, filter: opts.filters }) : ranked;
+    const around = opts.withNeighbours ? await withNeighbours(this.storage, ranked, { ...(neighbours ?? DEFAULT_NEIGHBOURS), at, filter: opts.filters }) : ranked;
+    const results = opts.withSources ? await withSources(this.storage, around, at) : around;
     return graph ? { results, relations: graph.relations } : { results };
   }
 

@@ -184,6 +184,11 @@ export const SearchOptionsSchema = ScopeSchema.extend({
    * each oldest first): the conversation around a turn. contextFor shows them with their result.
    */
   withNeighbours: z.boolean().default(false),
+  /**
+   * Give each result the logged messages it was stored from (`sources`, oldest first): an inferred fact
+   * finds, its messages tell in full (the fact as the key, the message as the value).
+   */
+  withSources: z.boolean().default(false),
   /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
   recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
@@ -278,6 +283,8 @@ export const ScoredMemorySchema = MemoryItemSchema.extend({
   signals: SearchSignalsSchema.optional(),
   /** The memories stored just before and after it in the same session, each side oldest first, with `withNeighbours: true`. */
   neighbours: z.object({ before: z.array(MemoryItemSchema), after: z.array(MemoryItemSchema) }).optional(),
+  /** The messages it was stored from, oldest first, with `withSources: true`. */
+  sources: z.array(z.object({ id: z.number().int(), role: z.enum(['user', 'assistant', 'system']), name: z.string().optional(), content: z.string(), createdAt: z.string() })).optional(),
 });
 export type ScoredMemory = z.infer<typeof ScoredMemorySchema>;
 

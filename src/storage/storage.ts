@@ -69,6 +69,12 @@ export interface StorageTransaction {
    * none (or not visible) are left out of the map.
    */
   adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Promise<Map<string, Adjacent>>;
+  /**
+   * The logged messages each of these memories (the version visible now, or at `at`) was stored from, in id
+   * order; only messages of the memory's own exact scope (a source naming another scope's message names
+   * nothing). Memories with none are left out.
+   */
+  sourceMessages(ids: readonly string[], at?: number): Promise<Map<string, StoredMessage[]>>;
   history(id: string): Promise<HistoryEntry[]>;
 
   // ---- memories: writes ----

@@ -198,6 +198,7 @@ function sqliteTransaction(store: Store): StorageTransaction {
     nearest: async (vector, k, scope: Scope, options = {}) =>
       store.resolveHits(store.nearest(vector, k, scope, { exactScope: options.exactScope ?? false })).map(({ item, distance }) => ({ item, cosine: cosineOf(distance) })),
     adjacentMemories: async (ids, options) => store.adjacentMemories(ids, options),
+    sourceMessages: async (ids, at) => new Map([...store.sourceMessages(ids, at)].map(([id, messages]) => [id, messages.map(toStoredMessage)])),
     history: async (id) => store.history(id),
     insertMemory: async (memory, at, actor) => store.insertMemory(memory, at, actor),
     reviseMemory: async (id, revision, at, actor, reason) => store.reviseMemory(id, revision, at, actor, reason),

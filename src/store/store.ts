@@ -279,6 +279,24 @@ export class Store {
     return around;
   }
 
+  /** The messages each memory's visible version was stored from (see the port's sourceMessages). */
+  sourceMessages(ids: readonly string[], at?: number): Map<string, MessageRow[]> {
+    const valid = memories.validityWhere({ at }, 'm');
+    const rows = this.db
+      .prepare(
+        `SELECT m.id AS memory_id, msg.id, msg.role, msg.name, msg.content, msg.created_at
+         FROM json_each(?) AS wanted JOIN memories m ON m.id = wanted.value
+         JOIN json_each(m.source, '$.messageIds') AS source
+         JOIN messages msg ON msg.id = source.value
+           AND msg.user_id IS m.user_id AND msg.agent_id IS m.agent_id AND msg.run_id IS m.run_id
+         WHERE ${valid.sql} AND json_valid(m.source) ORDER BY msg.id`,
+      )
+      .all(JSON.stringify(ids), ...valid.params) as (MessageRow & { memory_id: string })[];
+    const found = new Map<string, MessageRow[]>();
+    for (const { memory_id, ...message } of rows) found.set(memory_id, [...(found.get(memory_id) ?? []), message]);
+    return found;
+  }
+
   /** Resolves vector hits to visible memories passing `filter`, keeping the hits' order. */
   resolveHits(hits: readonly VectorHit[], filter?: FilterNode, options: ReadOptions = {}): { seq: number; item: MemoryItem; distance: number }[] {
     const fragment = filter && compileFilter(filter, 'm.metadata');

@@ -2,7 +2,7 @@ import type { ExportMessage } from '../../export-format.js';
 import type { Scope } from '../../schema.js';
 import type { NewMessage, StoredMessage } from '../../storage/storage.js';
 import { num } from './rows.js';
-import { exactScopeWhereNullable } from './scope-sql.js';
+import { exactScopeWhereNullable, validityWhere } from './scope-sql.js';
 import type { SqlQueryable } from './sql-client.js';
 import { SqlParams } from './sql-params.js';
 
@@ -82,4 +82,23 @@ export async function insertImportedMessage(sql: SqlQueryable, message: ExportMe
     ],
   );
   return num((rows[0] as { id: number | string }).id);
+}
+
+/** The messages each memory's visible version was stored from, of its own exact scope only (see the port's sourceMessages). */
+export async function sourceMessages(sql: SqlQueryable, ids: readonly string[], at: number | undefined): Promise<Map<string, StoredMessage[]>> {
+  if (ids.length === 0) return new Map();
+  const p = new SqlParams();
+  const rows = await sql.query<StoredMessageRow & { memory_id: string }>(
+    `SELECT m.id AS memory_id, msg.id, msg.role, msg.name, msg.content, msg.created_at
+     FROM memories m
+     CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(m.source -> 'messageIds') = 'array' THEN m.source -> 'messageIds' ELSE '[]'::jsonb END) AS source(message_id)
+     JOIN messages msg ON source.message_id ~ '^[0-9]{1,15}$' AND msg.id = source.message_id::bigint
+       AND msg.user_id IS NOT DISTINCT FROM m.user_id AND msg.agent_id IS NOT DISTINCT FROM m.agent_id AND msg.run_id IS NOT DISTINCT FROM m.run_id
+     WHERE m.id = ANY(${p.add([...ids])}::text[]) AND ${validityWhere(at, 'm', p)}
+     ORDER BY msg.id`,
+    p.values,
+  );
+  const found = new Map<string, StoredMessage[]>();
+  for (const { memory_id, ...message } of rows) found.set(memory_id, [...(found.get(memory_id) ?? []), toStoredMessage(message)]);
+  return found;
 }

@@ -70,6 +70,10 @@ export class PostgresTransaction implements StorageTransaction {
     return adjacentMemories(this.sql, ids, options);
   }
 
+  sourceMessages(ids: readonly string[], at?: number): Promise<Map<string, StoredMessage[]>> {
+    return messages.sourceMessages(this.sql, ids, at);
+  }
+
   async history(id: string): Promise<HistoryEntry[]> {
     return (await historyOf(this.sql, id)).map(toHistoryEntry);
   }
