@@ -25,6 +25,7 @@ import { emptyQuirks, prepareQuestions, type DataQuirks, type PreparedQuestion }
 import { formatIngest, formatQuirks, formatSummary, formatTable, type EvalReport, type LatencySummary } from './eval/report.js';
 import { ALL_SEARCH_MODES, SEARCH_MODES, searchConversation, type PassResult, type SearchMode } from './eval/search-pass.js';
 import { percentile } from './bench/stats.js';
+import { ablationVariants, formatAblation, type AblationRow } from './eval/ablation.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -41,7 +42,10 @@ const USAGE = `usage: npm run eval:locomo -- [options]
   --llm-threads <n>          llama.cpp threads for --infer (default: llama.cpp's choice; 1 helps on a busy small machine)
   --chunk-turns <n>          turns per add with --infer (default 10)
   --graph                    keep the entity graph while ingesting, and search with its entity signal
-  --search <json>            extra search options for every question, e.g. '{"neighbours":true}'`;
+  --search <json>            extra search options for every question, e.g. '{"neighbours":false}'
+  --ablation                 hybrid search in each configuration (signals only, + neighbours, + time, defaults;
+                             + entity graph with --graph; + reranker with --reranker): what each step adds
+  --reranker <folder>        a cross-encoder model folder; searches rerank (models/test/reranker: the generated one)`;
 
 type Options = {
   data: string;
@@ -58,6 +62,10 @@ type Options = {
   graph: boolean;
   /** Extra search options for every question (JSON). */
   search: Partial<SearchOptions>;
+  /** Run hybrid search in each configuration of the ablation instead of the modes. */
+  ablation: boolean;
+  /** A cross-encoder folder: search with `rerank: true` (and, with --ablation, rows with the reranker). */
+  reranker: string | undefined;
 };
 
 const OPTION_SPEC = {
@@ -74,6 +82,8 @@ const OPTION_SPEC = {
   'chunk-turns': { type: 'string', default: '10' },
   graph: { type: 'boolean', default: false },
   search: { type: 'string' },
+  ablation: { type: 'boolean', default: false },
+  reranker: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -106,6 +116,8 @@ function parseOptions(argv: string[]): Options {
     chunkTurns: positiveInt(values['chunk-turns'], '--chunk-turns'),
     graph: values.graph,
     search: values.search === undefined ? {} : (JSON.parse(values.search) as Partial<SearchOptions>),
+    ablation: values.ablation,
+    reranker: values.reranker === undefined ? undefined : resolve(values.reranker),
   };
 }
 
@@ -157,7 +169,7 @@ async function ingestAll(options: Options, embedder: Embedder, dbPath: string, c
  * its query-embedding cache is empty and no mode rides on another's embeddings.
  */
 async function searchAll(
-  graph: boolean,
+  open: { graph: boolean; reranker: string | undefined },
   search: Partial<SearchOptions>,
   mode: SearchMode,
   embedder: Embedder,
@@ -167,7 +179,7 @@ async function searchAll(
   provenance: Map<string, Provenance>,
   log: (line: string) => void,
 ): Promise<PassResult> {
-  const memory = await Memory.open({ path: dbPath, embedder, llm: null, graph });
+  const memory = await Memory.open({ path: dbPath, embedder, llm: null, graph: open.graph, ...(open.reranker ? { reranker: { model: open.reranker } } : {}) });
   const pass: PassResult = { scores: [], latenciesMs: [] };
   const total = [...questions.values()].reduce((n, q) => n + q.length, 0);
   try {
@@ -261,8 +273,21 @@ async function run(options: Options): Promise<void> {
       results: {},
       quirks,
     };
+    const references = lastSessionDates(conversations);
+    if (options.ablation) {
+      const rows: AblationRow[] = [];
+      for (const variant of ablationVariants({ graph: options.graph, reranker: options.reranker !== undefined })) {
+        const open = { graph: options.graph, reranker: variant.rerank ? options.reranker : undefined };
+        const pass = await searchAll(open, { ...variant.search, rerank: variant.rerank === true, ...options.search }, 'hybrid', embedder, db.path, questions, references, ingest.provenance, log);
+        rows.push({ variant, summary: summarizeGroups(pass.scores), latency: latencyOf(pass.latenciesMs) });
+      }
+      printAblation(report, rows, options);
+      if (options.json) writeFileSync(options.json, `${JSON.stringify({ ...report, ablation: rows }, null, 2)}\n`);
+      return;
+    }
     for (const mode of options.modes) {
-      const pass = await searchAll(options.graph, options.search, mode, embedder, db.path, questions, lastSessionDates(conversations), ingest.provenance, log);
+      const rerank = options.reranker ? { rerank: true } : {};
+      const pass = await searchAll({ graph: options.graph, reranker: options.reranker }, { ...rerank, ...options.search }, mode, embedder, db.path, questions, references, ingest.provenance, log);
       report.results[mode] = summarizeGroups(pass.scores);
       report.latency[mode] = latencyOf(pass.latenciesMs);
     }
@@ -272,6 +297,15 @@ async function run(options: Options): Promise<void> {
     db.cleanup();
     await embedder.dispose?.();
   }
+}
+
+function printAblation(report: EvalReport, rows: readonly AblationRow[], options: Options): void {
+  const reranker = options.reranker ? `, reranker ${options.reranker}` : '';
+  console.log(`LoCoMo retrieval ablation, ${report.runAt}, ${report.conversations.length} conversations, ${report.infer ? 'infer: true' : 'infer: false'}, embedder ${report.embeddingModel}${reranker}`);
+  console.log(formatIngest(report));
+  console.log('categories 1-4; R@k = evidence recall@k; per category R@10; ms per search() call, query embedding included');
+  console.log('');
+  console.log(formatAblation(rows));
 }
 
 function print(report: EvalReport): void {

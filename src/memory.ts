@@ -335,7 +335,7 @@ export class Memory {
           vectorWeight: opts.vectorWeight,
           recency: opts.recency,
           neighbours,
-          time: timeOptions(opts.time, text, toEpochMs(opts.referenceDate) ?? at ?? Date.now()),
+          time: timeOptions(opts.time ?? (opts.mode === 'hybrid'), text, toEpochMs(opts.referenceDate) ?? at ?? Date.now()),
           exact: opts.exact,
           graph: graph && { entities: graph.entities, weight },
         });

@@ -174,9 +174,9 @@ export const SearchOptionsSchema = ScopeSchema.extend({
    * Understand the time the query names ("last May", "in 2023", "on 8 May", "two weeks ago"), parsed
    * offline, and weigh in whether a memory was recorded in that window (or up to a week after) or names a
    * date in it: score = (score + weight × inside) / (1 + weight). Nothing is filtered out. `true`: weight 0.35.
-   * @default true
+   * @default true in hybrid mode, false in 'vector' and 'keyword' (one signal, as asked)
    */
-  time: z.union([z.boolean(), z.strictObject({ weight: z.number().min(0).max(1).default(0.35) })]).default(true),
+  time: z.union([z.boolean(), z.strictObject({ weight: z.number().min(0).max(1).default(0.35) })]).optional(),
   /** What relative times in the query count from. @default asOf when given, else now */
   referenceDate: TimestampSchema.optional(),
   /**

@@ -29,9 +29,18 @@ export function scoredLines(item: ScoredMemory): string[] {
       s.vector === undefined ? 'vector -' : `vector ${s.vector.toFixed(3)} (#${s.vectorRank ?? '?'})`,
       s.keyword === undefined ? 'keyword -' : `keyword ${s.keyword.toFixed(3)} (#${s.keywordRank ?? '?'})`,
       ...(s.recency === undefined ? [] : [`recency ${s.recency.toFixed(3)}`]),
+      ...(s.neighbour === undefined ? [] : [`neighbour ${s.neighbour.toFixed(3)}`]),
+      ...(s.time === undefined ? [] : ['in the time asked']),
+      ...(s.entity === undefined ? [] : [`entity ${s.entity.toFixed(3)}`]),
+      ...(s.rerank === undefined ? [] : [`rerank ${s.rerank.toFixed(3)}`]),
     ];
     lines.push(`       ${parts.join('  ')}`);
   }
+  if (item.neighbours) {
+    for (const m of item.neighbours.before) lines.push(`       before: [${m.validFrom.slice(0, 10)}] ${m.memory}`);
+    for (const m of item.neighbours.after) lines.push(`       after:  [${m.validFrom.slice(0, 10)}] ${m.memory}`);
+  }
+  for (const m of item.sources ?? []) lines.push(`       said:   [${m.createdAt.slice(0, 10)}] ${m.role}${m.name ? ` (${m.name})` : ''}: ${m.content}`);
   return lines;
 }
 

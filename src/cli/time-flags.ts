@@ -8,5 +8,10 @@ export const AS_OF_USAGE = '  --as-of <time>              the memories as they w
 
 /** `--as-of <iso>`: read the store as it was at that time. */
 export function asOfFlag(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : flagValue('--as-of', AsOfSchema, value);
+  return timeFlag('--as-of', value);
+}
+
+/** A flag holding an instant (ISO 8601). */
+export function timeFlag(flag: string, value: string | undefined): string | undefined {
+  return value === undefined ? undefined : flagValue(flag, AsOfSchema, value);
 }

@@ -13,6 +13,9 @@ const CAMEL_TO_SNAKE: ReadonlyMap<string, string> = new Map([
   ['halfLifeDays', 'half_life_days'],
   ['asyncMode', 'async_mode'],
   ['includeRetired', 'include_retired'],
+  ['referenceDate', 'reference_date'],
+  ['withNeighbours', 'with_neighbours'],
+  ['withSources', 'with_sources'],
 ]);
 
 /** Values that belong to the user, whose keys are never renamed. */
@@ -72,7 +75,15 @@ export function toWireScoredMemory(item: ScoredMemory) {
       keyword: signals.keyword,
       keyword_rank: signals.keywordRank,
       recency: signals.recency,
+      rerank: signals.rerank,
+      entity: signals.entity,
+      time: signals.time,
+      neighbour: signals.neighbour,
     },
+    ...(item.neighbours ? { neighbours: { before: item.neighbours.before.map(toWireMemory), after: item.neighbours.after.map(toWireMemory) } } : {}),
+    ...(item.sources
+      ? { sources: item.sources.map((m) => ({ id: m.id, role: m.role, ...(m.name ? { name: m.name } : {}), content: m.content, created_at: m.createdAt })) }
+      : {}),
   };
 }
 

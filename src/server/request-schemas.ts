@@ -87,7 +87,7 @@ const RecencyWire = z
   .strictObject({ half_life_days: z.number(), weight: optional(z.number()) })
   .transform(({ half_life_days, weight }) => ({ halfLifeDays: half_life_days, weight }));
 
-/** `POST /search`: Mem0's body, plus Engram's `mode`, `explain`, `recency` and `as_of`. */
+/** `POST /search`: Mem0's body, plus Engram's `mode`, `explain`, `recency`, `as_of`, `reference_date`, `neighbours`, `time`, `with_neighbours` and `with_sources`. */
 export const SearchBodySchema = z
   .strictObject({
     query: z.string({ error: 'query must be a string' }),
@@ -99,9 +99,21 @@ export const SearchBodySchema = z
     explain: optional(z.boolean()),
     recency: optional(RecencyWire),
     as_of: optional(z.string()),
+    reference_date: optional(z.string()),
+    neighbours: optional(z.boolean()),
+    time: optional(z.boolean()),
+    with_neighbours: optional(z.boolean()),
+    with_sources: optional(z.boolean()),
   })
-  .transform(({ query, user_id, agent_id, run_id, as_of, ...rest }) => {
-    const options: SearchOptions = { ...scopeOf({ user_id, agent_id, run_id }), ...rest, asOf: as_of };
+  .transform(({ query, user_id, agent_id, run_id, as_of, reference_date, with_neighbours, with_sources, ...rest }) => {
+    const options: SearchOptions = {
+      ...scopeOf({ user_id, agent_id, run_id }),
+      ...rest,
+      asOf: as_of,
+      referenceDate: reference_date,
+      withNeighbours: with_neighbours,
+      withSources: with_sources,
+    };
     return { query, options };
   });
 

@@ -8,14 +8,15 @@ import { printJson, scoredLines } from '../format.js';
 import { filterFlag } from '../json-flags.js';
 import { STORE_OPTIONS } from '../runtime-config.js';
 import { describeScope, SCOPE_OPTIONS, scopeFromFlags } from '../scope-flags.js';
-import { AS_OF_USAGE, asOfFlag } from '../time-flags.js';
+import { AS_OF_USAGE, asOfFlag, timeFlag } from '../time-flags.js';
 import { withMemory } from '../with-memory.js';
 
 const USAGE = `engram search — find memories by meaning and by words
 
 Usage:
   engram search <query...> [--limit <n>] [--mode hybrid|vector|keyword] [--threshold <x>]
-                [--filter <json>] [--as-of <time>] [--explain] [--json]
+                [--filter <json>] [--as-of <time>] [--reference-date <time>] [--plain]
+                [--with-neighbours] [--with-sources] [--explain] [--json]
 
   Prints the best memories first, each with its score in [0, 1], its id and its text.
 
@@ -25,6 +26,10 @@ Options:
   --threshold <x>             leave out results scoring below x (0 to 1)
   --filter <json>             metadata filter, e.g. '{"topic":"health"}' or '{"priority":{"gte":2}}'
 ${AS_OF_USAGE}
+  --reference-date <time>     what "last May" or "two weeks ago" in the query count from (default: --as-of, else now)
+  --plain                     the two signals only: no neighbouring turns, no time in the query (hybrid adds them)
+  --with-neighbours           show the memories stored just before and after each result in its session
+  --with-sources              show the messages each result was stored from
   --explain                   show each signal's score and rank under every result
   --json                      print {"results": [memory & {score, signals?}]}
 
@@ -52,6 +57,10 @@ export const searchCommand = defineCommand({
     threshold: { type: 'string' },
     filter: { type: 'string' },
     'as-of': { type: 'string' },
+    'reference-date': { type: 'string' },
+    plain: { type: 'boolean' },
+    'with-neighbours': { type: 'boolean' },
+    'with-sources': { type: 'boolean' },
     explain: { type: 'boolean' },
   },
   async run({ values, positionals }, io) {
@@ -64,6 +73,10 @@ export const searchCommand = defineCommand({
       threshold: numberFlag('--threshold', values.threshold, 0, 1),
       filters: filterFlag(values.filter),
       asOf: asOfFlag(values['as-of']),
+      referenceDate: timeFlag('--reference-date', values['reference-date']),
+      ...(values.plain ? { neighbours: false, time: false } : {}),
+      withNeighbours: values['with-neighbours'] ?? false,
+      withSources: values['with-sources'] ?? false,
       explain: values.explain ?? false,
     };
     return withMemory(values, io, async (memory) => {
