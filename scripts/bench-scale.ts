@@ -1,6 +1,6 @@
 /**
  * Search latency at scale, through the public API (a script, not a test):
- *   npm run bench:scale              # 1k → 10k → 100k memories in one scope, 200 queries per mode
+ *   npm run bench:scale              # 1k → 10k → 100k memories in one scope, 200 queries per mode (≈ 3 min on 2 cores)
  *   npm run bench:scale -- --quick   # 1k → 10k only, 50 queries per mode
  *   npm run bench:scale -- --keep    # keep the database file (its path is printed)
  *
@@ -28,6 +28,13 @@
  * resemble its documents) and for the MiniLM-shaped model's queries (unrelated to the
  * stored geometry: the hard case); and the first search of a newly opened Memory (the
  * scope's in-memory index is built then).
+ *
+ * A second file holds the same texts embedded by a sparse embedder (a 384-d hashed
+ * bag of words, bench/hashed-words.ts, for stored texts and queries alike: a few
+ * non-zero dimensions per vector), grown alongside: recall@10 against exact and
+ * vector search latency for it too. Recall is printed by id and with ties at the
+ * 10th place counted as found (sparse vectors tie often: many memories share the
+ * same words, and either side may return any of them).
  */
 import { printAligned, QueryWords } from './bench/query-words.js';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -37,6 +44,8 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Memory, TransformersEmbedder, type Embedder } from '../src/index.js';
 import { ClusteredVectors } from './bench/clustered-vectors.js';
+import { HashedWordsEmbedder } from './bench/hashed-words.js';
+import { meanOf, vectorRecall, type RecallSample } from './bench/vector-recall.js';
 import { fmt, peakRssMiB, percentile } from './bench/stats.js';
 import { seededRandom, sentence } from './bench/synthetic-text.js';
 import { parseFlags, projectRoot, runScript } from './lib/script-cli.js';
@@ -98,11 +107,12 @@ type Row = {
   /** The first search of a freshly opened Memory: the scope's in-memory index is built (keyword postings and vectors). */
   coldSearchMs: number;
   /**
-   * Vector search against exact KNN (search option `exact`): mean recall@10 for
-   * queries drawn like the stored vectors (as a real model's would be), and for
-   * the MiniLM-shaped model's queries, unrelated to the stored geometry (the hard case).
+   * Vector search against exact KNN (search option `exact`), per query: for
+   * queries drawn like the stored vectors (as a real model's would be), for the
+   * MiniLM-shaped model's queries, unrelated to the stored geometry (the hard
+   * case), and in the sparse file.
    */
-  recallAt10: { alike: number; unrelated: number };
+  recall: { alike: RecallSample[]; unrelated: RecallSample[]; sparse: RecallSample[] };
   exactVectorMs: number[];
   store: Record<Mode, number[]>;
   whole: Record<Mode, number[]>;
@@ -165,7 +175,7 @@ async function measure(
   embedder: ScaleEmbedder,
   words: QueryWords,
   queryCount: number,
-): Promise<Pick<Row, 'store' | 'whole' | 'embedMs' | 'recallAt10' | 'exactVectorMs'>> {
+): Promise<Pick<Row, 'store' | 'whole' | 'embedMs' | 'exactVectorMs'> & { recall: Pick<Row['recall'], 'alike' | 'unrelated'> }> {
   embedder.mode = 'query';
   const store = { vector: [], keyword: [], hybrid: [] } as Record<Mode, number[]>;
   const whole = { vector: [], keyword: [], hybrid: [] } as Record<Mode, number[]>;
@@ -190,22 +200,12 @@ async function measure(
   // Recall of the default vector search against sqlite-vec's exact KNN: the MiniLM-shaped queries above
   // (unrelated to the stored geometry), then new texts embedded like stored texts (new, because
   // Memory caches query vectors by text).
-  const exactVectorMs: number[] = [];
-  const recallOf = async (texts: string[], timed: boolean): Promise<number> => {
-    let recall = 0;
-    for (const q of texts) {
-      const approximate = (await memory.search(q, { userId: 'big', limit: 10, mode: 'vector' })).results;
-      const start = performance.now();
-      const exact = (await memory.search(q, { userId: 'big', limit: 10, mode: 'vector', exact: true })).results;
-      if (timed) exactVectorMs.push(performance.now() - start);
-      const truth = new Set(exact.map((r) => r.id));
-      recall += approximate.filter((r) => truth.has(r.id)).length / Math.max(1, truth.size);
-    }
-    return recall / texts.length;
-  };
-  const unrelated = await recallOf(cached, true);
+  const unrelated: RecallSample[] = [];
+  for (const q of cached) unrelated.push(await vectorRecall(memory, q, 'big'));
+  const exactVectorMs = unrelated.map((s) => s.exactMs);
   embedder.mode = 'ingest';
-  const alike = await recallOf(words.batch(queryCount), false);
+  const alike: RecallSample[] = [];
+  for (const q of words.batch(queryCount)) alike.push(await vectorRecall(memory, q, 'big'));
   embedder.mode = 'query';
 
   // (b) the whole call: every query text is new, so each search (but keyword) embeds it.
@@ -221,7 +221,7 @@ async function measure(
   const embedMs = embedder.modelCallsMs.slice(embedStart);
   if (embedMs.length !== 2 * queryCount) throw new Error(`expected ${2 * queryCount} query embeddings, saw ${embedMs.length}`);
   embedder.mode = 'ingest';
-  return { store, whole, embedMs, recallAt10: { alike, unrelated }, exactVectorMs };
+  return { store, whole, embedMs, recall: { alike, unrelated }, exactVectorMs };
 }
 
 /** The first hybrid search of a newly opened Memory on the file: what building the scope's index costs. */
@@ -238,6 +238,14 @@ async function coldSearch(path: string, embedder: ScaleEmbedder, words: QueryWor
     embedder.mode = 'ingest';
     await memory.close();
   }
+}
+
+/** The sparse file: recall against exact and the vector search's time (the hashed embedding costs microseconds). */
+async function measureSparse(memory: Memory, words: QueryWords, queryCount: number): Promise<RecallSample[]> {
+  for (const q of words.batch(5)) await memory.search(q, { userId: 'big', limit: 10, mode: 'vector' });
+  const samples: RecallSample[] = [];
+  for (const q of words.batch(queryCount)) samples.push(await vectorRecall(memory, q, 'big'));
+  return samples;
 }
 
 function printTable(rows: Row[]): void {
@@ -264,7 +272,7 @@ function printTable(rows: Row[]): void {
       'N in scope',
       'ingest (memories/s)',
       'query embedding alone p50 / p95 (ms)',
-      'vector recall@10 vs exact: alike / unrelated queries',
+      'vector recall@10 vs exact: alike / unrelated / sparse',
       'exact KNN p50 (ms)',
       'first search, index built (ms)',
       'peak RSS (MiB)',
@@ -275,7 +283,7 @@ function printTable(rows: Row[]): void {
       row.n.toLocaleString('en-US'),
       fmt(row.ingestPerSecond, 0),
       `${p(row.embedMs, 50)} / ${p(row.embedMs, 95)}`,
-      `${row.recallAt10.alike.toFixed(3)} / ${row.recallAt10.unrelated.toFixed(3)}`,
+      (['alike', 'unrelated', 'sparse'] as const).map((kind) => meanOf(row.recall[kind], 'ids').toFixed(3)).join(' / '),
       p(row.exactVectorMs, 50),
       fmt(row.coldSearchMs, 0),
       fmt(row.rssMiB, 0),
@@ -283,9 +291,32 @@ function printTable(rows: Row[]): void {
       row.breakdown,
     ]),
   );
+  printRecall(rows);
   console.log('\ntargets: search p50 ≤ 2 ms at 1k and ≤ 5 ms at 10k (query vector precomputed); p95 ≤ 30 ms at 100k including the query embedding');
 }
 
+/** Per N and embedder: recall@10 against exact KNN and the default vector search's latency. */
+function printRecall(rows: Row[]): void {
+  const p = (samples: number[], q: number) => fmt(percentile(samples, q));
+  console.log('\nvector search (limit 10) against exact KNN, 384-d');
+  console.log('store: query vector already computed (sparse and alike: computed in the call, microseconds); whole: the MiniLM-shaped query embedding included');
+  const kinds = [
+    ['alike', 'dense (clustered), clustered queries'],
+    ['unrelated', 'dense (clustered), MiniLM-shaped queries'],
+    ['sparse', 'sparse (hashed words), hashed-word queries'],
+  ] as const;
+  printAligned(
+    ['N in scope', 'embedder, queries', 'recall@10 (ids)', 'recall@10 (ties found)', 'store p50', 'store p95', 'whole p50', 'whole p95'],
+    rows.flatMap((row) =>
+      kinds.map(([kind, label]) => {
+        const samples = row.recall[kind];
+        const store = kind === 'unrelated' ? row.store.vector : samples.map((s) => s.ms);
+        const whole = kind === 'unrelated' ? row.whole.vector : store;
+        return [row.n.toLocaleString('en-US'), label, meanOf(samples, 'ids').toFixed(3), meanOf(samples, 'ties').toFixed(3), p(store, 50), p(store, 95), p(whole, 50), p(whole, 95)];
+      }),
+    ),
+  );
+}
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), ['quick', 'keep']);
@@ -304,6 +335,7 @@ async function main(): Promise<void> {
   console.log(`file: ${path}`);
   const embedder = new ScaleEmbedder(new ClusteredVectors({ dimension: 384 }), new TransformersEmbedder({ model: MINILM, dtype: 'q8' }));
   const memory = await Memory.open({ path, embedder, llm: null });
+  const sparse = await Memory.open({ path: join(dir, 'sparse.db'), embedder: new HashedWordsEmbedder(384), llm: null });
   const rows: Row[] = [];
   try {
     const others = performance.now();
@@ -311,6 +343,7 @@ async function main(): Promise<void> {
       const random = seededRandom(1_000 + u);
       const texts = Array.from({ length: PER_OTHER_USER }, (_, i) => `${sentence(i, random)} [user ${u}]`);
       await addMemories(memory, `user-${u}`, texts);
+      await addMemories(sparse, `user-${u}`, texts);
     }
     const othersSeconds = (performance.now() - others) / 1000;
     console.log(
@@ -333,21 +366,24 @@ async function main(): Promise<void> {
       });
       const seconds = (performance.now() - start) / 1000;
       const ingestPerSecond = texts.length / seconds;
+      await addMemories(sparse, 'big', texts);
       have = n;
-      console.log(`'big' grown to ${n.toLocaleString('en-US')}: +${texts.length.toLocaleString('en-US')} in ${fmt(seconds, 1)} s (${fmt(ingestPerSecond, 0)} memories/s); measuring ${queryCount} queries × 3 modes × 2…`);
+      console.log(`'big' grown to ${n.toLocaleString('en-US')} (dense and sparse files): dense +${texts.length.toLocaleString('en-US')} in ${fmt(seconds, 1)} s (${fmt(ingestPerSecond, 0)} memories/s); measuring ${queryCount} queries × 3 modes × 2…`);
       const measureStart = performance.now();
       const measured = await measure(memory, embedder, words, queryCount);
       const coldSearchMs = await coldSearch(path, embedder, words);
-      const row: Row = { n, ingestPerSecond, coldSearchMs, ...measured, rssMiB: peakRssMiB(), fileBytes: fileSize(path), breakdown: sizeBreakdown(path) };
+      const recall = { ...measured.recall, sparse: await measureSparse(sparse, words, queryCount) };
+      const row: Row = { n, ingestPerSecond, coldSearchMs, ...measured, recall, rssMiB: peakRssMiB(), fileBytes: fileSize(path), breakdown: sizeBreakdown(path) };
       rows.push(row);
       console.log(
         `  measured in ${fmt((performance.now() - measureStart) / 1000, 1)} s; p50 (a) ` +
           MODES.map((m) => `${m} ${fmt(percentile(row.store[m], 50))}`).join(', ') +
-          ` ms; vector recall@10 ${row.recallAt10.alike.toFixed(3)} (unrelated queries ${row.recallAt10.unrelated.toFixed(3)}); first search ${fmt(row.coldSearchMs, 0)} ms; file ${fmt(row.fileBytes / 2 ** 20, 1)} MiB; peak RSS ${fmt(row.rssMiB, 0)} MiB`,
+          ` ms; vector recall@10 ${meanOf(recall.alike, 'ids').toFixed(3)} (unrelated queries ${meanOf(recall.unrelated, 'ids').toFixed(3)}, sparse ${meanOf(recall.sparse, 'ids').toFixed(3)}); first search ${fmt(row.coldSearchMs, 0)} ms; file ${fmt(row.fileBytes / 2 ** 20, 1)} MiB; peak RSS ${fmt(row.rssMiB, 0)} MiB`,
       );
     }
   } finally {
     await memory.close();
+    await sparse.close();
     await embedder.dispose();
   }
   printTable(rows);
