@@ -4,7 +4,7 @@ export { MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
 export type { Storage, StorageTransaction, Candidates, CandidateQuery } from './storage/storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './engines/postgres/postgres-storage.js';
 export { EngramError, ERROR_CODES, ERROR_HINTS, isEngramError, type ErrorCode, type ErrorHint } from './errors.js';
-export type { Embedder } from './embed/embedder.js';
+export type { Embedder, EmbedPurpose } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';
 export type { Reranker } from './rerank/reranker.js';
 export { TransformersReranker, type TransformersRerankerOptions } from './rerank/transformers-reranker.js';

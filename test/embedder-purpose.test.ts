@@ -134,3 +134,13 @@ describe('what Memory embeds as a query, and what as a document', () => {
     expect(results[0]?.memory).toBe('My sister adopted a puppy last spring.');
   });
 });
+
+describe('the embedder option of Memory.open', () => {
+  it('takes queryPrefix and documentPrefix beside the model folder (the file is then bound to the model with them)', async () => {
+    const path = tempDbPath();
+    const prefixed = await Memory.open({ path, llm: null, embedder: { model: TEST_EMBEDDING_MODEL, queryPrefix: 'query: ', documentPrefix: 'passage: ' } });
+    await prefixed.add('I live in Lyon.', { userId: 'u', infer: false });
+    await prefixed.close();
+    await expect(Memory.open({ path, llm: null, embedder: { model: TEST_EMBEDDING_MODEL } })).rejects.toMatchObject({ code: 'EMBEDDING_MISMATCH' });
+  });
+});

@@ -9,6 +9,10 @@ export const EmbedderConfigSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(512).optional(),
   threads: z.number().int().min(1).max(256).optional(),
   pooling: z.enum(['mean', 'cls']).optional(),
+  /** Prepended to search queries, as the model was trained (default: the folder's engram.json). */
+  queryPrefix: z.string().max(500).optional(),
+  /** Prepended to stored texts, as the model was trained (default: the folder's engram.json). */
+  documentPrefix: z.string().max(500).optional(),
 });
 export type EmbedderConfig = z.infer<typeof EmbedderConfigSchema>;
 
