@@ -5,41 +5,62 @@ import { validityWhere, type MemoryRow, type Validity } from './memories.js';
 
 export type AdjacencyQuery = { window: number; gapMs: number; validity: Validity; filter?: SqlFragment | undefined };
 
-/**
- * The memories stored just before and after `row` in its exact scope, each
- * side oldest first: at most `window` on each side, in storage order (created_at, then
- * seq: the scope indexes end in the rowid, so both walk the index with no
- * sort, whatever the scope's size), visible to the read and passing the filter. A step whose world
- * time (valid_from) jumps by more than `gapMs` ends that side: the
- * conversation moved to another session.
- */
-export function adjacentRows(db: Database, row: MemoryRow, query: AdjacencyQuery): { before: MemoryRow[]; after: MemoryRow[] } {
-  return { before: side(db, row, query, 'before').reverse(), after: side(db, row, query, 'after') };
-}
+type Side = 'before' | 'after';
+type SideRow = MemoryRow & { around: number; side: Side };
 
-function side(db: Database, row: MemoryRow, query: AdjacencyQuery, direction: 'before' | 'after'): MemoryRow[] {
+/**
+ * The memories stored just before and after each of `rows` in its exact
+ * scope, each side oldest first: at most `window` on each side, in storage
+ * order (created_at, then seq: the scope indexes end in the rowid, so each
+ * side walks an index from the row outward with no sort, whatever the
+ * scope's size), visible to the read and passing the filter. A step whose
+ * world time (valid_from) jumps by more than `gapMs` ends that side: the
+ * conversation moved to another session.
+ *
+ * One statement for every row and side (a compound SELECT): a search reads
+ * the neighbours of its ten or more hits, and a statement's fixed cost is
+ * most of a small read's.
+ */
+export function adjacentRows(db: Database, rows: readonly MemoryRow[], query: AdjacencyQuery): { before: MemoryRow[]; after: MemoryRow[] }[] {
+  if (rows.length === 0) return [];
   const valid = validityWhere(query.validity, 'm');
   const filter = query.filter ? ` AND ${query.filter.sql}` : '';
-  const [compare, order] = direction === 'before' ? ['<', 'DESC'] : ['>', 'ASC'];
-  // The scope's first set column leads, so SQLite walks that column's (…, created_at) index from the row outward.
-  const scope = exactScopeWhere(row);
-  const rows = prepared(
-    db,
-    `SELECT m.* FROM memories m
-     WHERE ${scope.sql} AND ${valid.sql}${filter} AND (m.created_at, m.seq) ${compare} (?, ?)
-     ORDER BY m.created_at ${order}, m.seq ${order} LIMIT ?`,
-  ).all(...scope.params, ...valid.params, ...(query.filter?.params ?? []), row.created_at, row.seq, query.window) as MemoryRow[];
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  rows.forEach((row, index) => {
+    const scope = exactScopeWhere(row);
+    for (const side of ['before', 'after'] as const) {
+      const [compare, order] = side === 'before' ? ['<', 'DESC'] : ['>', 'ASC'];
+      parts.push(
+        `SELECT * FROM (SELECT ${index} AS around, '${side}' AS side, m.* FROM memories m
+         WHERE ${scope.sql} AND ${valid.sql}${filter} AND (m.created_at, m.seq) ${compare} (?, ?)
+         ORDER BY m.created_at ${order}, m.seq ${order} LIMIT ?)`,
+      );
+      params.push(...scope.params, ...valid.params, ...(query.filter?.params ?? []), row.created_at, row.seq, query.window);
+    }
+  });
+  const found = prepared(db, parts.join(' UNION ALL ')).all(...params) as SideRow[];
+  const grouped = rows.map(() => ({ before: [] as MemoryRow[], after: [] as MemoryRow[] }));
+  for (const { around, side, ...row } of found) (grouped[around] as { before: MemoryRow[]; after: MemoryRow[] })[side].push(row);
+  return grouped.map((group, index) => {
+    const from = (rows[index] as MemoryRow).valid_from;
+    return { before: withinSession(group.before, from, query.gapMs).reverse(), after: withinSession(group.after, from, query.gapMs) };
+  });
+}
+
+/** The rows (nearest first) up to the first jump in world time larger than gapMs. */
+function withinSession(rows: readonly MemoryRow[], from: number, gapMs: number): MemoryRow[] {
   const kept: MemoryRow[] = [];
-  let previous = row.valid_from;
-  for (const next of rows) {
-    if (Math.abs(next.valid_from - previous) > query.gapMs) break;
-    kept.push(next);
-    previous = next.valid_from;
+  let previous = from;
+  for (const row of rows) {
+    if (Math.abs(row.valid_from - previous) > gapMs) break;
+    kept.push(row);
+    previous = row.valid_from;
   }
   return kept;
 }
 
-/** Statements by their SQL, per connection: a search reads the neighbours of 20 hits, and preparing costs more than running. */
+/** Statements by their SQL, per connection: preparing a compound statement costs more than running it. */
 const statements = new WeakMap<Database, Map<string, Statement>>();
 const MAX_STATEMENTS = 64;
 
@@ -48,7 +69,7 @@ function prepared(db: Database, sql: string): Statement {
   if (!cache) statements.set(db, (cache = new Map()));
   let statement = cache.get(sql);
   if (!statement) {
-    if (cache.size >= MAX_STATEMENTS) cache.clear(); // filters make the SQL vary: keep the cache bounded
+    if (cache.size >= MAX_STATEMENTS) cache.clear(); // hit counts, scope shapes and filters vary the SQL: keep it bounded
     statement = db.prepare(sql);
     cache.set(sql, statement);
   }

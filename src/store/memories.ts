@@ -56,6 +56,15 @@ export function visibleMemoryById(db: Database, id: string, validity: Validity):
   return db.prepare(`SELECT * FROM memories m WHERE m.id = ? AND ${valid.sql}`).get(id, ...valid.params) as MemoryRow | undefined;
 }
 
+/** The versions of these memories a read sees (current, or valid at an instant), in no particular order. */
+export function visibleMemoriesById(db: Database, ids: readonly string[], validity: Validity): MemoryRow[] {
+  if (ids.length === 0) return [];
+  const valid = validityWhere(validity, 'm');
+  return db
+    .prepare(`SELECT m.* FROM json_each(?) AS wanted JOIN memories m ON m.id = wanted.value WHERE ${valid.sql}`)
+    .all(JSON.stringify(ids), ...valid.params) as MemoryRow[];
+}
+
 export function currentMemoryById(db: Database, id: string): MemoryRow | undefined {
   return db.prepare('SELECT * FROM memories WHERE id = ? AND valid_to IS NULL').get(id) as MemoryRow | undefined;
 }

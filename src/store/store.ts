@@ -268,14 +268,13 @@ export class Store {
   adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Map<string, Adjacent> {
     const validity = { at: options.at };
     const filter = options.filter && compileFilter(options.filter, 'm.metadata');
+    const rows = memories.visibleMemoriesById(this.db, ids, validity);
+    const adjacent = adjacentRows(this.db, rows, { window: options.window, gapMs: options.gapMs, validity, filter });
     const around = new Map<string, Adjacent>();
-    for (const id of ids) {
-      const row = memories.visibleMemoryById(this.db, id, validity);
-      const adjacent = row && adjacentRows(this.db, row, { window: options.window, gapMs: options.gapMs, validity, filter });
-      if (adjacent && adjacent.before.length + adjacent.after.length > 0) {
-        around.set(id, { before: adjacent.before.map(toMemoryItem), after: adjacent.after.map(toMemoryItem) });
-      }
-    }
+    rows.forEach((row, i) => {
+      const { before, after } = adjacent[i] as { before: memories.MemoryRow[]; after: memories.MemoryRow[] };
+      if (before.length + after.length > 0) around.set(row.id, { before: before.map(toMemoryItem), after: after.map(toMemoryItem) });
+    });
     return around;
   }
 
