@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { collect } from './support/collect.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openTestMemory } from './support/test-memory.js';
 
@@ -35,5 +36,20 @@ describe('search with the messages a memory was stored from', () => {
     expect(now.results[0]?.sources?.map((m) => m.content)).toEqual(['The cough was bad, so Dr. Patel switched me to amlodipine 5 mg.']);
     const then = await memory.search('blood pressure medicine', { userId: 'u', withSources: true, asOf: between });
     expect(then.results[0]?.sources?.map((m) => m.content)).toEqual(['Dr. Patel put me on lisinopril 10 mg.']);
+  });
+
+  it('keeps the sources through export and import into a store that already holds other messages', async () => {
+    const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Adopted a beagle puppy', kind: 'semantic' }));
+    const source = await openTestMemory({ llm });
+    await source.add('Before that, we visited three shelters.', { userId: 'u', infer: false });
+    await source.add([{ role: 'user', content: SAID, createdAt: '2024-03-02T10:00:00Z' }], { userId: 'u' });
+    const target = await openTestMemory();
+    // The target's own messages take the ids the source's had: the import must remap, not reuse them.
+    await target.add(['someone else said this', 'and this', 'and more'].map((content) => ({ role: 'user' as const, content })), { userId: 'other', infer: false });
+    await target.import((await collect(source.export())).map((r) => JSON.stringify(r)));
+    const { results } = await target.search('What is the name of my dog?', { userId: 'u', withSources: true });
+    const fact = results.find((r) => r.memory === 'Adopted a beagle puppy');
+    expect(fact?.sources?.map((m) => m.content)).toEqual([SAID]);
+    for (const r of results) for (const m of r.sources ?? []) expect(m.content).not.toMatch(/someone else|and this|and more/);
   });
 });

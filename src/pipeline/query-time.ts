@@ -22,7 +22,7 @@ type Unit = 'day' | 'month' | 'year';
  */
 export function queryTimeWindow(query: string, referenceDate: number): TimeWindow | undefined {
   // "two weeks before the trip" counts from an event, not from today: such a date is not understood.
-  const dates = parseDates(query, referenceDate).filter((found) => !UNANCHORED.test(found.text));
+  const dates = parseDates(query.slice(0, PARSED_QUERY_CHARS), referenceDate).filter((found) => !UNANCHORED.test(found.text));
   // A date given in full outranks a relative one ("last weekend before April 10, 2023").
   const found = dates.find((d) => d.start.isCertain('year')) ?? dates[0];
   if (!found) return undefined;
@@ -47,9 +47,20 @@ export function mentionedDates(text: string, referenceDate: number): number[] {
 export function timeSignal(window: TimeWindow, validFrom: number, text: string): number {
   if (validFrom >= window.start && validFrom < window.end + AFTER_SLACK_MS) return 1;
   // Only memories that mention a time are parsed further: most do not, and parsing costs.
-  if (!MAY_NAME_TIME.test(text)) return 0;
-  return mentionedDates(text, validFrom).some((at) => at >= window.start && at < window.end) ? 1 : 0;
+  const head = text.slice(0, PARSED_MEMORY_CHARS);
+  if (!MAY_NAME_TIME.test(head)) return 0;
+  return mentionedDates(head, validFrom).some((at) => at >= window.start && at < window.end) ? 1 : 0;
 }
+
+/**
+ * The parser's cost grows with the text (a 16,000-character query of dates took about 110 ms): a
+ * question names its time early, and a memory's dates are read from its beginning only, so a search
+ * over long or hostile texts stays fast.
+ */
+const PARSED_QUERY_CHARS = 1_000;
+const PARSED_MEMORY_CHARS = 300;
+/** Only the best candidates are read for the dates they name; all are placed by when they were recorded. */
+const MENTION_CHECKS = 50;
 
 /** Cheap pre-check: digits, month or weekday names, or relative words. */
 const MAY_NAME_TIME =
@@ -108,9 +119,9 @@ export function weighByTime(
   weight: number,
 ): { id: string; score: number }[] {
   return scored
-    .map(({ id, score }) => {
+    .map(({ id, score }, rank) => {
       const { validFrom, memory } = item(id);
-      const inside = timeSignal(window, Date.parse(validFrom), memory);
+      const inside = timeSignal(window, Date.parse(validFrom), rank < MENTION_CHECKS ? memory : '');
       if (inside > 0) signals.set(id, { ...signals.get(id), time: inside });
       return { id, score: (score + weight * inside) / (1 + weight) };
     })
