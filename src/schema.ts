@@ -151,8 +151,8 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   /** Reorder the best candidates with the configured cross-encoder (Memory.open({ reranker })). */
   rerank: z.boolean().default(false),
   /**
-   * Score each memory together with the memories stored just before and after it in the same session
-   * (a conversation's neighbouring turns), and bring those neighbours in: an answer split over adjacent
+   * Score each memory stored as said (`infer: false`) together with those stored as said just before and
+   * after it in the same session (a conversation's neighbouring turns), and bring those neighbours in: an answer split over adjacent
    * turns is found through the turn that matches. A memory only gains: score = max(own, (own + weight ×
    * best neighbour) / (1 + weight)). `true` uses the defaults.
    * @default true in hybrid mode, false in 'vector' and 'keyword' (one signal, as asked)

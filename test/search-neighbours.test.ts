@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Memory } from 'engram-memory';
+import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openTestMemory } from './support/test-memory.js';
 
 /**
@@ -93,5 +94,18 @@ describe('search with neighbouring turns', () => {
     expect(memories.length).toBeGreaterThan(0);
     const bare = await memory.contextFor(QUESTION, { userId: 'u', maxTokens: 400, withNeighbours: false });
     expect(bare.text.split('\n')[1]).toBe('- [2023-05-08] Did you finally go to the pottery class on Saturday?');
+  });
+
+  it('leaves inferred facts alone: facts stored one after another are not a conversation', async () => {
+    const llm = new ScriptedLlm(
+      ops({ event: 'ADD', text: 'Takes lisinopril for blood pressure', kind: 'semantic' }),
+      ops({ event: 'ADD', text: 'Likes Thai green curry', kind: 'semantic' }),
+    );
+    const memory = await openTestMemory({ llm });
+    await memory.add('Dr. Patel put me on lisinopril.', { userId: 'u' });
+    await memory.add('I could eat Thai green curry every day.', { userId: 'u' });
+    const { results } = await memory.search('blood pressure medicine', { userId: 'u', explain: true, withNeighbours: true });
+    expect(results.map((r) => r.signals?.neighbour)).toEqual(results.map(() => undefined));
+    expect(results.map((r) => r.neighbours)).toEqual(results.map(() => ({ before: [], after: [] })));
   });
 });

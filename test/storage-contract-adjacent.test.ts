@@ -15,11 +15,12 @@ const MINUTE = 60_000;
 const T = 1_767_225_600_000;
 
 let counter = 0;
-function memory(text: string, scope: Scope, validFrom: number, metadata: Record<string, unknown> = {}): NewMemory {
+/** A memory stored as said (its source names the message's role), or with `source`, e.g. an inferred fact's. */
+function memory(text: string, scope: Scope, validFrom: number, metadata: Record<string, unknown> = {}, source: Record<string, unknown> | null = { messageIds: [], role: 'user' }): NewMemory {
   counter += 1;
   const embedding = new Float32Array(DIMENSION);
   embedding[counter % DIMENSION] = 1;
-  return { id: `0190b000-0000-7000-8000-${String(counter).padStart(12, '0')}`, text, hash: textHash(text), kind: 'episodic', scope, metadata, validFrom, source: null, embedding };
+  return { id: `0190b000-0000-7000-8000-${String(counter).padStart(12, '0')}`, text, hash: textHash(text), kind: 'episodic', scope, metadata, validFrom, source, embedding };
 }
 
 describe.each(ENGINES)('storage contract, neighbouring memories: $name', (engine) => {
@@ -113,5 +114,21 @@ describe.each(ENGINES)('storage contract, neighbouring memories: $name', (engine
     expect(texts(await around([d], { window: 3, filter: parseFilter({ keep: true }) }), d)).toEqual(['a', 'c2', '•']);
     const none = await around([b, 'no-such-id'], { window: 2 });
     expect(none.size).toBe(0);
+  });
+
+  it('links memories stored as said only: an inferred fact has no neighbours and is nobody\'s', async () => {
+    const alice = { userId: 'alice' };
+    const ids = await store(
+      memory('turn 1', alice, T),
+      memory('fact from a job', alice, T, {}, { messageIds: [], jobId: 'j' }),
+      memory('turn 2', alice, T),
+      memory('imported without a source', alice, T, {}, null),
+      memory('turn 3', alice, T),
+    );
+    const found = await around(ids, { window: 1 });
+    expect(texts(found, ids[0] as string)).toEqual(['•', 'turn 2']);
+    expect(texts(found, ids[2] as string)).toEqual(['turn 1', '•', 'turn 3']);
+    expect(found.has(ids[1] as string)).toBe(false);
+    expect(found.has(ids[3] as string)).toBe(false);
   });
 });

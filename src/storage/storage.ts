@@ -63,10 +63,11 @@ export interface StorageTransaction {
   /** The k current memories nearest to `vector` by exact cosine, best first; `exactScope`: only memories of exactly this scope. */
   nearest(vector: Float32Array, k: number, scope: Scope, options?: { exactScope?: boolean }): Promise<{ item: MemoryItem; cosine: number }[]>;
   /**
-   * The memories stored just before and after each of these, in its exact scope: at most `window` on each side,
+   * For each of these memories stored as said (from one message, `infer: false`: its source names the
+   * message's role), the memories stored as said just before and after it, in its exact scope: at most `window` on each side,
    * in storage order, visible now (or at `at`) and passing `filter`, each side oldest first. A
    * side ends where world time (validFrom) jumps by more than `gapMs`: the conversation's next session. Ids with
-   * none (or not visible) are left out of the map.
+   * none (or not visible, or inferred) are left out of the map.
    */
   adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Promise<Map<string, Adjacent>>;
   /**

@@ -9,8 +9,8 @@ type Side = 'before' | 'after';
 type SideRow = MemoryRow & { around: number; side: Side };
 
 /**
- * The memories stored just before and after each of `rows` in its exact
- * scope, each side oldest first: at most `window` on each side, in storage
+ * The memories stored as said just before and after each of `rows` (also
+ * stored as said) in its exact scope, each side oldest first: at most `window` on each side, in storage
  * order (created_at, then seq: the scope indexes end in the rowid, so each
  * side walks an index from the row outward with no sort, whatever the
  * scope's size), visible to the read and passing the filter. A step whose
@@ -33,7 +33,7 @@ export function adjacentRows(db: Database, rows: readonly MemoryRow[], query: Ad
       const [compare, order] = side === 'before' ? ['<', 'DESC'] : ['>', 'ASC'];
       parts.push(
         `SELECT * FROM (SELECT ${index} AS around, '${side}' AS side, m.* FROM memories m
-         WHERE ${scope.sql} AND ${valid.sql}${filter} AND (m.created_at, m.seq) ${compare} (?, ?)
+         WHERE ${scope.sql} AND ${valid.sql}${filter} AND ${STORED_AS_SAID} AND (m.created_at, m.seq) ${compare} (?, ?)
          ORDER BY m.created_at ${order}, m.seq ${order} LIMIT ?)`,
       );
       params.push(...scope.params, ...valid.params, ...(query.filter?.params ?? []), row.created_at, row.seq, query.window);
@@ -46,6 +46,22 @@ export function adjacentRows(db: Database, rows: readonly MemoryRow[], query: Ad
     const from = (rows[index] as MemoryRow).valid_from;
     return { before: withinSession(group.before, from, query.gapMs).reverse(), after: withinSession(group.after, from, query.gapMs) };
   });
+}
+
+/**
+ * A memory stored as said, from one message (`infer: false`): its source names the message's role.
+ * Inferred facts have no turns around them; facts stored after one another are not a conversation.
+ */
+const STORED_AS_SAID = `json_type(m.source, '$.role') = 'text'`;
+
+export function storedAsSaid(row: MemoryRow): boolean {
+  if (row.source === null) return false;
+  try {
+    const source = JSON.parse(row.source) as { role?: unknown };
+    return typeof source === 'object' && source !== null && typeof source.role === 'string';
+  } catch {
+    return false;
+  }
 }
 
 /** The rows (nearest first) up to the first jump in world time larger than gapMs. */

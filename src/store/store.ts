@@ -11,7 +11,7 @@ import { compileFilter } from './filter-sql.js';
 import { appendHistory, historyOf } from './history.js';
 import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
-import { adjacentRows } from './adjacent-memories.js';
+import { adjacentRows, storedAsSaid } from './adjacent-memories.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
 import { META_KEYS, readMeta } from './meta.js';
 import { exportMemoryPage, exportMessagePage, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
@@ -268,7 +268,7 @@ export class Store {
   adjacentMemories(ids: readonly string[], options: AdjacencyOptions): Map<string, Adjacent> {
     const validity = { at: options.at };
     const filter = options.filter && compileFilter(options.filter, 'm.metadata');
-    const rows = memories.visibleMemoriesById(this.db, ids, validity);
+    const rows = memories.visibleMemoriesById(this.db, ids, validity).filter(storedAsSaid);
     const adjacent = adjacentRows(this.db, rows, { window: options.window, gapMs: options.gapMs, validity, filter });
     const around = new Map<string, Adjacent>();
     rows.forEach((row, i) => {

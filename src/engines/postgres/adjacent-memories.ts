@@ -8,7 +8,8 @@ import { SqlParams } from './sql-params.js';
 type AdjacentRow = MemoryRow & { around_id: string; around_valid_from: number | string; side: 'before' | 'after' };
 
 /**
- * The memories stored just before and after each of `ids` in its exact scope,
+ * The memories stored as said (their source names a role) just before and
+ * after each of `ids` (also stored as said) in its exact scope,
  * in one statement (a round trip costs more than the rows): storage order is
  * (created_at, seq), and a side ends where valid_from jumps by more than gapMs
  * (see the port's adjacentMemories).
@@ -17,7 +18,7 @@ export async function adjacentMemories(sql: SqlQueryable, ids: readonly string[]
   if (ids.length === 0) return new Map();
   const p = new SqlParams();
   const wanted = `SELECT w.id, w.seq, w.user_id, w.agent_id, w.run_id, w.created_at, w.valid_from FROM memories w
-    WHERE w.id = ANY(${p.add([...ids])}::text[]) AND ${validityWhere(options.at, 'w', p)}`;
+    WHERE w.id = ANY(${p.add([...ids])}::text[]) AND ${validityWhere(options.at, 'w', p)} AND jsonb_typeof(w.source -> 'role') = 'string'`;
   const side = (name: 'before' | 'after'): string => {
     const [compare, order] = name === 'before' ? ['<', 'DESC'] : ['>', 'ASC'];
     const where = [
@@ -25,6 +26,7 @@ export async function adjacentMemories(sql: SqlQueryable, ids: readonly string[]
       `coalesce(m.agent_id, '') = coalesce(w.agent_id, '')`,
       `coalesce(m.run_id, '') = coalesce(w.run_id, '')`,
       validityWhere(options.at, 'm', p),
+      `jsonb_typeof(m.source -> 'role') = 'string'`,
       `(m.created_at, m.seq) ${compare} (w.created_at, w.seq)`,
     ];
     if (options.filter) where.push(compileFilter(options.filter, 'm.metadata', p));
