@@ -81,7 +81,13 @@ async function crashRun(store: string): Promise<void> {
   const memory = await Memory.open({ path: store, embedder: new HashingEmbedder(16, 'test/queue-kill'), llm: null });
   try {
     // The workers drain the queue; leases of killed workers run out after 400 ms.
-    await memory.flush({ timeoutMs: 120_000 });
+    await memory.flush({ timeoutMs: 120_000 }).catch(async (error: unknown) => {
+      // Say which adds are stuck and why: a crash run is not repeated at will.
+      const stuck = (await memory.jobs({ status: ['queued', 'running'], limit: 100 })).results.slice(-5).map((j) => JSON.stringify(j));
+      const alive = workers.map((w) => `${w.pid}: ${w.exitCode === null && w.signalCode === null ? 'running' : `exited ${w.exitCode ?? w.signalCode}`}`);
+      const trouble = lines().filter((line) => line.startsWith('trouble ')).slice(-5);
+      throw new Error([String(error), 'oldest unfinished:', ...stuck, `workers: ${alive.join(', ')}`, 'last worker trouble:', ...trouble].join('\n'));
+    });
     const drainedAt = Date.now();
     for (const worker of workers) worker.kill('SIGKILL');
     await Promise.all(workers.map(exited));

@@ -49,6 +49,8 @@ if (role === 'produce') {
   }
   await memory.close();
 } else {
+  // What troubles a worker goes to the report, so a failed crash run says why (a run is not repeated at will).
+  memory.onWorkerError((error) => appendFileSync(report, `trouble ${process.pid} ${String(error).replace(/\s+/gu, ' ').slice(0, 300)}\n`));
   appendFileSync(report, `worker ${process.pid} started\n`);
   await new Promise(() => undefined);
 }
