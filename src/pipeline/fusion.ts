@@ -1,3 +1,5 @@
+import { bestFirst } from './ranking.js';
+
 /** The usual RRF constant: damps the difference between the very first ranks. */
 export const RRF_K = 60;
 
@@ -19,5 +21,5 @@ export function reciprocalRankFusion<Id extends string | number>(
   const best = weights.reduce((sum, w) => sum + w, 0) / (RRF_K + 1);
   return [...fused.entries()]
     .map(([id, score]) => ({ id, score: score / best }))
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(bestFirst);
 }

@@ -1,5 +1,6 @@
 import * as chrono from 'chrono-node';
 import type { SearchSignals } from '../schema.js';
+import { bestFirst } from './ranking.js';
 
 /** A span of world time a query asks about, [start, end) in ms, and the words that said it. */
 export type TimeWindow = { start: number; end: number; text: string };
@@ -125,7 +126,7 @@ export function weighByTime(
       if (inside > 0) signals.set(id, { ...signals.get(id), time: inside });
       return { id, score: (score + weight * inside) / (1 + weight) };
     })
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(bestFirst);
 }
 
 /** Measured on LoCoMo's questions that name a time (npm run eval:locomo -- --ablation). */

@@ -2,6 +2,7 @@ import type { FilterNode } from '../filter.js';
 import type { MemoryItem, Scope, ScoredMemory, SearchMode, SearchSignals } from '../schema.js';
 import type { Storage } from '../storage/storage.js';
 import { reciprocalRankFusion } from './fusion.js';
+import { bestFirst } from './ranking.js';
 import { entitySignal, type QueryEntities } from './graph/entity-signal.js';
 import { weighByNeighbours, type NeighbourOptions } from './neighbours.js';
 import { weighByTime, type TimeWindow } from './query-time.js';
@@ -125,12 +126,7 @@ function linearFusion(signals: Map<string, SearchSignals>, keyword: { id: string
   const best = Math.max(1e-9, ...relevance.values());
   return [...signals.entries()]
     .map(([id, s]) => ({ id, score: weight * (s.vector ?? 0) + (1 - weight) * ((relevance.get(id) ?? 0) / best) }))
-    .sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
-}
-
-/** Ties go to the older memory: ids are UUIDv7, ordered by creation time. */
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+    .sort(bestFirst);
 }
 
 /**
@@ -161,7 +157,7 @@ async function weighByEntities(
       if (value > 0) signals.set(id, { ...signals.get(id), entity: value });
       return { id, score: (score + graph.weight * value) / (1 + graph.weight) };
     })
-    .sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
+    .sort(bestFirst);
 }
 
 function weighByRecency(
@@ -178,5 +174,5 @@ function weighByRecency(
       signals.set(id, { ...signals.get(id), recency: fresh });
       return { id, score: (1 - recency.weight) * score + recency.weight * fresh };
     })
-    .sort((a, b) => b.score - a.score);
+    .sort(bestFirst);
 }
