@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { EngramError, type Llm, type Memory } from '../index.js';
 import { assertSafeBinding, TokenSchema } from '../server/auth.js';
-import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../server/json-body.js';
 import type { RequestErrorReport } from '../server/create-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from '../server/start-server.js';
 import { GRAPH_OPTION, openConfiguredMemory, resolveRuntimeConfig, STORE_OPTIONS } from './runtime-config.js';

@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { EngramError } from '../index.js';
@@ -38,16 +37,30 @@ export function assertSafeBinding(host: string, token: string | undefined): void
   }
 }
 
+/** Request headers by lower-case name, as Hono's `c.req.header()` gives them. */
+export type Headers = Readonly<Record<string, string | undefined>>;
+
 /**
- * Checks `Authorization: Bearer <token>` in constant time (both sides are
- * hashed first, so neither the token nor its length leaks through timing).
- * Throws 401 UNAUTHORIZED.
+ * The key a request presents, in any form Mem0's clients and others send it:
+ * `Authorization: Bearer <key>`, `Authorization: Token <key>` (Mem0's
+ * clients), or `X-API-Key: <key>`.
  */
-export function requireBearer(headers: IncomingHttpHeaders, token: string): void {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? '');
-  const given = match?.[1];
-  if (given === undefined || !timingSafeEqual(digest(given), digest(token))) {
-    const message = given === undefined ? 'this server needs `Authorization: Bearer <token>`' : 'the bearer token is wrong';
+function presentedKey(headers: Headers): string | undefined {
+  const match = /^(?:Bearer|Token)[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? '');
+  return match?.[1] ?? headers['x-api-key']?.trim();
+}
+
+/**
+ * Checks the presented key in constant time (both sides are hashed first, so
+ * neither the token nor its length leaks through timing). Throws 401 UNAUTHORIZED.
+ */
+export function requireToken(headers: Headers, token: string): void {
+  const given = presentedKey(headers);
+  if (given === undefined || given === '' || !timingSafeEqual(digest(given), digest(token))) {
+    const message =
+      given === undefined
+        ? 'this server needs its token: `Authorization: Bearer <token>` (or `Token <token>`, or `X-API-Key: <token>`)'
+        : 'the token is wrong';
     throw new HttpError(401, 'UNAUTHORIZED', message, { 'www-authenticate': 'Bearer realm="engram"' });
   }
 }
@@ -64,7 +77,7 @@ function digest(value: string): Buffer {
  * cross-site form or fetch sends the page's). Non-browser clients (curl, SDKs)
  * send no Origin and pass. Throws 403 FORBIDDEN.
  */
-export function requireLocalCaller(headers: IncomingHttpHeaders): void {
+export function requireLocalCaller(headers: Headers): void {
   const host = headers.host;
   if (host !== undefined && !isLoopbackHost(hostName(host))) {
     throw new HttpError(403, 'FORBIDDEN', `requests must be addressed to a loopback host (localhost, 127.0.0.1, [::1]), not "${host}"`);

@@ -1,42 +1,39 @@
 import { EngramError, type Entity, type HistoryEntry, type Job, type MemoryEvent, type MemoryItem, type Neighbourhood, type Relation, type ScoredMemory } from '../index.js';
 
-/**
- * The camelCase spellings the server accepts beside Mem0's snake_case. Requests
- * are renamed to snake_case first and validated against one snake_case schema.
- */
-const CAMEL_TO_SNAKE: ReadonlyMap<string, string> = new Map([
-  ['userId', 'user_id'],
-  ['agentId', 'agent_id'],
-  ['runId', 'run_id'],
-  ['createdAt', 'created_at'],
-  ['asOf', 'as_of'],
-  ['halfLifeDays', 'half_life_days'],
-  ['asyncMode', 'async_mode'],
-  ['includeRetired', 'include_retired'],
-  ['referenceDate', 'reference_date'],
-  ['withNeighbours', 'with_neighbours'],
-  ['withSources', 'with_sources'],
-]);
-
 /** Values that belong to the user, whose keys are never renamed. */
 const OPAQUE_KEYS: ReadonlySet<string> = new Set(['metadata', 'filters']);
 
+/** `userId` → `user_id`: the wire spelling of an Engram option name. */
+export const snakeCase = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+/** `user_id` → `userId`: the Memory API's spelling of a wire name. */
+export const camelCase = (key: string) => key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+
 /**
- * Renames the camelCase keys Engram knows (userId → user_id, …) to Mem0's
- * snake_case, at every level except inside `metadata` and `filters` (user data).
- * A key given in both spellings is INVALID_INPUT: which one was meant is unknowable.
+ * Renames camelCase keys (userId → user_id, …) to Mem0's snake_case, at every
+ * level except inside `metadata` and `filters` (user data). A key given in
+ * both spellings is INVALID_INPUT: which one was meant is unknowable.
  */
 export function toSnakeKeys(value: unknown, where: string): unknown {
   if (Array.isArray(value)) return value.map((item, i) => toSnakeKeys(item, `${where}[${i}]`));
   if (!isPlainRecord(value)) return value;
   const entries = Object.entries(value).map(([key, child]): [string, unknown] => {
-    const name = CAMEL_TO_SNAKE.get(key) ?? key;
+    const name = snakeCase(key);
     if (name !== key && Object.hasOwn(value, name)) {
       throw new EngramError('INVALID_INPUT', `${where} has both "${name}" and "${key}"; send one of them`);
     }
     return [name, OPAQUE_KEYS.has(name) ? child : toSnakeKeys(child, `${where}.${name}`)];
   });
   // fromEntries defines own properties, so a "__proto__" key stays data (and is refused as unknown).
+  return Object.fromEntries(entries);
+}
+
+/** The reverse of toSnakeKeys, for values handed to the Memory API; `null` (Python's None) drops the key. */
+export function toCamelKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toCamelKeys);
+  if (!isPlainRecord(value)) return value;
+  const entries = Object.entries(value)
+    .filter(([, child]) => child !== null && child !== undefined)
+    .map(([key, child]): [string, unknown] => [camelCase(key), OPAQUE_KEYS.has(key) ? child : toCamelKeys(child)]);
   return Object.fromEntries(entries);
 }
 

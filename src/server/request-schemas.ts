@@ -4,6 +4,7 @@ import {
   JobStatusSchema,
   MemoryItemSchema,
   MessageSchema,
+  SearchOptionsSchema,
   type AddOptions,
   type GetAllOptions,
   type GraphEntitiesOptions,
@@ -15,7 +16,7 @@ import {
   type Scope,
   type SearchOptions,
 } from '../index.js';
-import { toSnakeKeys } from './mem0-mapping.js';
+import { snakeCase, toCamelKeys, toSnakeKeys } from './mem0-mapping.js';
 
 // The edge checks shapes and types, in Mem0's snake_case, and refuses unknown
 // keys; the Memory API then checks values (lengths, ranges, metadata, filters)
@@ -83,39 +84,21 @@ export const AddBodySchema = z
     return { messages, options, asyncMode: async_mode ?? false };
   });
 
-const RecencyWire = z
-  .strictObject({ half_life_days: z.number(), weight: optional(z.number()) })
-  .transform(({ half_life_days, weight }) => ({ halfLifeDays: half_life_days, weight }));
+/**
+ * The wire body of an operation, derived from the Memory API's options schema:
+ * every option the API has, in snake_case (`vector_weight`, `as_of`,
+ * `recency.half_life_days`), unknown keys refused. Values pass through as sent
+ * (null dropped) for the Memory API to check, so REST never lags the API.
+ */
+export function wireOptions<Shape extends Record<string, z.ZodType>>(shape: Shape) {
+  const keys = Object.keys(shape).map(snakeCase);
+  return z.strictObject(Object.fromEntries(keys.map((key) => [key, z.unknown().optional()]))).transform((body) => toCamelKeys(body) as Record<string, unknown>);
+}
 
-/** `POST /search`: Mem0's body, plus Engram's `mode`, `explain`, `recency`, `as_of`, `reference_date`, `neighbours`, `time`, `with_neighbours` and `with_sources`. */
+/** `POST /search`: `query` and every option of `Memory.search` (Mem0's `user_id`, `limit`, `filters`, `threshold` among them). */
 export const SearchBodySchema = z
-  .strictObject({
-    query: z.string({ error: 'query must be a string' }),
-    ...ScopeWire,
-    limit: optional(z.number()),
-    threshold: optional(z.number()),
-    filters: optional(FiltersWire),
-    mode: optional(z.enum(['hybrid', 'vector', 'keyword'])),
-    explain: optional(z.boolean()),
-    recency: optional(RecencyWire),
-    as_of: optional(z.string()),
-    reference_date: optional(z.string()),
-    neighbours: optional(z.boolean()),
-    time: optional(z.boolean()),
-    with_neighbours: optional(z.boolean()),
-    with_sources: optional(z.boolean()),
-  })
-  .transform(({ query, user_id, agent_id, run_id, as_of, reference_date, with_neighbours, with_sources, ...rest }) => {
-    const options: SearchOptions = {
-      ...scopeOf({ user_id, agent_id, run_id }),
-      ...rest,
-      asOf: as_of,
-      referenceDate: reference_date,
-      withNeighbours: with_neighbours,
-      withSources: with_sources,
-    };
-    return { query, options };
-  });
+  .strictObject({ query: z.string({ error: 'query must be a string' }), ...wireOptions(SearchOptionsSchema.shape).in.shape })
+  .transform(({ query, ...rest }) => ({ query, options: toCamelKeys(rest) as SearchOptions }));
 
 /** `PUT /memories/:id`: `{ text }` (Engram, Mem0 platform) or `{ data }` (Mem0 OSS clients), and `metadata`. */
 export const UpdateBodySchema = z

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EngramError } from '../index.js';
 import { HttpError } from './http-errors.js';
+import type { ServerContext } from './route-table.js';
 
 /** 1 MiB: room for 100 messages of ordinary length; `add` refuses more than 100 anyway. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
@@ -16,15 +17,17 @@ export const MAX_JSON_DEPTH = 400;
 const REQUEST_ABORTED_STATUS = 499;
 
 /**
- * Reads a request body as a JSON object, refusing it (413) as soon as it
- * passes `maxBytes`: a declared `Content-Length` over the limit is refused
- * before anything is read, a chunked body while it streams, so an oversized
- * body is never held in memory. An empty or non-JSON body, JSON nested deeper
- * than `MAX_JSON_DEPTH`, or JSON that is not an object, is INVALID_INPUT (400).
- * A client that hangs up before the body ends is REQUEST_ABORTED.
+ * The request body as a JSON object, read from the Node request beneath Hono's
+ * (the same stream, unread), refusing it (413) as soon as it passes `maxBytes`:
+ * a declared `Content-Length` over the limit is refused before anything is
+ * read, a chunked body while it streams, so an oversized body is never held in
+ * memory. (Hono's body-limit middleware re-wraps the Request, which fails on
+ * @hono/node-server's Request unless it replaces the process's globals.) An empty or non-JSON body, invalid UTF-8,
+ * JSON nested deeper than `MAX_JSON_DEPTH`, or JSON that is not an object, is
+ * INVALID_INPUT (400). A client that hangs up before the body ends is REQUEST_ABORTED.
  */
-export async function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<Record<string, unknown>> {
-  const text = await readText(req, maxBytes);
+export async function readJsonBody(c: ServerContext, maxBytes: number): Promise<Record<string, unknown>> {
+  const text = decodeUtf8(await readBytes(c.env.incoming, maxBytes));
   if (text.trim() === '') throw new EngramError('INVALID_INPUT', 'the request body is empty; send a JSON object');
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
     throw new EngramError('INVALID_INPUT', `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; send flatter JSON`);
@@ -41,28 +44,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number): Prom
   return value as Record<string, unknown>;
 }
 
-function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes (the server's --max-body)`, {
-    connection: 'close',
-  });
-}
-
-/** Whether the request announces (`Content-Length`) a body over `maxBytes`, so it can be refused unread. */
-export function declaresTooLarge(req: IncomingMessage, maxBytes: number): boolean {
-  const declared = Number(req.headers['content-length']);
-  return Number.isFinite(declared) && declared > maxBytes;
-}
-
-/** Whether `error` says the client hung up mid-request (see `REQUEST_ABORTED`). */
-export function isRequestAborted(error: unknown): boolean {
-  return error instanceof HttpError && error.code === 'REQUEST_ABORTED';
-}
-
-function aborted(cause: Error): HttpError {
-  return new HttpError(REQUEST_ABORTED_STATUS, 'REQUEST_ABORTED', 'the client closed the connection before sending the whole body', {}, { cause });
-}
-
-function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
+function readBytes(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   if (declaresTooLarge(req, maxBytes)) return Promise.reject(tooLarge(maxBytes));
   // Gone before we listened: its 'error' and 'close' will not come again.
   if (req.readableAborted) return Promise.reject(aborted(new Error('the connection closed before the body was read')));
@@ -82,7 +64,7 @@ function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
     const onEnd = () => {
       cleanup();
       try {
-        resolve(decodeUtf8(Buffer.concat(chunks)));
+        resolve(Buffer.concat(chunks));
       } catch (error) {
         reject(error);
       }
@@ -107,7 +89,18 @@ function readText(req: IncomingMessage, maxBytes: number): Promise<string> {
   });
 }
 
-function decodeUtf8(bytes: Buffer): string {
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes (the server's --max-body)`, {
+    connection: 'close',
+  });
+}
+
+/** Whether `error` says the client hung up mid-request (see `REQUEST_ABORTED`). */
+export function isRequestAborted(error: unknown): boolean {
+  return error instanceof HttpError && error.code === 'REQUEST_ABORTED';
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
@@ -145,3 +138,13 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+
+function aborted(cause: Error): HttpError {
+  return new HttpError(REQUEST_ABORTED_STATUS, 'REQUEST_ABORTED', 'the client closed the connection before sending the whole body', {}, { cause });
+}
+
+/** Whether the request announces (`Content-Length`) a body over `maxBytes`, so it can be refused unread. */
+export function declaresTooLarge(req: IncomingMessage, maxBytes: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > maxBytes;
+}

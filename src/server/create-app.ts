@@ -1,0 +1,67 @@
+import { Hono } from 'hono';
+import { EngramError, type Memory } from '../index.js';
+import { requireLocalCaller, requireToken } from './auth.js';
+import { engramRoutes } from './engram-routes.js';
+import { hostedRoutes } from './hosted-routes.js';
+import { toErrorResponse } from './http-errors.js';
+import { isRequestAborted } from './json-body.js';
+import { HttpError } from './http-errors.js';
+import { isPublic, jsonResponse, mountRoutes, type Route, type ServerContext, type ServerEnv } from './route-table.js';
+
+/** One failed request, as `ServerOptions.onError` receives it. */
+export type RequestErrorReport = { method: string; path: string; status: number; code: string; error: unknown };
+
+/** What the app needs: the parsed server options. */
+export type AppConfig = {
+  token?: string | undefined;
+  maxBodyBytes: number;
+  version: string;
+  explainError?: ((error: unknown) => unknown) | undefined;
+  queueAdds: boolean | (() => boolean);
+  onError?: ((report: RequestErrorReport) => void) | undefined;
+};
+
+/**
+ * The REST server as a Hono app: who may ask (loopback guard or token),
+ * Engram's routes and the routes of Mem0's hosted API,
+ * and one error shape `{ error: { code, message } }` for every failure.
+ */
+export function createApp(memory: Memory, config: AppConfig): Hono<ServerEnv> {
+  const { queueAdds } = config;
+  const deps = { memory, version: config.version, maxBodyBytes: config.maxBodyBytes, queueAdds: typeof queueAdds === 'function' ? queueAdds : () => queueAdds };
+  const routes: Route[] = [...engramRoutes(deps), ...hostedRoutes(deps)];
+  // strict: false — Mem0's platform URLs end in a slash, Engram's do not; both are served.
+  const app = new Hono<ServerEnv>({ strict: false });
+
+  app.use('*', async (c, next) => {
+    requireWellFormedPath(c);
+    const headers = c.req.header();
+    if (config.token === undefined) requireLocalCaller(headers);
+    else if (!isPublic(routes, c.req.method, c.req.path)) requireToken(headers, config.token);
+    await next();
+  });
+  mountRoutes(app, routes);
+  app.notFound((c) => {
+    throw new HttpError(404, 'ROUTE_NOT_FOUND', `no route ${c.req.path}; see the README's REST server section`);
+  });
+  app.onError((error, c) => answerError(c, config, error));
+  return app;
+}
+
+function answerError(c: ServerContext, config: AppConfig, error: unknown): Response {
+  const response = toErrorResponse(config.explainError ? config.explainError(error) : error);
+  config.onError?.({ method: c.req.method, path: c.req.path, status: response.status, code: response.body.error.code, error });
+  // A client that hung up is not answered (no one is left to read it); Hono still wants a Response.
+  if (isRequestAborted(error)) return new Response(null, { status: 400 });
+  return jsonResponse(response.status, response.body, response.headers);
+}
+
+/** A malformed percent-escape in the path is the client's mistake (400), not a route that does not exist. */
+function requireWellFormedPath(c: ServerContext): void {
+  const path = new URL(c.req.url).pathname;
+  try {
+    decodeURIComponent(path);
+  } catch (error) {
+    throw new EngramError('INVALID_INPUT', `the path "${path}" is not valid percent-encoding`, { cause: error });
+  }
+}

@@ -1,0 +1,183 @@
+import { EngramError, type Memory } from '../index.js';
+import { readJsonBody } from './json-body.js';
+import {
+  toWireEntity,
+  toWireEvent,
+  toWireHistoryEntry,
+  toWireJob,
+  toWireMemory,
+  toWireNeighbourhood,
+  toWireRelation,
+  toWireScoredMemory,
+} from './mem0-mapping.js';
+import {
+  AddBodySchema,
+  GraphEntitiesQuerySchema,
+  GraphMergeBodySchema,
+  GraphNeighboursQuerySchema,
+  GraphRelationsQuerySchema,
+  JobListQuerySchema,
+  ListQuerySchema,
+  parseRequest,
+  queryObject,
+  requireScope,
+  ScopeQuerySchema,
+  SearchBodySchema,
+  UpdateBodySchema,
+} from './request-schemas.js';
+import { Answer, type Route, type ServerContext } from './route-table.js';
+
+/** What Engram's own routes need beside the memory. */
+export type RouteDeps = {
+  memory: Memory;
+  version: string;
+  /** Largest request body, in bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** Whether an inferring add may be queued now (see ServerOptions.queueAdds). */
+  queueAdds: () => boolean;
+};
+
+export const query = (c: ServerContext) => queryObject(new URL(c.req.url).searchParams);
+export const idOf = (c: ServerContext, name = 'id') => c.req.param(name) as string;
+/** The id routes' optional `?user_id=&agent_id=&run_id=`: a memory outside the scope is NOT_FOUND. */
+export const idScope = (c: ServerContext) => parseRequest(ScopeQuerySchema, query(c), 'query');
+
+export const QUEUED_MESSAGE = 'queued: the memories will be extracted in the background';
+
+/** Mem0's open-source REST routes (server/main.py) over the Memory API, plus `GET /health`, the queue's `/jobs` and the entity graph's `/graph`. */
+export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: RouteDeps): Route[] {
+  const body = (c: ServerContext) => readJsonBody(c, maxBodyBytes);
+  return [
+    {
+      path: '/health',
+      public: true,
+      methods: { GET: async () => ({ status: 'ok', version }) },
+    },
+    {
+      path: '/memories',
+      methods: {
+        POST: async (c) => {
+          const { messages, options, asyncMode } = parseRequest(AddBodySchema, await body(c), 'body');
+          requireScope(options);
+          // Without inference nothing waits for the LLM: async_mode answers 200 with the results, as Mem0's server does.
+          if (asyncMode && options.infer !== false && queueAdds()) {
+            const { jobId } = await memory.add(messages, { ...options, wait: false });
+            // Mem0's hosted API answers { event_id, status: 'PENDING' }; job_id names it for GET /jobs/:id.
+            return new Answer(202, { event_id: jobId, job_id: jobId, status: 'PENDING', message: QUEUED_MESSAGE });
+          }
+          const { results, droppedOperations } = await memory.add(messages, { ...options, wait: true });
+          return { results: results.map(toWireEvent), dropped_operations: droppedOperations };
+        },
+        GET: async (c) => {
+          const { results } = await memory.getAll(requireScope(parseRequest(ListQuerySchema, query(c), 'query')));
+          return { results: results.map(toWireMemory) };
+        },
+        DELETE: async (c) => {
+          const { deleted } = await memory.deleteAll(requireScope(parseRequest(ScopeQuerySchema, query(c), 'query')));
+          return { message: 'All relevant memories deleted', deleted };
+        },
+      },
+    },
+    {
+      path: '/memories/:id',
+      methods: {
+        GET: async (c) => {
+          const item = await memory.get(idOf(c), idScope(c));
+          // Mem0 answers 200 with null here; a 404 is what an HTTP client can act on.
+          if (!item) throw new EngramError('NOT_FOUND', `no current memory with id ${idOf(c)}`);
+          return toWireMemory(item);
+        },
+        PUT: async (c) => {
+          const scope = idScope(c);
+          const { text, options } = parseRequest(UpdateBodySchema, await body(c), 'body');
+          return toWireMemory(await memory.update(idOf(c), text, { ...options, ...scope }));
+        },
+        DELETE: async (c) => {
+          await memory.delete(idOf(c), idScope(c));
+          return { message: 'Memory deleted successfully' };
+        },
+      },
+    },
+    {
+      path: '/memories/:id/history',
+      methods: { GET: async (c) => (await memory.history(idOf(c), idScope(c))).map(toWireHistoryEntry) },
+    },
+    {
+      path: '/search',
+      methods: {
+        POST: async (c) => {
+          const { query: text, options } = parseRequest(SearchBodySchema, await body(c), 'body');
+          const { results, relations } = await memory.search(text, requireScope(options));
+          // With the entity graph, the relations around the query's entities too (as Mem0's graph search returns them).
+          return { results: results.map(toWireScoredMemory), ...(relations ? { relations: relations.map(toWireRelation) } : {}) };
+        },
+      },
+    },
+    {
+      path: '/jobs',
+      methods: {
+        GET: async (c) => {
+          const { results, counts } = await memory.jobs(parseRequest(JobListQuerySchema, query(c), 'query'));
+          return { results: results.map(toWireJob), counts };
+        },
+      },
+    },
+    {
+      path: '/jobs/:id',
+      methods: {
+        GET: async (c) => {
+          const job = await memory.job(idOf(c), idScope(c));
+          if (!job) throw new EngramError('NOT_FOUND', `no job with id ${idOf(c)}`);
+          return toWireJob(job);
+        },
+      },
+    },
+    { path: '/jobs/:id/retry', methods: { POST: async (c) => toWireJob(await memory.retryJob(idOf(c), idScope(c))) } },
+    { path: '/jobs/:id/cancel', methods: { POST: async (c) => toWireJob(await memory.cancelJob(idOf(c), idScope(c))) } },
+    {
+      path: '/graph/entities',
+      methods: {
+        GET: async (c) => {
+          const { results } = await memory.graph.entities(requireScope(parseRequest(GraphEntitiesQuerySchema, query(c), 'query')));
+          return { results: results.map(toWireEntity) };
+        },
+      },
+    },
+    {
+      path: '/graph/relations',
+      methods: {
+        GET: async (c) => {
+          const { results } = await memory.graph.relations(requireScope(parseRequest(GraphRelationsQuerySchema, query(c), 'query')));
+          return { results: results.map(toWireRelation) };
+        },
+      },
+    },
+    {
+      path: '/graph/neighbours/:entity',
+      methods: {
+        GET: async (c) => {
+          const options = requireScope(parseRequest(GraphNeighboursQuerySchema, query(c), 'query'));
+          return toWireNeighbourhood(await memory.graph.neighbours(idOf(c, 'entity'), options));
+        },
+      },
+    },
+    {
+      path: '/graph/merge',
+      methods: {
+        POST: async (c) => {
+          const { from, into, scope } = parseRequest(GraphMergeBodySchema, await body(c), 'body');
+          return toWireEntity(await memory.graph.merge(from, into, requireScope(scope)));
+        },
+      },
+    },
+    {
+      path: '/reset',
+      methods: {
+        POST: async () => {
+          await memory.reset();
+          return { message: 'All memories reset' };
+        },
+      },
+    },
+  ];
+}
