@@ -6,10 +6,12 @@ export { PostgresStorage, type PostgresStorageOptions } from './engines/postgres
 export { EngramError, ERROR_CODES, ERROR_HINTS, isEngramError, type ErrorCode, type ErrorHint } from './errors.js';
 export type { Embedder, EmbedPurpose } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';
+export { OpenAiCompatibleEmbedder, type OpenAiCompatibleEmbedderOptions } from './embed/openai-compatible-embedder.js';
 export type { Reranker } from './rerank/reranker.js';
 export { TransformersReranker, type TransformersRerankerOptions } from './rerank/transformers-reranker.js';
 export type { Llm, LlmRequest, ChatMessage, JsonSchema } from './llm/llm.js';
 export { LlamaCppLlm, type LlamaCppLlmOptions, type LlmUsage } from './llm/llama-cpp-llm.js';
+export { OpenAiCompatibleLlm, type OpenAiCompatibleLlmOptions } from './llm/openai-compatible-llm.js';
 export { defaultLlmThreads } from './llm/default-threads.js';
 export { OPERATIONS_JSON_SCHEMA, GRAPH_OPERATIONS_JSON_SCHEMA } from './pipeline/operations.js';
 export { MemoryGraph } from './memory-graph.js';

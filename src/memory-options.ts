@@ -32,13 +32,17 @@ export const MemoryOptionsSchema = z.strictObject({
    */
   storage: z.custom<Storage>(isStorage, { error: 'storage must be a Storage (PostgresStorage.open, …)' }).optional(),
   /**
-   * The embedding model: a local transformers.js model folder, or your own Embedder.
+   * The embedding model: a local transformers.js model folder, an
+   * OpenAI-compatible server on this machine (`{ openaiCompatible: { baseUrl,
+   * model } }`, see OpenAiCompatibleEmbedder; asked for its dimension at open),
+   * or your own Embedder.
    * @default { model: 'models/embedding' }
    */
   embedder: EmbedderOptionSchema.default({ model: 'models/embedding' }),
   /**
-   * The LLM for `add` with `infer: true`: a local GGUF file, your own Llm, or
-   * null for none. Loaded on the first inferring add, never at open.
+   * The LLM for `add` with `infer: true`: a local GGUF file, an
+   * OpenAI-compatible server on this machine (`{ openaiCompatible: { baseUrl,
+   * model } }`, see OpenAiCompatibleLlm), your own Llm, or null for none. Loaded on the first inferring add, never at open.
    * @default { model: 'models/llm.gguf' }
    */
   llm: LlmOptionSchema.optional(),

@@ -107,7 +107,7 @@ export class Memory {
   /** Opens (or creates) a memory store. Models load lazily, on first use. */
   static async open(options: MemoryOptions): Promise<Memory> {
     const config = validate(MemoryOptionsSchema, options, 'options');
-    const { embedder, owned } = createEmbedder(config.embedder);
+    const { embedder, owned } = await createEmbedder(config.embedder);
     // An explicit LLM file must exist now; the default one is only needed by the first inferring add.
     const { llm, owned: ownsLlm } = createLlm(config.llm === undefined ? DEFAULT_LLM : config.llm, config.llm !== undefined);
     const storage = config.storage ?? await openStorage({
@@ -550,7 +550,7 @@ export class Memory {
   }): Promise<{ reembedded: number; model: string; entityNames: number }> {
     const path = validate(PathSchema, options.path, 'path');
     if (isPostgresUrl(path)) throw new EngramError('INVALID_INPUT', 'reindex works on SQLite files; a PostgreSQL store cannot be reindexed yet (export it, then import it with the new model)');
-    const { embedder, owned } = createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));
+    const { embedder, owned } = await createEmbedder(validate(EmbedderOptionSchema, options.embedder, 'embedder'));
     const batchSize = validate(z.number().int().min(1).max(4096).default(256), options.batchSize, 'batchSize');
     const encryptionKey = validate(MemoryOptionsSchema.shape.encryptionKey, options.encryptionKey, 'encryptionKey');
     try {

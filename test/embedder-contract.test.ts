@@ -1,8 +1,9 @@
 import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TransformersEmbedder, type Embedder } from 'engram-memory';
+import { OpenAiCompatibleEmbedder, TransformersEmbedder, type Embedder } from 'engram-memory';
 import { HashingEmbedder } from './support/hashing-embedder.js';
+import { startOpenAiStub } from './support/openai-stub-server.js';
 import { TEST_EMBEDDING_MODEL, tempDir } from './support/test-memory.js';
 
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, v, i) => sum + v * (b[i] ?? 0), 0);
@@ -16,17 +17,24 @@ function prefixedTestModel(): string {
   return folder;
 }
 
-const IMPLEMENTATIONS: [string, () => Embedder][] = [
+/** An OpenAiCompatibleEmbedder on a stub server that answers hash vectors, out of order, in small batches. */
+async function stubbedServerEmbedder(): Promise<Embedder> {
+  const stub = await startOpenAiStub({ dimension: 24, reverseOrder: true });
+  return OpenAiCompatibleEmbedder.connect({ baseUrl: stub.baseUrl, model: 'stub-embed', batchSize: 3, queryPrefix: 'search_query: ' });
+}
+
+const IMPLEMENTATIONS: [string, () => Embedder | Promise<Embedder>][] = [
   ['TransformersEmbedder (generated test model)', () => new TransformersEmbedder({ model: TEST_EMBEDDING_MODEL, batchSize: 4 })],
   ['TransformersEmbedder (generated test model, query and document prefixes)', () => new TransformersEmbedder({ model: prefixedTestModel(), batchSize: 4 })],
   ['HashingEmbedder (test double)', () => new HashingEmbedder(24)],
+  ['OpenAiCompatibleEmbedder (local stub server)', stubbedServerEmbedder],
 ];
 
 describe.each(IMPLEMENTATIONS)('Embedder contract: %s', (_name, create) => {
   const texts = ['The cat sat on the mat.', 'Quarterly revenue grew.', 'zxqv blorf', '!!!', 'I like tea', 'Ich trinke gern Tee', 'A', 'Bob'];
 
   it('returns one finite vector of `dimension` per text, unit length or zero', async () => {
-    const embedder = create();
+    const embedder = await create();
     const vectors = await embedder.embed(texts);
     expect(vectors).toHaveLength(texts.length);
     for (const vector of vectors) {
@@ -40,7 +48,7 @@ describe.each(IMPLEMENTATIONS)('Embedder contract: %s', (_name, create) => {
   });
 
   it('is deterministic and independent of batching and order', async () => {
-    const embedder = create();
+    const embedder = await create();
     const batch = await embedder.embed(texts);
     const reversed = (await embedder.embed([...texts].reverse())).reverse();
     const single = await Promise.all(texts.map(async (t) => (await embedder.embed([t]))[0]!));
@@ -53,7 +61,7 @@ describe.each(IMPLEMENTATIONS)('Embedder contract: %s', (_name, create) => {
   });
 
   it('embeds queries too: `embed(texts, "query")` returns the same kind of vectors, deterministically', async () => {
-    const embedder = create();
+    const embedder = await create();
     const queries = await embedder.embed(texts, 'query');
     expect(queries).toHaveLength(texts.length);
     for (const vector of queries) {

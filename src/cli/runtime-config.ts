@@ -43,8 +43,14 @@ type Env = Record<string, string | undefined>;
 export type RuntimeConfig = {
   db: string;
   modelsDir: string;
+  /** A transformers.js folder, or with `embeddingUrl` the model's name on that server. */
   embeddingModel: string;
+  /** An OpenAI-compatible server on this machine that embeds (ENGRAM_EMBEDDING_URL), instead of a model folder. */
+  embeddingUrl: string | undefined;
+  /** A GGUF file, or with `llmUrl` the model's name on that server. */
   llmModel: string;
+  /** An OpenAI-compatible server on this machine that runs the LLM (ENGRAM_LLM_URL), instead of a GGUF file. */
+  llmUrl: string | undefined;
   /** llama.cpp threads; undefined: the physical cores this process may use. */
   llmThreads: number | undefined;
   /** llama.cpp context size in tokens; undefined: the library's default (4096). */
@@ -63,11 +69,17 @@ export type RuntimeConfig = {
 export function resolveRuntimeConfig(flags: StoreFlags, env: Env = process.env): RuntimeConfig {
   const dataDir = userDataDir(env);
   const modelsDir = flags['models-dir'] || env.ENGRAM_MODELS_DIR || (existsSync('models') ? 'models' : join(dataDir, 'models'));
+  const embeddingModel = flags['embedding-model'] || env.ENGRAM_EMBEDDING_MODEL;
+  const llmModel = flags['llm-model'] || env.ENGRAM_LLM_MODEL;
+  const embeddingUrl = serverUrl('ENGRAM_EMBEDDING_URL', env.ENGRAM_EMBEDDING_URL, embeddingModel, '--embedding-model (ENGRAM_EMBEDDING_MODEL)', 'nomic-embed-text');
+  const llmUrl = serverUrl('ENGRAM_LLM_URL', env.ENGRAM_LLM_URL, llmModel, '--llm-model (ENGRAM_LLM_MODEL)', 'qwen2.5:7b-instruct');
   return {
     db: flags.db || env.ENGRAM_DB || join(dataDir, 'memory.db'),
     modelsDir,
-    embeddingModel: flags['embedding-model'] || env.ENGRAM_EMBEDDING_MODEL || join(modelsDir, 'embedding'),
-    llmModel: flags['llm-model'] || env.ENGRAM_LLM_MODEL || join(modelsDir, 'llm.gguf'),
+    embeddingModel: embeddingModel || join(modelsDir, 'embedding'),
+    embeddingUrl,
+    llmModel: llmModel || join(modelsDir, 'llm.gguf'),
+    llmUrl,
     llmThreads: wholeNumber(flags['llm-threads'], '--llm-threads', env.ENGRAM_LLM_THREADS, 'ENGRAM_LLM_THREADS', 1, 256),
     llmContextSize: wholeNumber(flags['llm-context'], '--llm-context', env.ENGRAM_LLM_CONTEXT, 'ENGRAM_LLM_CONTEXT', 512, 131_072),
     // Never a flag: a key on the command line would land in shell history and `ps`.
@@ -96,6 +108,7 @@ export type OpenMemoryOptions = {
 
 /** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add, unless `requireLlm`. */
 export function openConfiguredMemory(config: RuntimeConfig, options: OpenMemoryOptions = {}): Promise<Memory> {
+  const server = (baseUrl: string, model: string) => ({ openaiCompatible: { baseUrl, model } });
   const llm = {
     model: config.llmModel,
     ...(config.llmThreads === undefined ? {} : { threads: config.llmThreads }),
@@ -104,13 +117,20 @@ export function openConfiguredMemory(config: RuntimeConfig, options: OpenMemoryO
   return Memory.open({
     path: config.db,
     create: options.create ?? true,
-    embedder: { model: config.embeddingModel },
+    embedder: config.embeddingUrl ? server(config.embeddingUrl, config.embeddingModel) : { model: config.embeddingModel },
     // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
-    llm: options.llm ?? (options.requireLlm || existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm)),
+    llm: options.llm ?? (config.llmUrl ? server(config.llmUrl, config.llmModel) : options.requireLlm || existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm)),
     queue: { worker: options.worker ?? false, concurrency: options.concurrency ?? 1 },
     ...(config.encryptionKey ? { encryptionKey: config.encryptionKey } : {}),
     graph: config.graph,
   });
+}
+
+/** ENGRAM_LLM_URL / ENGRAM_EMBEDDING_URL: a server's URL needs the model's name on it, never the default file path. */
+function serverUrl(name: string, url: string | undefined, model: string | undefined, modelSetting: string, example: string): string | undefined {
+  if (url === undefined || url.trim() === '') return undefined;
+  if (!model) throw new UsageError(`${name} is set, so ${modelSetting} must name the model on that server (e.g. ${example})`);
+  return url.trim();
 }
 
 /** The per-user data folder: XDG on Linux, Application Support on macOS, AppData on Windows. */

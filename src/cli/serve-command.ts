@@ -91,7 +91,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
       token: args.token,
       maxBodyBytes: args.maxBodyBytes,
       // Queued adds are worked by this process when it has an LLM, else by `engram worker` (--no-worker); with neither they would wait forever.
-      queueAdds: () => !args.worker || io.llm !== undefined || existsSync(config.llmModel),
+      queueAdds: () => !args.worker || io.llm !== undefined || config.llmUrl !== undefined || existsSync(config.llmModel),
       explainError: (error) => inSurfaceTerms(error, 'rest', config),
       onError: args.verbose ? (report) => io.err.write(describeFailure(report)) : undefined,
     });

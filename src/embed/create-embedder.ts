@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isEmbedder, type Embedder } from './embedder.js';
+import { OpenAiCompatibleEmbedder, OpenAiCompatibleEmbedderOptionsSchema } from './openai-compatible-embedder.js';
 import { TransformersEmbedder } from './transformers-embedder.js';
 
 export const EmbedderConfigSchema = z.strictObject({
@@ -16,13 +17,19 @@ export const EmbedderConfigSchema = z.strictObject({
 });
 export type EmbedderConfig = z.infer<typeof EmbedderConfigSchema>;
 
+/** An OpenAI-compatible server on this machine (Ollama, LM Studio, llama-server), as `OpenAiCompatibleEmbedder.connect(...)` takes it. */
+export const OpenAiCompatibleEmbedderConfigSchema = z.strictObject({ openaiCompatible: OpenAiCompatibleEmbedderOptionsSchema });
+export type OpenAiCompatibleEmbedderConfig = z.infer<typeof OpenAiCompatibleEmbedderConfigSchema>;
+
 export const EmbedderOptionSchema = z.union([
   EmbedderConfigSchema,
-  z.custom<Embedder>(isEmbedder, { error: 'must be { model: "<folder>" } or an Embedder (id, dimension, embed)' }),
+  OpenAiCompatibleEmbedderConfigSchema,
+  z.custom<Embedder>(isEmbedder, { error: 'must be { model: "<folder>" }, { openaiCompatible: { baseUrl, model } } or an Embedder (id, dimension, embed)' }),
 ]);
 
-/** An Embedder from a config, or the given instance as is. */
-export function createEmbedder(option: EmbedderConfig | Embedder): { embedder: Embedder; owned: boolean } {
+/** An Embedder from a config (a server is asked for its dimension now), or the given instance as is. */
+export async function createEmbedder(option: EmbedderConfig | OpenAiCompatibleEmbedderConfig | Embedder): Promise<{ embedder: Embedder; owned: boolean }> {
   if (isEmbedder(option)) return { embedder: option, owned: false };
+  if ('openaiCompatible' in option) return { embedder: await OpenAiCompatibleEmbedder.connect(option.openaiCompatible), owned: true };
   return { embedder: new TransformersEmbedder(option), owned: true };
 }

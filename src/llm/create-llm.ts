@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LlamaCppLlm } from './llama-cpp-llm.js';
 import { isLlm, type Llm } from './llm.js';
+import { OpenAiCompatibleLlm, OpenAiCompatibleLlmOptionsSchema } from './openai-compatible-llm.js';
 
 export const LlmConfigSchema = z.strictObject({
   /** Path of a local GGUF file. */
@@ -13,16 +14,22 @@ export const LlmConfigSchema = z.strictObject({
 });
 export type LlmConfig = z.infer<typeof LlmConfigSchema>;
 
+/** An OpenAI-compatible server on this machine (Ollama, LM Studio, llama-server), as `new OpenAiCompatibleLlm(...)` takes it. */
+export const OpenAiCompatibleLlmConfigSchema = z.strictObject({ openaiCompatible: OpenAiCompatibleLlmOptionsSchema });
+export type OpenAiCompatibleLlmConfig = z.infer<typeof OpenAiCompatibleLlmConfigSchema>;
+
 export const LlmOptionSchema = z.union([
   LlmConfigSchema,
-  z.custom<Llm>(isLlm, { error: 'must be { model: "<file.gguf>" }, an Llm (id, complete), or null' }),
+  OpenAiCompatibleLlmConfigSchema,
+  z.custom<Llm>(isLlm, { error: 'must be { model: "<file.gguf>" }, { openaiCompatible: { baseUrl, model } }, an Llm (id, complete), or null' }),
   z.null(),
 ]);
 
-/** An Llm from a config (the file is checked when `checkNow`), the given instance, or none. */
-export function createLlm(option: LlmConfig | Llm | null, checkNow: boolean): { llm: Llm | undefined; owned: boolean } {
+/** An Llm from a config (a GGUF file is checked when `checkNow`; a server is not called until the first inferring add), the given instance, or none. */
+export function createLlm(option: LlmConfig | OpenAiCompatibleLlmConfig | Llm | null, checkNow: boolean): { llm: Llm | undefined; owned: boolean } {
   if (option === null) return { llm: undefined, owned: false };
   if (isLlm(option)) return { llm: option, owned: false };
+  if ('openaiCompatible' in option) return { llm: new OpenAiCompatibleLlm(option.openaiCompatible), owned: true };
   const llm = new LlamaCppLlm(option);
   if (checkNow) llm.assertModelFile();
   return { llm, owned: true };
