@@ -5,15 +5,21 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runMcpCommand } from '../src/cli/mcp-command.js';
-import { call, connectInProcess, spawnMcpServer, textOf } from './support/mcp-client.js';
+import { call, connectInProcess, jsonOf, spawnMcpServer, textOf } from './support/mcp-client.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openTestMemory, tempDbPath, tempDir, TEST_EMBEDDING_MODEL } from './support/test-memory.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TOOLS = ['add_memories', 'delete_all_memories', 'delete_memory', 'list_memories', 'search_graph', 'search_memory'];
+const TOOLS = ['add_memories', 'delete_all_memories', 'delete_memories', 'delete_memory', 'list_memories', 'search_graph', 'search_memory'];
 
 type StructuredList = { results: { id: string; memory: string; userId?: string; agentId?: string; score?: number }[] };
 const structured = (result: { structuredContent?: Record<string, unknown> | undefined }) => result.structuredContent as StructuredList;
+
+/** The JSON text of the OpenMemory-named tools, as OpenMemory writes it (mem0's snake_case). */
+type AddJson = { results: { id: string; memory: string; event: string; previous_memory?: string }[] };
+type SearchJson = { results: { id: string; memory: string; hash: string; created_at: string; updated_at: string; score: number }[] };
+type ListJson = { id: string; memory: string; hash: string; metadata: Record<string, unknown>; created_at: string; updated_at: string; user_id?: string }[];
+type DeletedJson = { message: string; deleted: string[]; not_found: string[] };
 
 /** The real server, as a desktop assistant starts it, with no LLM file. */
 function serverArgs(db: string, user: string, ...more: string[]): string[] {
@@ -21,7 +27,7 @@ function serverArgs(db: string, user: string, ...more: string[]): string[] {
 }
 
 describe('engram mcp over stdio (the real server process)', () => {
-  it('lists the six tools with strict input schemas that have no user_id', async () => {
+  it('lists the seven tools with strict input schemas that have no user_id', async () => {
     const { client } = await spawnMcpServer(serverArgs(tempDbPath(), 'alice'));
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
@@ -35,6 +41,11 @@ describe('engram mcp over stdio (the real server process)', () => {
     expect(byName.search_memory?.inputSchema).toMatchObject({ properties: { query: { type: 'string' }, limit: { type: 'integer' } }, required: ['query'] });
     expect(byName.list_memories?.inputSchema).toMatchObject({ properties: { limit: { type: 'integer' } } });
     expect(byName.delete_memory?.inputSchema).toMatchObject({ properties: { memory_id: { type: 'string' } }, required: ['memory_id'] });
+    expect(byName.delete_memories?.inputSchema).toMatchObject({
+      properties: { memory_ids: { type: 'array', items: { type: 'string' }, minItems: 1 } },
+      required: ['memory_ids'],
+      additionalProperties: false,
+    });
     expect(byName.delete_all_memories?.inputSchema).toMatchObject({ type: 'object', additionalProperties: false });
     for (const tool of tools) {
       expect(Object.keys(tool.inputSchema.properties ?? {})).not.toContain('user_id');
@@ -48,17 +59,20 @@ describe('engram mcp over stdio (the real server process)', () => {
 
     const added = await call(client, 'add_memories', { text: 'I am allergic to penicillin.', infer: false });
     expect(added.isError).toBeFalsy();
-    expect(textOf(added)).toMatch(/^ADD\s+I am allergic to penicillin\. \(id: \S+\)$/m);
-    await call(client, 'add_memories', { text: 'My daughter Mia plays the violin.', infer: false });
     const allergyId = structured(added).results[0]!.id;
+    expect(jsonOf<AddJson>(added)).toEqual({ results: [{ id: allergyId, memory: 'I am allergic to penicillin.', event: 'ADD' }] });
+    await call(client, 'add_memories', { text: 'My daughter Mia plays the violin.', infer: false });
 
     const found = await call(client, 'search_memory', { query: 'Which antibiotics must the doctor avoid?', limit: 1 });
-    expect(textOf(found)).toMatch(new RegExp(`^1\\. \\[0\\.\\d\\d\\] I am allergic to penicillin\\. \\(id: ${allergyId}\\)$`, 'm'));
+    const [hit] = jsonOf<SearchJson>(found).results;
+    expect(Object.keys(hit!).sort()).toEqual(['created_at', 'hash', 'id', 'memory', 'score', 'updated_at']);
+    expect(hit).toMatchObject({ id: allergyId, memory: 'I am allergic to penicillin.' });
+    expect(hit!.score).toBeGreaterThan(0);
     expect(structured(found).results).toMatchObject([{ id: allergyId, memory: 'I am allergic to penicillin.', userId: 'alice' }]);
 
     const listed = await call(client, 'list_memories');
     expect(structured(listed).results.map((m) => m.memory).sort()).toEqual(['I am allergic to penicillin.', 'My daughter Mia plays the violin.']);
-    expect(textOf(listed)).toContain(`(id: ${allergyId}, since `);
+    expect(jsonOf<ListJson>(listed).find((m) => m.id === allergyId)).toMatchObject({ memory: 'I am allergic to penicillin.', user_id: 'alice' });
 
     const noLlm = await call(client, 'add_memories', { text: 'I switched to green tea.' });
     expect(noLlm.isError).toBe(true);
@@ -74,7 +88,8 @@ describe('engram mcp over stdio (the real server process)', () => {
     expect(textOf(await call(client, 'search_memory', { query: 'penicillin' }))).not.toContain(allergyId);
     const all = await call(client, 'delete_all_memories');
     expect(all.structuredContent).toEqual({ deleted: 1 });
-    expect(textOf(await call(client, 'list_memories'))).toBe('No memories stored yet.');
+    expect(jsonOf(all)).toEqual({ message: 'Successfully deleted all memories', deleted: 1 });
+    expect(jsonOf(await call(client, 'list_memories'))).toEqual([]);
 
     expect(transportErrors).toEqual([]);
     expect(stderr()).toContain('serving the memories of user "alice"');
@@ -120,7 +135,7 @@ describe('engram mcp over stdio (the real server process)', () => {
     const replies = lines.map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result: { content: { text: string }[] } });
     expect(replies.every((r) => r.jsonrpc === '2.0')).toBe(true);
     expect(replies.map((r) => r.id)).toEqual([1, 2]);
-    expect(replies[1]?.result.content[0]?.text).toMatch(/^ADD\s+I live in Lyon\./m);
+    expect(JSON.parse(replies[1]?.result.content[0]?.text ?? '')).toMatchObject({ results: [{ event: 'ADD', memory: 'I live in Lyon.' }] });
   });
 
   it('closes the store and exits 0 on SIGTERM', async () => {
@@ -195,7 +210,7 @@ describe('engram mcp tools (in-process)', () => {
     const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Alice is vegetarian.' }));
     const client = await connectInProcess(await openTestMemory({ llm }), { scope: { userId: 'alice' } });
     const added = await call(client, 'add_memories', { text: 'I stopped eating meat last year.' });
-    expect(textOf(added)).toMatch(/^ADD\s+Alice is vegetarian\./m);
+    expect(jsonOf(added)).toMatchObject({ results: [{ event: 'ADD', memory: 'Alice is vegetarian.' }] });
     expect(llm.requests).toHaveLength(1);
 
     const none = await connectInProcess(await openTestMemory({ llm: null }), { scope: { userId: 'alice' } });
@@ -212,15 +227,67 @@ describe('engram mcp tools (in-process)', () => {
     const blank = await call(client, 'search_memory', { query: '   ' });
     expect(blank.isError).toBe(true);
     expect(textOf(blank)).toMatch(/^INVALID_INPUT: /);
-    expect(textOf(await call(client, 'search_memory', { query: 'anything' }))).toBe('No memories match "anything".');
+    expect(jsonOf(await call(client, 'search_memory', { query: 'anything' }))).toEqual({ results: [] });
   });
 
-  it('says NONE for a text already stored, and keeps multi-line memories on one line', async () => {
+  it('says NONE for a text already stored, and keeps a multi-line memory whole in its JSON', async () => {
     const client = await connectInProcess(await openTestMemory(), { scope: { userId: 'alice' } });
-    await call(client, 'add_memories', { text: 'Shopping list:\nmilk\neggs', infer: false });
+    const first = await call(client, 'add_memories', { text: 'Shopping list:\nmilk\neggs', infer: false });
     const again = await call(client, 'add_memories', { text: 'Shopping list:\nmilk\neggs', infer: false });
-    expect(textOf(again)).toMatch(/^0 changes:\nNONE\s+Shopping list: milk eggs \(already known; id: \S+\)$/);
-    expect(textOf(await call(client, 'list_memories')).split('\n')).toHaveLength(2);
+    const id = jsonOf<AddJson>(first).results[0]!.id;
+    expect(jsonOf(again)).toEqual({ results: [{ id, memory: 'Shopping list:\nmilk\neggs', event: 'NONE' }] });
+    expect(jsonOf<ListJson>(await call(client, 'list_memories')).map((m) => m.memory)).toEqual(['Shopping list:\nmilk\neggs']);
+  });
+
+  it('delete_memories deletes only the caller’s memories: another user’s ids are reported, not deleted', async () => {
+    const memory = await openTestMemory();
+    const [bobs] = (await memory.add('I am allergic to peanuts.', { userId: 'bob', infer: false })).results;
+    const [tea] = (await memory.add('I drink green tea.', { userId: 'alice', infer: false })).results;
+    const [jazz] = (await memory.add('I like jazz.', { userId: 'alice', infer: false })).results;
+    const client = await connectInProcess(memory, { scope: { userId: 'alice' } });
+
+    const mixed = await call(client, 'delete_memories', { memory_ids: [tea!.id, bobs!.id, 'no-such-memory', tea!.id] });
+    expect(mixed.isError).toBeFalsy();
+    expect(jsonOf<DeletedJson>(mixed)).toEqual({ message: 'Successfully deleted 1 memories', deleted: [tea!.id], not_found: [bobs!.id, 'no-such-memory'] });
+    expect(mixed.structuredContent).toEqual({ deleted: [tea!.id], notFound: [bobs!.id, 'no-such-memory'] });
+    expect(await memory.get(bobs!.id)).toMatchObject({ memory: 'I am allergic to peanuts.', userId: 'bob' });
+    expect(await memory.get(tea!.id)).toBeNull();
+
+    const onlyBobs = await call(client, 'delete_memories', { memory_ids: [bobs!.id] });
+    expect(onlyBobs.isError).toBe(true);
+    expect(textOf(onlyBobs)).toBe(`NOT_FOUND: none of these ids is a current memory of this user: ${bobs!.id}`);
+    expect(await memory.get(bobs!.id)).not.toBeNull();
+    expect(await memory.get(jazz!.id)).not.toBeNull();
+
+    expect(await call(client, 'delete_memories', { memory_ids: [] })).toMatchObject({ isError: true });
+    expect(await call(client, 'delete_memories', { memory_ids: jazz!.id })).toMatchObject({ isError: true });
+    expect(await memory.get(jazz!.id)).not.toBeNull();
+  });
+
+  it('ignores the keys clients add to arguments and null for optional ones, but refuses a misspelt or scope argument', async () => {
+    const memory = await openTestMemory();
+    await memory.add('I am allergic to penicillin.', { userId: 'alice', infer: false });
+    await memory.add('I like jazz.', { userId: 'alice', infer: false });
+    const client = await connectInProcess(memory, { scope: { userId: 'alice' } });
+
+    const clientKeys = { toolCallId: 'call_0BCI', tool_call_description: 'looking it up', _meta: { progressToken: 1 } };
+    const found = await call(client, 'search_memory', { query: 'penicillin', limit: null, ...clientKeys });
+    expect(found.isError, textOf(found)).toBeFalsy();
+    expect(jsonOf<SearchJson>(found).results.map((m) => m.memory)).toContain('I am allergic to penicillin.');
+    expect(jsonOf<ListJson>(await call(client, 'list_memories', { limit: null, _trace: 'x' }))).toHaveLength(2);
+    const added = await call(client, 'add_memories', { text: 'I live in Lyon.', infer: false, toolCallId: 'call_1' });
+    expect(jsonOf(added)).toMatchObject({ results: [{ event: 'ADD' }] });
+
+    const misspelt = await call(client, 'list_memories', { limt: 1 });
+    expect(misspelt.isError).toBe(true);
+    expect(textOf(misspelt)).toContain('unknown argument "limt" (it takes limit)');
+    const noLimit = await call(client, 'search_memory', { query: 'penicillin', top_k: 1 });
+    expect(textOf(noLimit)).toContain('unknown argument "top_k" (it takes query, limit)');
+    const otherUser = await call(client, 'delete_all_memories', { user_id: 'bob' });
+    expect(textOf(otherUser)).toContain('user_id cannot be chosen');
+    // null stays an error where the argument is required.
+    expect(await call(client, 'search_memory', { query: null })).toMatchObject({ isError: true });
+    expect((await memory.getAll({ userId: 'alice' })).results).toHaveLength(3);
   });
 
   it('refuses to start with a bad command line (exit 2, usage on stderr, nothing on stdout)', async () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Memory, type Job } from 'engram-memory';
-import { call, connectInProcess, spawnMcpServer, textOf } from './support/mcp-client.js';
+import { call, connectInProcess, jsonOf, spawnMcpServer, textOf } from './support/mcp-client.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { closeAfterTest, openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './support/test-memory.js';
 
@@ -13,7 +13,15 @@ import { closeAfterTest, openTestMemory, TEST_EMBEDDING_MODEL, tempDbPath, tempD
  */
 
 const TINY_LLM = fileURLToPath(new URL('../models/test/llm.gguf', import.meta.url));
-const QUEUED = /^Queued: I will remember this \(job (\S+)\)\.$/;
+/** The job id of add_memories' answer when it queued (OpenMemory-style JSON: status, job_id, message); undefined otherwise. */
+function queuedJob(result: Parameters<typeof textOf>[0]): string | undefined {
+  try {
+    const answer = jsonOf<{ status?: unknown; job_id?: unknown }>(result);
+    return answer.status === 'queued' && typeof answer.job_id === 'string' ? answer.job_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A promise the test resolves when it wants: the LLM below waits on it. */
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -43,16 +51,17 @@ describe('add_memories with the queue (in-process)', () => {
 
     const added = await call(client, 'add_memories', { text: 'I stopped eating meat last year.' });
     expect(added.isError).toBeFalsy();
-    const [, jobId] = QUEUED.exec(textOf(added)) ?? [];
+    const jobId = queuedJob(added);
     expect(jobId).toBeDefined();
+    expect(jsonOf(added)).toMatchObject({ status: 'queued', job_id: jobId, message: expect.stringContaining('search_memory') });
     expect(added.structuredContent).toEqual({ jobId, status: 'queued' });
     expect(['queued', 'running']).toContain(await jobStatus(memory, jobId!));
-    expect(textOf(await call(client, 'list_memories'))).toBe('No memories stored yet.');
+    expect(jsonOf(await call(client, 'list_memories'))).toEqual([]);
 
     llm.open();
     await memory.flush({ timeoutMs: 10_000 });
     expect(await memory.job(jobId!)).toMatchObject({ status: 'done', userId: 'alice', results: [{ event: 'ADD', memory: 'Alice is vegetarian.' }] });
-    expect(textOf(await call(client, 'list_memories'))).toMatch(/^1\. Alice is vegetarian\. \(id: /m);
+    expect(jsonOf(await call(client, 'list_memories'))).toMatchObject([{ memory: 'Alice is vegetarian.' }]);
   });
 
   it('stores as said at once with infer: false, and waits when the server says nobody works its queue (the no-LLM hint stays)', async () => {
@@ -61,7 +70,7 @@ describe('add_memories with the queue (in-process)', () => {
     const client = await connectInProcess(memory, { scope: { userId: 'alice' }, queueAdds: () => worked });
 
     const asSaid = await call(client, 'add_memories', { text: 'I live in Lyon.', infer: false });
-    expect(textOf(asSaid)).toMatch(/^ADD\s+I live in Lyon\. \(id: \S+\)$/m);
+    expect(jsonOf(asSaid)).toMatchObject({ results: [{ event: 'ADD', memory: 'I live in Lyon.' }] });
     expect(asSaid.structuredContent).toMatchObject({ results: [{ event: 'ADD', memory: 'I live in Lyon.' }], droppedOperations: 0 });
 
     const refused = await call(client, 'add_memories', { text: 'I switched to green tea.' });
@@ -73,7 +82,7 @@ describe('add_memories with the queue (in-process)', () => {
     // Asked at each call: once something works the queue (an `engram worker`), the same server queues.
     worked = true;
     const queued = await call(client, 'add_memories', { text: 'I switched to green tea.' });
-    expect(textOf(queued)).toMatch(QUEUED);
+    expect(queuedJob(queued)).toBeDefined();
     expect((await memory.jobs()).counts.queued).toBe(1);
   });
 
@@ -91,7 +100,7 @@ describe('engram mcp with the queue (the real server process)', () => {
     const db = tempDbPath();
     const { client, stderr } = await spawnMcpServer(['--db', db, '--embedding-model', TEST_EMBEDDING_MODEL, '--llm-model', TINY_LLM, '--llm-threads', '1', '--user', 'alice']);
     const added = await call(client, 'add_memories', { text: 'I am allergic to penicillin.' });
-    const [, jobId] = QUEUED.exec(textOf(added)) ?? [];
+    const jobId = queuedJob(added);
     expect(jobId, textOf(added)).toBeDefined();
 
     const store = await reader(db);
@@ -107,7 +116,7 @@ describe('engram mcp with the queue (the real server process)', () => {
     const { client } = await spawnMcpServer([...args, '--user', 'alice', '--no-worker']);
     const added = await call(client, 'add_memories', { text: 'I switched to green tea.' });
     expect(added.isError).toBeFalsy();
-    const [, jobId] = QUEUED.exec(textOf(added)) ?? [];
+    const jobId = queuedJob(added);
     expect(jobId, textOf(added)).toBeDefined();
     expect(await (await reader(db)).job(jobId!)).toMatchObject({ status: 'queued', userId: 'alice', attempts: 0 });
     // (With its own worker and no LLM file, the add is refused with the fix instead: see mcp.test.ts.)

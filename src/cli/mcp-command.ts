@@ -20,8 +20,9 @@ Usage:
              [--db <file>] [--embedding-model <folder>] [--llm-model <file.gguf>] [--models-dir <dir>]
 
   A desktop assistant starts this command and talks MCP on its stdin and stdout
-  (logs go to stderr). Tools: add_memories, search_memory, list_memories,
-  delete_memory, delete_all_memories, search_graph. Every tool works on the
+  (logs go to stderr). Tools, as OpenMemory names them: add_memories,
+  search_memory, list_memories, delete_memories, delete_all_memories; and
+  delete_memory, search_graph. Every tool works on the
   memories of --user (and --agent, when given) only. add_memories with
   inference answers at once: the text is queued, and this server's worker
   extracts the facts in the background (without an LLM file it fails, naming
@@ -98,7 +99,7 @@ export async function runMcpCommand(argv: string[], io: McpCommandIo): Promise<n
         allowScopeOverride: values['allow-scope-override'] ?? false,
         explainError: (error) => inSurfaceTerms(error, 'mcp', config),
         // Queued adds are worked by this process when it has an LLM (the file may be pulled while it runs), else by `engram worker`.
-        queueAdds: () => !worker || io.llm !== undefined || existsSync(config.llmModel),
+        queueAdds: () => !worker || io.llm !== undefined || config.llmUrl !== undefined || existsSync(config.llmModel),
       });
       const transport = new DrainingTransport(new StdioServerTransport(io.stdin, io.stdout));
       const stop = stopSignal(io);

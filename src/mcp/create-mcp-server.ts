@@ -28,6 +28,12 @@ export type EngramMcpServerOptions = {
   queueAdds?: boolean | (() => boolean) | undefined;
   /** Reported to clients in the MCP handshake. @default Engram's package version */
   version?: string | undefined;
+  /**
+   * The name of the MCP client (`cursor`, `claude`, …), as OpenMemory's URLs
+   * carry it: recorded as `metadata.mcp_client` on what add_memories stores.
+   * @default none (nothing is recorded)
+   */
+  client?: string | undefined;
 };
 
 const INSTRUCTIONS =
@@ -36,9 +42,10 @@ const INSTRUCTIONS =
   'To see how a person, place or thing the user mentioned relates to others, ask the entity graph (search_graph).';
 
 /**
- * An MCP server exposing a Memory as tools: `add_memories`, `search_memory`,
- * `list_memories`, `delete_memory`, `delete_all_memories`, and `search_graph`
- * over the entity graph. Connect it to a transport with
+ * An MCP server exposing a Memory as tools, named and answering as
+ * OpenMemory's: `add_memories`, `search_memory`, `list_memories`,
+ * `delete_memories`, `delete_all_memories`; with Engram's `delete_memory` and
+ * `search_graph` over the entity graph. Connect it to a transport with
  * `server.connect(transport)`; it does not own the Memory.
  *
  * @example
@@ -59,6 +66,7 @@ export function createMcpServer(memory: Memory, options: EngramMcpServerOptions)
     allowScopeOverride,
     explainError: options.explainError,
     queueAdds: typeof queueAdds === 'function' ? queueAdds : () => queueAdds,
+    client: options.client,
   });
   return server;
 }

@@ -1,10 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
+import { EngramError, isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
 import { GraphEntityRefSchema, GraphNeighboursOptionsSchema } from '../graph/graph-schema.js';
-import { formatAdd, formatList, formatNeighbourhood, formatNotInGraph, formatSearch } from './format.js';
+import { formatNeighbourhood, formatNotInGraph } from './format.js';
+import { addJson, deletedAllJson, deletedJson, listJson, queuedJson, searchJson } from './openmemory-json.js';
 import { callScope, type ScopeOverride, type ServerScope } from './scope.js';
+import { toolInput } from './tool-input.js';
 import { toolError, toolResult } from './tool-result.js';
 
 /** What the tools work on: one store, the server's scope, and whether a client may choose another. */
@@ -16,32 +18,12 @@ export type ToolContext = {
   explainError?: ((error: unknown) => unknown) | undefined;
   /** Whether add_memories with inference is queued rather than waited for, asked at each call (see EngramMcpServerOptions). */
   queueAdds: () => boolean;
+  /** The MCP client's name (from an OpenMemory URL), recorded on what add_memories stores as `metadata.mcp_client`. */
+  client?: string | undefined;
 };
 
-const ScopeOverrideShape = {
-  user_id: z
-    .string()
-    .min(1)
-    .max(LIMITS.maxScopeIdLength)
-    .optional()
-    .describe("Whose memories to use, instead of the server's default user. Leave it out unless told to act for another user."),
-  agent_id: z
-    .string()
-    .min(1)
-    .max(LIMITS.maxScopeIdLength)
-    .optional()
-    .describe("Narrow to one agent's memories of the user, instead of the server's default agent."),
-};
-
-/**
- * A tool's input schema: strict (an unknown argument is an error, not silently
- * dropped), with the scope inputs only when the server allows scope override.
- */
-function toolInput<Shape extends z.ZodRawShape>(shape: Shape, allowOverride: boolean) {
-  const schema = allowOverride ? z.strictObject({ ...shape, ...ScopeOverrideShape }) : z.strictObject(shape);
-  // Both variants parse to the base fields plus, at most, the optional scope fields.
-  return schema as unknown as z.ZodType<z.output<z.ZodObject<Shape>> & ScopeOverride>;
-}
+/** How many ids one delete_memories call takes. */
+const MAX_IDS_PER_DELETE = 100;
 
 const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const;
 
@@ -66,7 +48,12 @@ const GraphOutputShape = {
   ),
 };
 
-/** Registers Engram's memory tools on an MCP server: five for memories, one for the entity graph. */
+/**
+ * Registers Engram's memory tools on an MCP server: OpenMemory's five
+ * (add_memories, search_memory, list_memories, delete_memories,
+ * delete_all_memories, answering JSON text as OpenMemory does), Engram's
+ * delete_memory, and search_graph over the entity graph.
+ */
 export function registerMemoryTools(server: McpServer, context: ToolContext): void {
   const { memory, allowScopeOverride } = context;
 
@@ -117,14 +104,16 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
     },
     handle(async ({ text, infer }, scope) => {
+      // As OpenMemory does: which client said it, for the user to see later.
+      const metadata = context.client === undefined ? undefined : { mcp_client: context.client };
       try {
         // The local LLM may take longer than a client waits for a tool (some give up after 60 s): queue, answer at once.
         if (infer && context.queueAdds()) {
-          const queued = await memory.add(text, { ...scope, infer, wait: false });
-          return toolResult(`Queued: I will remember this (job ${queued.jobId}).`, queued);
+          const queued = await memory.add(text, { ...scope, metadata, infer, wait: false });
+          return toolResult(queuedJson(queued), queued);
         }
-        const added = await memory.add(text, { ...scope, infer, wait: true });
-        return toolResult(formatAdd(added.results), added);
+        const added = await memory.add(text, { ...scope, metadata, infer, wait: true });
+        return toolResult(addJson(added), added);
       } catch (error) {
         const noLlm = infer && (isEngramError(error, 'MODEL_NOT_FOUND') || isEngramError(error, 'LLM_NOT_CONFIGURED'));
         return toolError(explain(error), noLlm ? NO_LLM_HINT : undefined);
@@ -152,7 +141,7 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
     },
     handle(async ({ query, limit }, scope) => {
       const { results } = await memory.search(query, { ...scope, limit });
-      return toolResult(formatSearch(query, results), { results });
+      return toolResult(searchJson(results), { results });
     }),
   );
 
@@ -172,7 +161,7 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
     },
     handle(async ({ limit }, scope) => {
       const { results } = await memory.getAll({ ...scope, limit });
-      return toolResult(formatList(results), { results });
+      return toolResult(listJson(results), { results });
     }),
   );
 
@@ -196,19 +185,60 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
   );
 
   server.registerTool(
+    'delete_memories',
+    {
+      title: 'Forget memories',
+      description:
+        'Delete memories by their ids (from search_memory or list_memories). Call it when the user asks you to forget something ' +
+        'specific, or says stored memories are wrong. Only this user\'s current memories are deleted; any other id is reported ' +
+        'under not_found and left alone. The memories stop appearing in searches; their change history is kept.',
+      inputSchema: toolInput(
+        {
+          memory_ids: z
+            .array(z.string().min(1).max(128))
+            .min(1)
+            .max(MAX_IDS_PER_DELETE)
+            .describe('The ids of the memories to delete.'),
+        },
+        allowScopeOverride,
+      ),
+      outputSchema: { deleted: z.array(z.string()), notFound: z.array(z.string()) },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    handle(async ({ memory_ids: ids }, scope) => {
+      const deleted: string[] = [];
+      const notFound: string[] = [];
+      for (const id of new Set(ids)) {
+        try {
+          // The scope is the guard: the delete's write transaction checks the memory is current in it.
+          await memory.delete(id, scope);
+          deleted.push(id);
+        } catch (error) {
+          if (!isEngramError(error, 'NOT_FOUND') && !isEngramError(error, 'INVALID_INPUT')) throw error;
+          notFound.push(id);
+        }
+      }
+      if (deleted.length === 0) {
+        throw new EngramError('NOT_FOUND', `none of these ids is a current memory of this user: ${notFound.join(', ')}`);
+      }
+      return toolResult(deletedJson(deleted, notFound), { deleted, notFound });
+    }),
+  );
+
+  server.registerTool(
     'delete_all_memories',
     {
       title: 'Forget everything',
       description:
         "Delete ALL of the user's memories. Call it only when the user explicitly asks you to forget everything about them, and " +
-        'confirm with them first. To remove one fact, use delete_memory.',
+        'confirm with them first. To remove some facts, use delete_memories.',
       inputSchema: toolInput({}, allowScopeOverride),
       outputSchema: { deleted: z.number().int() },
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     handle(async (_args, scope) => {
       const { deleted } = await memory.deleteAll(scope);
-      return toolResult(`Deleted ${deleted} ${deleted === 1 ? 'memory' : 'memories'}.`, { deleted });
+      return toolResult(deletedAllJson(deleted), { deleted });
     }),
   );
 

@@ -67,3 +67,8 @@ export function textOf(result: CallToolResult | Record<string, unknown>): string
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<CallToolResult> {
   return (await client.callTool({ name, arguments: args })) as CallToolResult;
 }
+
+/** The text of a tool result read as JSON, as the OpenMemory-named tools write it. */
+export function jsonOf<T = unknown>(result: CallToolResult | Record<string, unknown>): T {
+  return JSON.parse(textOf(result)) as T;
+}
