@@ -45,6 +45,8 @@ export {
   type Metadata,
   type Scope,
   type ScoredMemory,
+  type ScopeOwner,
+  type ScopesOptions,
   type SearchOptions,
   type UpdateOptions,
 } from './schema.js';

@@ -38,6 +38,7 @@ import {
   MemoryIdSchema,
   MessagesSchema,
   ScopeSchema,
+  ScopesOptionsSchema,
   SearchOptionsSchema,
   TextSchema,
   UpdateOptionsSchema,
@@ -45,6 +46,8 @@ import {
   type ContextOptions,
   type FlushOptions,
   type GetAllOptions,
+  type ScopeOwner,
+  type ScopesOptions,
   type JobListOptions,
   type HistoryEntry,
   type MemoryEvent,
@@ -59,7 +62,7 @@ import { rekeyDatabase } from './store/rekey.js';
 import type { Storage, StorageTransaction } from './storage/storage.js';
 import { openStorage } from './open-storage.js';
 import { cleanText, textHash } from './text-hash.js';
-import { toEpochMs } from './time.js';
+import { toEpochMs, toIso } from './time.js';
 import { isInScope, scopeOf } from './scope.js';
 import { requireScope, validate } from './validate.js';
 
@@ -94,6 +97,11 @@ export class Memory {
   }
 
   /** Whether this Memory keeps the entity graph: links what adds name, asks the LLM for relations (`graph` option). */
+  /** Whether `search` can rerank (a cross-encoder was given: `Memory.open({ reranker })`). */
+  get canRerank(): boolean {
+    return this.reranker !== undefined;
+  }
+
   get keepsGraph(): boolean {
     return this.graphSearch !== undefined;
   }
@@ -384,6 +392,28 @@ export class Memory {
       tx.list(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
     );
     return { results };
+  }
+
+  /** How many memories `getAll` would list across all its pages (`limit` and `offset` are ignored). */
+  async count(options: GetAllOptions): Promise<number> {
+    this.assertOpen();
+    const opts = validate(GetAllOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    requireScope(scope, 'count');
+    return this.storage.transaction('read', 'counting memories', (tx) => tx.count(scope, { filter: opts.filters, at: toEpochMs(opts.asOf) }));
+  }
+
+  /**
+   * Every user, agent and run holding current memories (what Mem0 calls its
+   * entities), most recently changed first, with how many memories each holds.
+   * Across all scopes: for whoever runs the store (an operator, a REST server
+   * with a token), not for one end user. @default options.limit 100
+   */
+  async scopes(options: ScopesOptions = {}): Promise<{ results: ScopeOwner[] }> {
+    this.assertOpen();
+    const { limit, offset } = validate(ScopesOptionsSchema, options, 'options');
+    const rows = await this.storage.transaction('read', 'listing users, agents and runs', (tx) => tx.scopeOwners({ limit, offset }));
+    return { results: rows.map((row) => ({ ...row, createdAt: toIso(row.createdAt), updatedAt: toIso(row.updatedAt) })) };
   }
 
   /**

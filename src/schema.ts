@@ -233,6 +233,15 @@ export const GetAllOptionsSchema = ScopeSchema.extend({
 });
 export type GetAllOptions = z.input<typeof GetAllOptionsSchema>;
 
+export const ScopesOptionsSchema = z.strictObject({
+  limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
+  offset: z.number().int().min(0).default(0),
+});
+export type ScopesOptions = z.input<typeof ScopesOptionsSchema>;
+
+/** A user, agent or run holding memories (`Memory.scopes()`); dates in ISO 8601. */
+export type ScopeOwner = { type: 'user' | 'agent' | 'run'; id: string; memories: number; createdAt: string; updatedAt: string };
+
 export const UpdateOptionsSchema = ScopeSchema.extend({
   /** Replaces the memory's metadata when given. */
   metadata: MetadataSchema.optional(),

@@ -53,8 +53,12 @@ function answerError(c: ServerContext, config: AppConfig, error: unknown): Respo
   config.onError?.({ method: c.req.method, path: c.req.path, status: response.status, code: response.body.error.code, error });
   // A client that hung up is not answered (no one is left to read it); Hono still wants a Response.
   if (isRequestAborted(error)) return new Response(null, { status: 400 });
-  return jsonResponse(response.status, response.body, response.headers);
+  // Mem0's clients show an error's `detail` (its hosted API is Django REST framework's); Engram's own routes keep one shape.
+  const body = HOSTED_PATH.test(c.req.path) ? { ...response.body, detail: response.body.error.message } : response.body;
+  return jsonResponse(response.status, body, response.headers);
 }
+
+const HOSTED_PATH = /^\/v[123]\//;
 
 /** A malformed percent-escape in the path is the client's mistake (400), not a route that does not exist. */
 function requireWellFormedPath(c: ServerContext): void {

@@ -1,3 +1,4 @@
+import type { ScopeOwnerRecord } from './scope-owners.js';
 import type { ExportMemory, ExportMessage, ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
@@ -56,10 +57,14 @@ export interface StorageTransaction {
   currentMemoryByHash(scope: Scope, hash: string): Promise<MemoryItem | undefined>;
   /** Visible memories of a scope (the scope and everything under it), newest first (created_at, then insertion order), paged. */
   list(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined }): Promise<MemoryItem[]>;
+  /** How many memories `list` would show across all its pages. */
+  count(scope: Scope, options: { filter?: FilterNode | undefined; at?: number | undefined }): Promise<number>;
   /** How many current memories a scope (and everything under it) holds. */
   countCurrent(scope: Scope): Promise<number>;
   /** Ids of every current memory of a scope (and everything under it). */
   currentIds(scope: Scope): Promise<string[]>;
+  /** Every user, agent and run id holding current memories, most recently changed first, paged. */
+  scopeOwners(options: { limit: number; offset: number }): Promise<ScopeOwnerRecord[]>;
   /** The k current memories nearest to `vector` by exact cosine, best first; `exactScope`: only memories of exactly this scope. */
   nearest(vector: Float32Array, k: number, scope: Scope, options?: { exactScope?: boolean }): Promise<{ item: MemoryItem; cosine: number }[]>;
   /**

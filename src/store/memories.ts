@@ -108,6 +108,17 @@ export function listMemories(db: Database, query: ListQuery): MemoryRow[] {
     .all(...scope.params, ...valid.params, ...(query.filter?.params ?? []), query.limit, query.offset) as MemoryRow[];
 }
 
+/** How many memories listMemories would list without its page. */
+export function countMemories(db: Database, query: Omit<ListQuery, 'limit' | 'offset'>): number {
+  const scope = scopeWhere(query.scope, 'm');
+  const valid = validityWhere(query.validity, 'm');
+  const filter = query.filter ? ` AND ${query.filter.sql}` : '';
+  return db
+    .prepare(`SELECT count(*) FROM memories m WHERE ${scope.sql} AND ${valid.sql}${filter}`)
+    .pluck()
+    .get(...scope.params, ...valid.params, ...(query.filter?.params ?? [])) as number;
+}
+
 /** Ends a version's validity; the row stays for history and point-in-time reads. */
 export function closeVersion(db: Database, seq: number, validTo: number): void {
   db.prepare('UPDATE memories SET valid_to = ? WHERE seq = ?').run(validTo, seq);

@@ -193,8 +193,10 @@ function sqliteTransaction(store: Store): StorageTransaction {
     scopeOfMemory: async (id) => store.scopeOfMemory(id),
     currentMemoryByHash: async (scope, hash) => store.currentMemoryByHash(scope, hash),
     list: async (scope, options) => store.list(scope, options),
+    count: async (scope, options) => store.count(scope, options),
     countCurrent: async (scope) => store.countCurrent(scope),
     currentIds: async (scope) => store.currentIds(scope),
+    scopeOwners: async ({ limit, offset }) => store.scopeOwners(limit, offset),
     nearest: async (vector, k, scope: Scope, options = {}) =>
       store.resolveHits(store.nearest(vector, k, scope, { exactScope: options.exactScope ?? false })).map(({ item, distance }) => ({ item, cosine: cosineOf(distance) })),
     adjacentMemories: async (ids, options) => store.adjacentMemories(ids, options),

@@ -1,3 +1,4 @@
+import { scopeOwnersSql, toScopeOwner, type ScopeOwnerRecord } from '../storage/scope-owners.js';
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
@@ -237,6 +238,11 @@ export class Store {
       .map(toMemoryItem);
   }
 
+  count(scope: Scope, options: { filter?: FilterNode | undefined; at?: number | undefined }): number {
+    const filter = options.filter && compileFilter(options.filter, 'm.metadata');
+    return memories.countMemories(this.db, { scope: scopeColumns(scope), validity: { at: options.at }, filter });
+  }
+
   /** The k nearest memories of a scope by sqlite-vec's exact KNN (current, or valid at `at`). */
   nearest(query: Float32Array, k: number, scope: Scope, options: ReadOptions & { exactScope?: boolean } = {}): VectorHit[] {
     this.assertBinding();
@@ -419,6 +425,11 @@ export class Store {
   countCurrent(scope: Scope): number {
     const where = scopeWhere(scopeColumns(scope), 'm');
     return this.db.prepare(`SELECT count(*) FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL`).pluck().get(...where.params) as number;
+  }
+
+  scopeOwners(limit: number, offset: number): ScopeOwnerRecord[] {
+    const rows = this.db.prepare(scopeOwnersSql(() => '?')).all(limit, offset) as Parameters<typeof toScopeOwner>[0][];
+    return rows.map(toScopeOwner);
   }
 
   currentIds(scope: Scope): string[] {

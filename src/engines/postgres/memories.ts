@@ -58,6 +58,14 @@ export function listMemories(sql: SqlQueryable, scope: Scope, query: ListQuery):
   );
 }
 
+export async function countMemories(sql: SqlQueryable, scope: Scope, query: Omit<ListQuery, 'limit' | 'offset'>): Promise<number> {
+  const p = new SqlParams();
+  const where = [scopeWhere(scope, 'm', p), validityWhere(query.at, 'm', p)];
+  if (query.filter) where.push(compileFilter(query.filter, 'm.metadata', p));
+  const rows = await sql.query<{ n: number | string }>(`SELECT count(*) AS n FROM memories m WHERE ${where.join(' AND ')}`, p.values);
+  return Number(rows[0]?.n ?? 0);
+}
+
 export async function countCurrent(sql: SqlQueryable, scope: Scope): Promise<number> {
   const p = new SqlParams();
   const rows = await sql.query<{ n: number | string }>(`SELECT count(*) AS n FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL`, p.values);

@@ -4,6 +4,7 @@ import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
 import type { EntityChange, EntityRecord, RelationQuery, RelationRecord } from '../../storage/graph-records.js';
 import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from '../../storage/job-records.js';
 import type { Adjacent, AdjacencyOptions, HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
+import { scopeOwnersSql, toScopeOwner, type ScopeOwnerRecord } from '../../storage/scope-owners.js';
 import { adjacentMemories } from './adjacent-memories.js';
 import * as entities from './entities.js';
 import { appendHistory, historyOf } from './history.js';
@@ -55,6 +56,15 @@ export class PostgresTransaction implements StorageTransaction {
 
   countCurrent(scope: Scope): Promise<number> {
     return memories.countCurrent(this.sql, scope);
+  }
+
+  count(scope: Scope, options: { filter?: FilterNode | undefined; at?: number | undefined }): Promise<number> {
+    return memories.countMemories(this.sql, scope, options);
+  }
+
+  async scopeOwners({ limit, offset }: { limit: number; offset: number }): Promise<ScopeOwnerRecord[]> {
+    const rows = await this.sql.query<Parameters<typeof toScopeOwner>[0]>(scopeOwnersSql((i) => `$${i}`), [limit, offset]);
+    return rows.map(toScopeOwner);
   }
 
   currentIds(scope: Scope): Promise<string[]> {

@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { EngramError, type AddOptions, type Message, type Metadata, type MetadataFilter, type Scope, type SearchOptions } from '../index.js';
+import { mem0Filters } from './mem0-filters.js';
+
+// Request bodies of Mem0's hosted API (the routes its official clients call).
+// The rule for fields Engram does not have, documented in the README:
+// - IGNORED: fields that only shape Mem0's answer or its cloud (output_format,
+//   version, org_id, project_id, …): accepted, no effect.
+// - REFUSED: fields that would change what is stored or found (custom
+//   categories and instructions, expiration dates, …): 400 naming the field.
+// - Anything else unknown is a misspelling: 400, as on Engram's own routes.
+
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((value) => value ?? undefined);
+const ignored = z.unknown().optional();
+const refused = (why: string) =>
+  z
+    .unknown()
+    .optional()
+    .refine((value) => value === undefined || value === null, { error: why });
+const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const JsonObject = z.custom<Metadata>(isObject, { error: 'must be a JSON object' });
+
+/** Fields Mem0's clients send that shape only Mem0's own answer or cloud. */
+const IGNORED = {
+  output_format: ignored,
+  version: ignored,
+  org_id: ignored,
+  project_id: ignored,
+  source: ignored,
+  fields: ignored,
+  latest_only: ignored,
+  keyword_search: ignored,
+  show_expired: ignored,
+  enable_graph: ignored,
+};
+
+const NOT_YET = 'is not supported by Engram yet; leave it out';
+/** Fields that would change what is stored or found, which Engram cannot honour yet. */
+const REFUSED = {
+  custom_categories: refused(`custom_categories ${NOT_YET}`),
+  custom_instructions: refused(`custom_instructions ${NOT_YET}`),
+  agent_custom_instructions: refused(`agent_custom_instructions ${NOT_YET}`),
+  includes: refused(`includes ${NOT_YET}`),
+  excludes: refused(`excludes ${NOT_YET}`),
+  expiration_date: refused(`expiration_date ${NOT_YET}: memories do not expire`),
+  structured_data_schema: refused(`structured_data_schema ${NOT_YET}`),
+  immutable: refused(`immutable ${NOT_YET}`),
+  categories: refused(`categories ${NOT_YET}: Engram does not categorise memories`),
+  start_date: refused(`start_date ${NOT_YET}`),
+  end_date: refused(`end_date ${NOT_YET}`),
+};
+
+const ScopeFields = {
+  user_id: optional(z.string()),
+  agent_id: optional(z.string()),
+  run_id: optional(z.string()),
+  app_id: refused('app_id: Engram has no app scope; use agent_id'),
+};
+
+/** A message as Mem0's clients send it: role and text content; other keys (Mem0's extras) are ignored. */
+const MessageWire = z
+  .object({
+    role: z.enum(['user', 'assistant', 'system'], { error: 'role must be user, assistant or system' }),
+    content: z.string({ error: 'content must be text (images are not supported)' }),
+    name: optional(z.string()),
+    created_at: optional(z.string()),
+  })
+  .transform(({ role, content, name, created_at }): Message => ({ role, content, name, createdAt: created_at }));
+
+/** Merges a top-level scope (older clients) with the scope inside filters; two different ids is INVALID_INPUT. */
+function mergeScope(top: Scope, inFilters: Scope): Scope {
+  const merged: Scope = { ...inFilters };
+  for (const key of ['userId', 'agentId', 'runId'] as const) {
+    const value = top[key];
+    if (value === undefined) continue;
+    if (merged[key] !== undefined && merged[key] !== value) {
+      throw new EngramError('INVALID_INPUT', `the request names two different ${key} ("${value}" and "${merged[key]}")`);
+    }
+    merged[key] = value;
+  }
+  return merged;
+}
+
+const scopeOf = (fields: { user_id?: string | undefined; agent_id?: string | undefined; run_id?: string | undefined }): Scope => ({
+  ...(fields.user_id !== undefined ? { userId: fields.user_id } : {}),
+  ...(fields.agent_id !== undefined ? { agentId: fields.agent_id } : {}),
+  ...(fields.run_id !== undefined ? { runId: fields.run_id } : {}),
+});
+
+/** `POST /v3/memories/add/` (and v1's `POST /v1/memories/`). */
+export const HostedAddSchema = z
+  .strictObject({
+    messages: z.union([z.string(), z.array(MessageWire)], { error: 'messages must be a string or an array of { role, content }' }),
+    ...ScopeFields,
+    metadata: optional(JsonObject),
+    infer: optional(z.boolean()),
+    async_mode: optional(z.boolean()),
+    /** Unix seconds: when the messages were said (for those without created_at). */
+    timestamp: optional(z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)])),
+    ...IGNORED,
+    ...REFUSED,
+  })
+  .transform((body) => {
+    const said = body.timestamp === undefined ? undefined : new Date(Number(body.timestamp) * 1000).toISOString();
+    const messages =
+      typeof body.messages === 'string'
+        ? [{ role: 'user' as const, content: body.messages, createdAt: said }]
+        : body.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? said }));
+    const options: AddOptions = { ...scopeOf(body), metadata: body.metadata, infer: body.infer };
+    // The hosted API queues by default (async_mode true); false waits for the results.
+    const asyncMode = body.async_mode ?? true;
+    return { messages, options, asyncMode };
+  });
+
+/** `POST /v3/memories/search/` (and v2's): query, filters (with the scope), top_k, threshold, rerank, reference_date. */
+export const HostedSearchSchema = z
+  .strictObject({
+    query: z.string({ error: 'query must be a string' }),
+    ...ScopeFields,
+    filters: optional(JsonObject),
+    metadata: optional(JsonObject),
+    top_k: optional(z.number()),
+    limit: optional(z.number()),
+    threshold: optional(z.number()),
+    rerank: optional(z.boolean()),
+    reference_date: optional(z.union([z.string(), z.number()])),
+    ...IGNORED,
+    ...REFUSED,
+  })
+  .transform((body) => {
+    const { scope, filters } = mem0Filters(body.filters, 'body.filters');
+    const metadata = body.metadata === undefined ? undefined : mem0Filters({ metadata: body.metadata }, 'body').filters;
+    const options: SearchOptions = {
+      ...mergeScope(scopeOf(body), scope),
+      filters: both(filters, metadata),
+      limit: body.top_k ?? body.limit,
+      threshold: body.threshold,
+      rerank: body.rerank,
+      referenceDate: body.reference_date === undefined ? undefined : asDate(body.reference_date),
+    };
+    return { query: body.query, options };
+  });
+
+/** `POST /v3/memories/` (and v2's): the list's filters; paging comes as page / page_size (query or body). */
+export const HostedListSchema = z
+  .strictObject({
+    ...ScopeFields,
+    filters: optional(JsonObject),
+    page: optional(z.number().int().min(1)),
+    page_size: optional(z.number().int().min(1)),
+    ...IGNORED,
+    ...REFUSED,
+  })
+  .transform((body) => {
+    const { scope, filters } = mem0Filters(body.filters, 'body.filters');
+    return { scope: mergeScope(scopeOf(body), scope), filters, page: body.page, pageSize: body.page_size };
+  });
+
+/** `PUT /v1/memories/{id}/`: new text, new metadata, or both. */
+export const HostedUpdateSchema = z
+  .strictObject({
+    text: optional(z.string()),
+    data: optional(z.string()),
+    metadata: optional(JsonObject),
+    timestamp: refused(`timestamp ${NOT_YET} on update`),
+    expiration_date: refused(`expiration_date ${NOT_YET}: memories do not expire`),
+  })
+  .refine((body) => !(body.text !== undefined && body.data !== undefined), { error: 'give the new text as "text" or "data", not both' })
+  .refine((body) => body.text !== undefined || body.data !== undefined || body.metadata !== undefined, { error: 'give text, metadata, or both' })
+  .transform((body) => ({ text: body.text ?? body.data, metadata: body.metadata }));
+
+const BatchItem = z.strictObject({ memory_id: z.string(), text: optional(z.string()), metadata: optional(JsonObject) });
+/** `PUT /v1/batch/`: up to 1,000 updates. */
+export const HostedBatchUpdateSchema = z.strictObject({ memories: z.array(BatchItem).min(1).max(1000) });
+/** `DELETE /v1/batch/`: up to 1,000 ids. */
+export const HostedBatchDeleteSchema = z.strictObject({ memories: z.array(z.strictObject({ memory_id: z.string() })).min(1).max(1000) });
+
+/** The query of `DELETE /v1/memories/` (Mem0's delete-all) and of the id routes. */
+export const HostedScopeQuerySchema = z
+  .strictObject({
+    user_id: z.string().optional(),
+    agent_id: z.string().optional(),
+    run_id: z.string().optional(),
+    app_id: refused('app_id: Engram has no app scope; use agent_id'),
+    filters: refused('filters in a query string are not supported here; give user_id, agent_id or run_id'),
+    delete_linked: z.unknown().optional(),
+    org_id: z.unknown().optional(),
+    project_id: z.unknown().optional(),
+  })
+  .transform(scopeOf);
+
+/** Paging of `GET /v1/entities/` and of the list. */
+export const PagingQuerySchema = z.strictObject({
+  page: z.string().regex(/^[1-9]\d{0,8}$/, { error: 'must be a whole number from 1' }).transform(Number).optional(),
+  page_size: z.string().regex(/^[1-9]\d{0,8}$/, { error: 'must be a whole number from 1' }).transform(Number).optional(),
+  org_id: z.unknown().optional(),
+  project_id: z.unknown().optional(),
+});
+
+function both(a: MetadataFilter | undefined, b: MetadataFilter | undefined): MetadataFilter | undefined {
+  if (a && b) return { AND: [a, b] };
+  return a ?? b;
+}
+
+/** Mem0 sends reference_date as ISO text or Unix seconds. */
+function asDate(value: string | number): string {
+  if (typeof value === 'number' || /^\d+$/.test(value)) return new Date(Number(value) * 1000).toISOString();
+  return value;
+}

@@ -1,0 +1,104 @@
+import { EngramError, type MetadataFilter, type Scope } from '../index.js';
+
+/** Mem0's filter keys that name the scope; Engram's scope has no `app_id`. */
+const SCOPE_KEYS = { user_id: 'userId', agent_id: 'agentId', run_id: 'runId' } as const;
+type ScopeKey = keyof typeof SCOPE_KEYS;
+
+/**
+ * Filter keys of Mem0's hosted API that Engram cannot honour yet, with why.
+ * Each is refused (400): a filter must never silently return nothing because
+ * it was misread.
+ */
+const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  app_id: 'Engram has no app scope; use agent_id, or a metadata field',
+  created_at: 'filtering by creation date is not supported yet; use as_of for a point-in-time read, or a metadata date',
+  updated_at: 'filtering by update date is not supported yet',
+  timestamp: 'filtering by timestamp is not supported yet',
+  expiration_date: 'memories do not expire in Engram yet',
+  categories: 'Engram does not categorise memories yet; file them in a metadata field',
+  keywords: 'keyword filters are not supported; hybrid search already weighs the query’s words',
+  memory_ids: 'filtering by id is not supported; read a memory with GET /v1/memories/{id}/',
+  entity_ids: 'filtering by graph entity is not supported over this route',
+};
+
+/** Mem0's comparison operators Engram's metadata filter has under the same name. */
+const SAME_OPERATORS = new Set(['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains']);
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function refuse(path: string, why: string): never {
+  throw new EngramError('INVALID_INPUT', `${path}: ${why}`);
+}
+
+/**
+ * Splits a Mem0 `filters` object into the scope (`user_id`, `agent_id`,
+ * `run_id`, flat or inside a top-level `AND`) and Engram's metadata filter
+ * (the rest: metadata fields, `metadata: {…}`, `AND`/`OR`/`NOT`). What Engram
+ * cannot honour — wildcards, `app_id`, dates, categories, `icontains`, a scope
+ * inside `OR`/`NOT` — is INVALID_INPUT naming the key and why.
+ *
+ * @example mem0Filters({ AND: [{ user_id: 'fay' }, { topic: 'travel' }] }, 'body.filters')
+ * // → { scope: { userId: 'fay' }, filters: { AND: [{ topic: 'travel' }] } }
+ */
+export function mem0Filters(filters: unknown, path: string): { scope: Scope; filters: MetadataFilter | undefined } {
+  if (filters === undefined || filters === null) return { scope: {}, filters: undefined };
+  if (!isObject(filters)) refuse(path, 'must be a JSON object');
+  const scope: Scope = {};
+  const conditions = conditionsOf(filters, path, scope, true);
+  return { scope, filters: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { AND: conditions } };
+}
+
+/** The metadata conditions of one filter object; scope keys go to `scope` when `scopeAllowed` (an AND chain from the top). */
+function conditionsOf(filter: Record<string, unknown>, path: string, scope: Scope, scopeAllowed: boolean): MetadataFilter[] {
+  const conditions: MetadataFilter[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    const here = `${path}.${key}`;
+    if (key === 'AND' || key === 'OR') {
+      if (!Array.isArray(value) || value.length === 0) refuse(here, 'must be a non-empty array of filters');
+      const parts = value.map((item, i) => {
+        if (!isObject(item)) refuse(`${here}[${i}]`, 'must be a JSON object');
+        return conditionsOf(item, `${here}[${i}]`, scope, scopeAllowed && key === 'AND');
+      });
+      if (key === 'AND') conditions.push(...parts.flat());
+      else conditions.push({ OR: parts.map((part) => (part.length === 1 ? (part[0] as MetadataFilter) : { AND: part })) });
+    } else if (key === 'NOT') {
+      const inner = Array.isArray(value) ? value : [value];
+      for (const [i, item] of inner.entries()) {
+        if (!isObject(item)) refuse(`${here}[${i}]`, 'must be a JSON object');
+        const part = conditionsOf(item, `${here}[${i}]`, scope, false);
+        conditions.push({ NOT: part.length === 1 ? (part[0] as MetadataFilter) : { AND: part } });
+      }
+    } else if (key in SCOPE_KEYS) {
+      if (!scopeAllowed) refuse(here, 'a user_id, agent_id or run_id inside OR or NOT is not supported: one request reads one scope');
+      takeScope(scope, key as ScopeKey, value, here);
+    } else if (key in UNSUPPORTED_KEYS) {
+      refuse(here, UNSUPPORTED_KEYS[key] as string);
+    } else if (key === 'metadata') {
+      if (!isObject(value)) refuse(here, 'must be an object of metadata fields');
+      for (const [field, condition] of Object.entries(value)) conditions.push({ [field]: fieldCondition(condition, `${here}.${field}`) });
+    } else {
+      conditions.push({ [key]: fieldCondition(value, here) });
+    }
+  }
+  return conditions;
+}
+
+function takeScope(scope: Scope, key: ScopeKey, value: unknown, path: string): void {
+  const id = isObject(value) && Object.keys(value).length === 1 && 'eq' in value ? value.eq : value;
+  if (id === '*') refuse(path, 'the wildcard "*" would read every scope; give one id');
+  if (typeof id !== 'string') refuse(path, 'must be one id (a string); reading several scopes at once is not supported');
+  const name = SCOPE_KEYS[key];
+  if (scope[name] !== undefined && scope[name] !== id) refuse(path, `names a second ${key} ("${scope[name]}" and "${id}"); one request reads one scope`);
+  scope[name] = id;
+}
+
+/** One metadata field's condition: a value (equality) or operators; Mem0-only forms are refused. */
+function fieldCondition(condition: unknown, path: string): MetadataFilter[string] {
+  if (condition === '*') refuse(path, 'the wildcard "*" (any value) is not supported in metadata filters yet');
+  if (!isObject(condition)) return condition as MetadataFilter[string];
+  for (const op of Object.keys(condition)) {
+    if (op === 'icontains') refuse(`${path}.icontains`, 'case-insensitive contains is not supported; use contains');
+    if (!SAME_OPERATORS.has(op)) refuse(`${path}.${op}`, `unknown operator; use one of ${[...SAME_OPERATORS].join(' ')}`);
+  }
+  return condition as MetadataFilter[string];
+}
