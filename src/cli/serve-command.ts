@@ -22,7 +22,8 @@ Options:
   --host <addr>        address to listen on (default: ${DEFAULT_HOST}). Anything but a loopback
                        address needs a token
   --port <n>           TCP port (default: ${DEFAULT_PORT}; 0 picks a free one, the printed URL tells which)
-  --token <secret>     require "Authorization: Bearer <secret>" on every request except GET /health;
+  --token <secret>     require the token on every request except GET /health, as "Authorization: Bearer
+                       <secret>", "Authorization: Token <secret>" (Mem0's clients) or "X-API-Key: <secret>";
                        at least 16 characters (env ENGRAM_TOKEN — better: a command line is visible
                        to other users of the machine)
   --max-body <bytes>   largest request body; larger ones get 413 (default: ${DEFAULT_MAX_BODY_BYTES})
@@ -34,6 +35,10 @@ Options:
   --db <file|url>      SQLite file or postgres:// URL (env ENGRAM_DB; default: the user's data folder)
   --embedding-model <folder>, --llm-model <file.gguf>, --models-dir <dir>
                        the local models (env ENGRAM_EMBEDDING_MODEL, ENGRAM_LLM_MODEL, ENGRAM_MODELS_DIR)
+
+MCP clients set up for OpenMemory connect at /mcp/<client>/sse/<user> (SSE, and Streamable HTTP) or
+/mcp/<client>/http/<user> (Streamable HTTP), with the same token; <user> is whose memories they see.
+Mem0's official clients (mem0ai) work with host = this URL and apiKey = the token.
 
 Prints the URL once listening. Ctrl-C or SIGTERM stops it: requests in flight finish, the queued add
 being extracted lands, then the file is closed. Routes: see the README, section "REST server".
@@ -93,6 +98,7 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
       // Queued adds are worked by this process when it has an LLM, else by `engram worker` (--no-worker); with neither they would wait forever.
       queueAdds: () => !args.worker || io.llm !== undefined || config.llmUrl !== undefined || existsSync(config.llmModel),
       explainError: (error) => inSurfaceTerms(error, 'rest', config),
+      mcp: { explainError: (error) => inSurfaceTerms(error, 'mcp', config) },
       onError: args.verbose ? (report) => io.err.write(describeFailure(report)) : undefined,
     });
   } catch (error) {

@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { EngramError, type Memory } from '../index.js';
 import { requireLocalCaller, requireToken } from './auth.js';
+import { createMcpHttpHandler } from '../mcp/http-handler.js';
+import { createMcpSseHandler } from '../mcp/sse-handler.js';
 import { engramRoutes } from './engram-routes.js';
 import { hostedRoutes } from './hosted-routes.js';
 import { toErrorResponse } from './http-errors.js';
@@ -19,6 +21,7 @@ export type AppConfig = {
   explainError?: ((error: unknown) => unknown) | undefined;
   queueAdds: boolean | (() => boolean);
   onError?: ((report: RequestErrorReport) => void) | undefined;
+  mcp: boolean | { explainError?: ((error: unknown) => unknown) | undefined };
 };
 
 /**
@@ -26,7 +29,7 @@ export type AppConfig = {
  * Engram's routes and the routes of Mem0's hosted API,
  * and one error shape `{ error: { code, message } }` for every failure.
  */
-export function createApp(memory: Memory, config: AppConfig): Hono<ServerEnv> {
+export function createApp(memory: Memory, config: AppConfig): { app: Hono<ServerEnv>; closeStreams: () => Promise<void> } {
   const { queueAdds } = config;
   const deps = { memory, version: config.version, maxBodyBytes: config.maxBodyBytes, queueAdds: typeof queueAdds === 'function' ? queueAdds : () => queueAdds };
   const routes: Route[] = [...engramRoutes(deps), ...hostedRoutes(deps)];
@@ -41,11 +44,28 @@ export function createApp(memory: Memory, config: AppConfig): Hono<ServerEnv> {
     await next();
   });
   mountRoutes(app, routes);
+  const closeStreams = config.mcp === false ? async () => undefined : mountMcp(app, memory, config, deps.queueAdds);
   app.notFound((c) => {
     throw new HttpError(404, 'ROUTE_NOT_FOUND', `no route ${c.req.path}; see the README's REST server section`);
   });
   app.onError((error, c) => answerError(c, config, error));
-  return app;
+  return { app, closeStreams };
+}
+
+/** OpenMemory's MCP URLs; returns what ends the open SSE sessions. */
+function mountMcp(app: Hono<ServerEnv>, memory: Memory, config: AppConfig, queueAdds: () => boolean): () => Promise<void> {
+  const options = {
+    queueAdds,
+    version: config.version,
+    maxRequestBodySize: config.maxBodyBytes,
+    explainError: typeof config.mcp === 'object' ? config.mcp.explainError : undefined,
+  };
+  const http = createMcpHttpHandler(memory, options);
+  const sse = createMcpSseHandler(memory, options);
+  const route = (c: ServerContext) => ({ client: c.req.param('client') as string, userId: c.req.param('userId') as string });
+  app.all('/mcp/:client/http/:userId', (c) => http(c.req.raw, route(c)));
+  app.all('/mcp/:client/sse/:userId', (c) => sse.handle(c.req.raw, route(c)));
+  return () => sse.close();
 }
 
 function answerError(c: ServerContext, config: AppConfig, error: unknown): Response {

@@ -35,6 +35,21 @@ export const ServerOptionsSchema = z.strictObject({
    * false while it has no LLM file and no `--no-worker`. @default true
    */
   queueAdds: z.union([z.boolean(), z.custom<() => boolean>((v) => typeof v === 'function', { error: 'queueAdds must be a boolean or a function' })]).default(true),
+  /**
+   * MCP at OpenMemory's URLs, behind the same token and loopback guard:
+   * Streamable HTTP at `/mcp/<client>/http/<user>`, SSE (and Streamable HTTP)
+   * at `/mcp/<client>/sse/<user>`; the user of the URL is every tool's scope.
+   * `false` leaves them out; `explainError` rewrites tool errors as the REST
+   * option does answers. @default true
+   */
+  mcp: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        explainError: z.custom<(error: unknown) => unknown>((v) => typeof v === 'function', { error: 'mcp.explainError must be a function' }).optional(),
+      }),
+    ])
+    .default(true),
   /** Called for every request answered with an error (status ≥ 400), and for every request the client abandoned (499). */
   onError: z.custom<(report: RequestErrorReport) => void>((v) => typeof v === 'function', { error: 'onError must be a function' }).optional(),
 });
@@ -57,7 +72,7 @@ export function createServer(memory: Memory, options: ServerOptions = {}): Serve
     });
   }
   const config = { ...parsed.data, version: parsed.data.version ?? packageVersion() };
-  const app = createApp(memory, config);
+  const { app, closeStreams } = createApp(memory, config);
   // overrideGlobalObjects: false — a library must not replace the process's global Request and Response.
   const listener = getRequestListener(app.fetch, { overrideGlobalObjects: false });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -72,5 +87,11 @@ export function createServer(memory: Memory, options: ServerOptions = {}): Serve
     if (!declaresTooLarge(req, config.maxBodyBytes)) res.writeContinue();
     onRequest(req, res);
   });
+  // Open MCP event streams would hold close() for its whole grace period: they end first.
+  const close = server.close.bind(server);
+  server.close = (callback?: (error?: Error) => void) => {
+    void closeStreams().finally(() => server.closeIdleConnections());
+    return close(callback);
+  };
   return server;
 }
