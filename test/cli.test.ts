@@ -104,6 +104,8 @@ describe('engram --help and usage errors', () => {
       [['search', 'x', '--limit', '0', ...store], /--limit must be a whole number from 1 to 200, not "0"/],
       [['search', 'x', '--mode', 'fuzzy', ...store], /--mode: must be hybrid, vector or keyword/],
       [['search', 'x', '--threshold', '2', ...store], /--threshold must be a number from 0 to 1/],
+      [['search', 'x', '--fusion', 'max', ...store], /--fusion: must be linear or rrf/],
+      [['search', 'x', '--vector-weight', '1.5', ...store], /--vector-weight must be a number from 0 to 1/],
       [['list', '--as-of', 'yesterday', ...store], /--as-of: must be an ISO 8601 date-time/],
       [['add', 'x', '--metadata', '{oops', ...store], /--metadata must be JSON/],
       [['add', 'x', '--metadata', '[1]', ...store], /--metadata must be a JSON object/],
@@ -169,6 +171,9 @@ describe('engram commands on a store', () => {
 
     const found = (await engram(['search', 'coffee', '--json', '--mode', 'keyword', '--explain'], env)).json<{ results: { id: string; score: number; signals: object }[] }>();
     expect(found.results).toEqual([expect.objectContaining({ id, score: expect.any(Number), signals: expect.objectContaining({ keywordRank: 1 }) })]);
+    // Every option of Memory.search with a plain value has its flag (derived from the schema): rank fusion, exact vectors.
+    const fused = (await engram(['search', 'coffee', '--json', '--fusion', 'rrf', '--vector-weight', '0.7', '--exact', '--plain'], env)).json<{ results: { id: string }[] }>();
+    expect(fused.results.map((r) => r.id)).toEqual([id]);
     const got = (await engram(['get', id, '--json'], env)).json<MemoryItem>();
     expect(got).toMatchObject({ id, memory: 'I drink coffee every morning.', version: 1, userId: 'alice', kind: 'semantic' });
     const updated = (await engram(['update', id, 'I drink green tea every morning.', '--metadata', '{"changed":true}', '--json'], env)).json<MemoryItem>();
