@@ -31,7 +31,11 @@ const ON_EVERY_ENGINE = [
 export default defineConfig({
   resolve: {
     // Examples and tests import the package by name, as users do.
-    alias: { 'engram-memory': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^engram-memory$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      // The integrations' subpaths (package.json exports), from source.
+      { find: /^engram-memory\/(ai-sdk|langchain)$/, replacement: fileURLToPath(new URL('./src/integrations/$1.ts', import.meta.url)) },
+    ],
   },
   test: {
     globalSetup: ['test/support/global-setup.ts'],

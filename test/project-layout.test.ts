@@ -58,11 +58,35 @@ describe('dependencies point one way: front ends → Memory → pipelines → po
     ['cli/', ['store/', 'engines/', 'pipeline/']],
     ['server/', ['store/', 'engines/', 'pipeline/']],
     ['mcp/', ['store/', 'engines/', 'pipeline/']],
+    // The integrations are front ends too: the public index only (and their own helpers).
+    ['integrations/', ['store/', 'engines/', 'pipeline/', 'storage/', 'memory.ts', 'validate.js', 'cli/', 'server/', 'mcp/', 'llm/', 'embed/']],
   ];
   it.each(rules)('%s imports none of %j', (from, forbidden) => {
     const graph = importsBySourceFile();
     const files = [...graph.keys()].filter((f) => f.startsWith(from));
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) for (const target of graph.get(file) ?? []) for (const no of forbidden) expect(target.startsWith(no), `${file} imports ${target}`).toBe(false);
+  });
+});
+
+describe('the optional integrations stay optional', () => {
+  it('only src/integrations/ imports the peer dependencies (ai, @langchain/core), and nothing else imports the integrations', () => {
+    const files = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    for (const file of files.filter((f) => !f.startsWith('integrations/'))) {
+      const text = readFileSync(join(root, 'src', file), 'utf8');
+      expect(text, file).not.toMatch(/(?:from|import\()\s*'(?:ai|ai\/[^']*|@langchain\/[^']*)'/);
+      expect(text, file).not.toMatch(/(?:from|import\()\s*'[^']*integrations\//);
+    }
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      exports: Record<string, { types: string; import: string }>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
+    };
+    for (const peer of ['ai', '@langchain/core']) expect(pkg.peerDependenciesMeta[peer]?.optional, peer).toBe(true);
+    // Each subpath export points at what the build (rootDir src → dist) emits for its source file.
+    for (const subpath of ['ai-sdk', 'langchain']) {
+      expect(existsSync(join(root, 'src/integrations', `${subpath}.ts`)), subpath).toBe(true);
+      expect(pkg.exports[`./${subpath}`]).toEqual({ types: `./dist/integrations/${subpath}.d.ts`, import: `./dist/integrations/${subpath}.js` });
+    }
   });
 });
