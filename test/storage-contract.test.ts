@@ -190,6 +190,29 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
       [{ "it's": 'x' }, []],
     ];
     for (const [filter, expected] of cases) expect(await listed(filter), JSON.stringify(filter)).toEqual(expected);
+    // count is the list's length across all pages, with the same filter.
+    const counted = (filter?: MetadataFilter) => read((tx) => tx.count(ALICE, { filter: filter && parseFilter(filter) }));
+    expect(await counted()).toBe(4);
+    for (const [filter, expected] of cases) expect(await counted(filter), JSON.stringify(filter)).toBe(expected.length);
+    expect(await read((tx) => tx.count(BOB, {}))).toBe(0);
+  });
+
+  it('lists every user, agent and run holding current memories, with counts and times, most recently changed first, paged', async () => {
+    await write(async (tx) => {
+      await tx.insertMemory(memory('one', { userId: 'alice' }), T, 'api');
+      await tx.insertMemory(memory('two', { userId: 'alice', agentId: 'coach' }), T + 10, 'api');
+      await tx.insertMemory(memory('three', { agentId: 'coach', runId: 'r1' }), T + 20, 'api');
+      const gone = memory('four', { userId: 'carol' });
+      await tx.insertMemory(gone, T + 30, 'api');
+      await tx.closeMemory(gone.id, T + 40, 'api');
+    });
+    const owners = await read((tx) => tx.scopeOwners({ limit: 10, offset: 0 }));
+    expect(owners).toEqual([
+      { type: 'agent', id: 'coach', memories: 2, createdAt: T + 10, updatedAt: T + 20 },
+      { type: 'run', id: 'r1', memories: 1, createdAt: T + 20, updatedAt: T + 20 },
+      { type: 'user', id: 'alice', memories: 2, createdAt: T, updatedAt: T + 10 },
+    ]);
+    expect(await read((tx) => tx.scopeOwners({ limit: 1, offset: 1 }))).toEqual([owners[1]]);
   });
 
   it('proposes search candidates with engine-independent signals, inside the scope, the filter and the time asked', async () => {
