@@ -154,6 +154,20 @@ describe('engram mcp over stdio (the real server process)', () => {
 });
 
 describe('engram mcp tools (in-process)', () => {
+  it('search_memory takes Memory.search’s threshold, mode and metadata filters, checked by the library', async () => {
+    const memory = await openTestMemory();
+    await memory.add('I am allergic to penicillin.', { userId: 'alice', infer: false, metadata: { topic: 'health' } });
+    await memory.add('I take penicillin-free antibiotics only.', { userId: 'alice', infer: false, metadata: { topic: 'pharmacy' } });
+    const client = await connectInProcess(memory, { scope: { userId: 'alice' } });
+    const memories = async (args: Record<string, unknown>) => jsonOf<SearchJson>(await call(client, 'search_memory', { query: 'penicillin', ...args })).results.map((m) => m.memory);
+    expect(await memories({})).toHaveLength(2);
+    expect(await memories({ filters: { topic: 'health' } })).toEqual(['I am allergic to penicillin.']);
+    expect(await memories({ mode: 'keyword', filters: { NOT: { topic: 'health' } } })).toEqual(['I take penicillin-free antibiotics only.']);
+    expect(await memories({ threshold: 1 })).toEqual([]);
+    expect(await call(client, 'search_memory', { query: 'x', threshold: 2 })).toMatchObject({ isError: true });
+    expect(textOf(await call(client, 'search_memory', { query: 'x', filters: { topic: { near: 1 } } }))).toMatch(/unknown operator/);
+  });
+
   it('acts only inside the configured agent when one is given', async () => {
     const memory = await openTestMemory();
     await memory.add('I prefer morning runs.', { userId: 'alice', agentId: 'coach', infer: false });

@@ -300,12 +300,15 @@ describe('REST server: errors', () => {
     expectError(await api.get('/memories?user_id=alice&filters=not-json'), 400, 'INVALID_INPUT');
   });
 
-  it('400 INVALID_INPUT for an update with neither or both of text and data', async () => {
+  it('400 INVALID_INPUT for an update with nothing to change, or both text and data; metadata alone keeps the text', async () => {
     const { api } = await startTestServer();
     const added = await api.post('/memories', { messages: 'Likes tea.', user_id: 'alice', infer: false });
     const id: string = added.body.results[0].id;
-    expectError(await api.put(`/memories/${id}`, { metadata: { a: 1 } }), 400, 'INVALID_INPUT');
+    expectError(await api.put(`/memories/${id}`, {}), 400, 'INVALID_INPUT');
     expectError(await api.put(`/memories/${id}`, { text: 'a', data: 'b' }), 400, 'INVALID_INPUT');
+    const tagged = await api.put(`/memories/${id}`, { metadata: { a: 1 } });
+    expect(tagged.body).toMatchObject({ id, memory: 'Likes tea.', version: 2, metadata: { a: 1 } });
+    expectError(await api.put(`/memories/${id}?user_id=bob`, { metadata: { a: 2 } }), 404, 'NOT_FOUND');
   });
 
   it('400 SCOPE_REQUIRED without user_id, agent_id or run_id, on every scoped route', async () => {
@@ -322,7 +325,7 @@ describe('REST server: errors', () => {
     expectError(await api.put('/memories/no-such-id', { text: 'x' }), 404, 'NOT_FOUND');
     expectError(await api.delete('/memories/no-such-id'), 404, 'NOT_FOUND');
     expectError(await api.get('/memories/no-such-id/history'), 404, 'NOT_FOUND');
-    expectError(await api.get('/v1/memories'), 404, 'ROUTE_NOT_FOUND');
+    expectError(await api.get('/v9/memories'), 404, 'ROUTE_NOT_FOUND');
     expectError(await api.get('/'), 404, 'ROUTE_NOT_FOUND');
   });
 

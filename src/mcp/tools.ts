@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { EngramError, isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, type Memory, type Scope } from '../index.js';
+import { EngramError, isEngramError, LIMITS, MemoryEventSchema, MemoryItemSchema, ScoredMemorySchema, SearchOptionsSchema, type Memory, type MetadataFilter, type Scope } from '../index.js';
 import { GraphEntityRefSchema, GraphNeighboursOptionsSchema } from '../graph/graph-schema.js';
 import { formatNeighbourhood, formatNotInGraph } from './format.js';
 import { addJson, deletedAllJson, deletedJson, listJson, queuedJson, searchJson } from './openmemory-json.js';
@@ -133,14 +133,21 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
         {
           query: z.string().min(1).max(LIMITS.maxTextLength).describe('What you want to know, as a question or keywords ("Which antibiotics must I avoid?").'),
           limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10).describe('How many memories to return at most.'),
+          // Bounds and choices are Memory.search's own; the library checks the values as for any caller.
+          threshold: SearchOptionsSchema.shape.threshold.describe('Leave out memories scoring below this relevance (0 to 1).'),
+          mode: SearchOptionsSchema.shape.mode.unwrap().optional().describe('hybrid (default: meaning and words), vector (meaning only) or keyword (words only).'),
+          filters: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .describe('Only memories whose metadata match, e.g. {"topic": "health"} or {"priority": {"gte": 2}}; AND, OR and NOT combine.'),
         },
         allowScopeOverride,
       ),
       outputSchema: { results: z.array(ScoredMemorySchema) },
       annotations: READ_ONLY,
     },
-    handle(async ({ query, limit }, scope) => {
-      const { results } = await memory.search(query, { ...scope, limit });
+    handle(async ({ query, limit, threshold, mode, filters }, scope) => {
+      const { results } = await memory.search(query, { ...scope, limit, threshold, mode, filters: filters as MetadataFilter | undefined });
       return toolResult(searchJson(results), { results });
     }),
   );

@@ -1,4 +1,4 @@
-import { EngramError, type Memory } from '../index.js';
+import { EngramError, type Memory, type MemoryItem, type Metadata, type Scope } from '../index.js';
 import { readJsonBody } from './json-body.js';
 import {
   toWireEntity,
@@ -42,6 +42,20 @@ export const idOf = (c: ServerContext, name = 'id') => c.req.param(name) as stri
 /** The id routes' optional `?user_id=&agent_id=&run_id=`: a memory outside the scope is NOT_FOUND. */
 export const idScope = (c: ServerContext) => parseRequest(ScopeQuerySchema, query(c), 'query');
 
+/** An update over REST: without new text, the memory keeps its text and gets a version with the new metadata. */
+export async function updateMemory(memory: Memory, id: string, change: { text?: string | undefined; options: { metadata?: Metadata | undefined } }, scope: Scope): Promise<MemoryItem> {
+  const text = change.text ?? (await currentMemory(memory, id, scope)).memory;
+  return memory.update(id, text, { ...change.options, ...scope });
+}
+
+/** The current memory with this id in the scope, or NOT_FOUND. */
+export async function currentMemory(memory: Memory, id: string, scope: Scope): Promise<MemoryItem> {
+  const item = await memory.get(id, scope);
+  // Mem0 answers 200 with null here; a 404 is what an HTTP client can act on.
+  if (!item) throw new EngramError('NOT_FOUND', `no current memory with id ${id}`);
+  return item;
+}
+
 export const QUEUED_MESSAGE = 'queued: the memories will be extracted in the background';
 
 /** Mem0's open-source REST routes (server/main.py) over the Memory API, plus `GET /health`, the queue's `/jobs` and the entity graph's `/graph`. */
@@ -81,17 +95,8 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
     {
       path: '/memories/:id',
       methods: {
-        GET: async (c) => {
-          const item = await memory.get(idOf(c), idScope(c));
-          // Mem0 answers 200 with null here; a 404 is what an HTTP client can act on.
-          if (!item) throw new EngramError('NOT_FOUND', `no current memory with id ${idOf(c)}`);
-          return toWireMemory(item);
-        },
-        PUT: async (c) => {
-          const scope = idScope(c);
-          const { text, options } = parseRequest(UpdateBodySchema, await body(c), 'body');
-          return toWireMemory(await memory.update(idOf(c), text, { ...options, ...scope }));
-        },
+        GET: async (c) => toWireMemory(await currentMemory(memory, idOf(c), idScope(c))),
+        PUT: async (c) => toWireMemory(await updateMemory(memory, idOf(c), parseRequest(UpdateBodySchema, await body(c), 'body'), idScope(c))),
         DELETE: async (c) => {
           await memory.delete(idOf(c), idScope(c));
           return { message: 'Memory deleted successfully' };

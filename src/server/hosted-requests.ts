@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EngramError, type AddOptions, type Message, type Metadata, type MetadataFilter, type Scope, type SearchOptions } from '../index.js';
 import { mem0Filters } from './mem0-filters.js';
+import { UpdateFields, updateOf } from './request-schemas.js';
 
 // Request bodies of Mem0's hosted API (the routes its official clients call).
 // The rule for fields Engram does not have, documented in the README:
@@ -26,6 +27,8 @@ const IGNORED = {
   version: ignored,
   org_id: ignored,
   project_id: ignored,
+  org_name: ignored,
+  project_name: ignored,
   source: ignored,
   fields: ignored,
   latest_only: ignored,
@@ -49,6 +52,9 @@ const REFUSED = {
   start_date: refused(`start_date ${NOT_YET}`),
   end_date: refused(`end_date ${NOT_YET}`),
 };
+
+/** Query parameters older clients append to every request (their org and project, from ping). */
+const IGNORED_PARAMS = { org_id: z.unknown().optional(), project_id: z.unknown().optional(), org_name: z.unknown().optional(), project_name: z.unknown().optional() };
 
 const ScopeFields = {
   user_id: optional(z.string()),
@@ -108,7 +114,7 @@ export const HostedAddSchema = z
         : body.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? said }));
     const options: AddOptions = { ...scopeOf(body), metadata: body.metadata, infer: body.infer };
     // The hosted API queues by default (async_mode true); false waits for the results.
-    const asyncMode = body.async_mode ?? true;
+    const asyncMode = body.async_mode;
     return { messages, options, asyncMode };
   });
 
@@ -156,18 +162,14 @@ export const HostedListSchema = z
     return { scope: mergeScope(scopeOf(body), scope), filters, page: body.page, pageSize: body.page_size };
   });
 
-/** `PUT /v1/memories/{id}/`: new text, new metadata, or both. */
-export const HostedUpdateSchema = z
-  .strictObject({
-    text: optional(z.string()),
-    data: optional(z.string()),
-    metadata: optional(JsonObject),
+/** `PUT /v1/memories/{id}/`: as Engram's update, and Mem0's fields Engram cannot honour yet refused. */
+export const HostedUpdateSchema = updateOf(
+  z.strictObject({
+    ...UpdateFields,
     timestamp: refused(`timestamp ${NOT_YET} on update`),
     expiration_date: refused(`expiration_date ${NOT_YET}: memories do not expire`),
-  })
-  .refine((body) => !(body.text !== undefined && body.data !== undefined), { error: 'give the new text as "text" or "data", not both' })
-  .refine((body) => body.text !== undefined || body.data !== undefined || body.metadata !== undefined, { error: 'give text, metadata, or both' })
-  .transform((body) => ({ text: body.text ?? body.data, metadata: body.metadata }));
+  }),
+);
 
 const BatchItem = z.strictObject({ memory_id: z.string(), text: optional(z.string()), metadata: optional(JsonObject) });
 /** `PUT /v1/batch/`: up to 1,000 updates. */
@@ -184,18 +186,19 @@ export const HostedScopeQuerySchema = z
     app_id: refused('app_id: Engram has no app scope; use agent_id'),
     filters: refused('filters in a query string are not supported here; give user_id, agent_id or run_id'),
     delete_linked: z.unknown().optional(),
-    org_id: z.unknown().optional(),
-    project_id: z.unknown().optional(),
+    ...IGNORED_PARAMS,
   })
   .transform(scopeOf);
 
+const Page = z.string().regex(/^[1-9]\d{0,8}$/, { error: 'must be a whole number from 1' }).transform(Number);
+
+/** `GET /v1/memories/?user_id=…` (older clients' list): the scope and paging in the query. */
+export const HostedV1ListQuerySchema = z
+  .strictObject({ user_id: z.string().optional(), agent_id: z.string().optional(), run_id: z.string().optional(), page: Page.optional(), page_size: Page.optional(), ...IGNORED_PARAMS })
+  .transform(({ page, page_size, ...rest }) => ({ ...scopeOf(rest), page, page_size }));
+
 /** Paging of `GET /v1/entities/` and of the list. */
-export const PagingQuerySchema = z.strictObject({
-  page: z.string().regex(/^[1-9]\d{0,8}$/, { error: 'must be a whole number from 1' }).transform(Number).optional(),
-  page_size: z.string().regex(/^[1-9]\d{0,8}$/, { error: 'must be a whole number from 1' }).transform(Number).optional(),
-  org_id: z.unknown().optional(),
-  project_id: z.unknown().optional(),
-});
+export const PagingQuerySchema = z.strictObject({ page: Page.optional(), page_size: Page.optional(), ...IGNORED_PARAMS });
 
 function both(a: MetadataFilter | undefined, b: MetadataFilter | undefined): MetadataFilter | undefined {
   if (a && b) return { AND: [a, b] };

@@ -1,6 +1,6 @@
-import { EngramError, type Job, type Memory, type ScopeOwner, type Scope } from '../index.js';
+import { EngramError, type Job, type Memory, type MetadataFilter, type ScopeOwner, type Scope } from '../index.js';
 import type { RouteDeps } from './engram-routes.js';
-import { idOf, QUEUED_MESSAGE, query } from './engram-routes.js';
+import { currentMemory, idOf, QUEUED_MESSAGE, query, updateMemory } from './engram-routes.js';
 import {
   HostedAddSchema,
   HostedBatchDeleteSchema,
@@ -9,6 +9,7 @@ import {
   HostedScopeQuerySchema,
   HostedSearchSchema,
   HostedUpdateSchema,
+  HostedV1ListQuerySchema,
   PagingQuerySchema,
 } from './hosted-requests.js';
 import { readJsonBody } from './json-body.js';
@@ -32,48 +33,66 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
   const body = (c: ServerContext) => readJsonBody(c, maxBodyBytes);
   const scopeQuery = (c: ServerContext) => parseRequest(HostedScopeQuerySchema, query(c), 'query');
 
-  const add = async (c: ServerContext) => {
+  // v1 and v2 (older clients) answer bare lists where v3 answers { results } or the paginated envelope.
+  const add = (version: 'v1' | 'v3') => async (c: ServerContext) => {
     const { messages, options, asyncMode } = parseRequest(HostedAddSchema, await body(c), 'body');
     requireScope(options);
-    if (asyncMode && options.infer !== false && queueAdds()) {
+    // v3 queues unless told otherwise; v1 waited unless told to queue.
+    const queue = (asyncMode ?? version === 'v3') && options.infer !== false && queueAdds();
+    if (queue) {
       const { jobId } = await memory.add(messages, { ...options, wait: false });
-      return { message: QUEUED_MESSAGE, status: 'PENDING', event_id: jobId };
+      const pending = { message: QUEUED_MESSAGE, status: 'PENDING', event_id: jobId };
+      return version === 'v3' ? pending : { results: [pending] };
     }
-    const { results } = await memory.add(messages, { ...options, wait: true });
-    return { results: results.map(toWireEvent) };
+    const results = (await memory.add(messages, { ...options, wait: true })).results.map(toWireEvent);
+    return version === 'v3' ? { results } : results;
   };
 
-  const search = async (c: ServerContext) => {
+  const search = (version: 'v1' | 'v2' | 'v3') => async (c: ServerContext) => {
     const { query: text, options } = parseRequest(HostedSearchSchema, await body(c), 'body');
     // Mem0's rerank asks for its cloud reranker; Engram reranks only with one configured, and otherwise searches as usual.
     const { results, relations } = await memory.search(text, requireScope({ ...options, rerank: options.rerank === true && memory.canRerank }));
-    return { results: results.map(toWireScoredMemory), ...(relations ? { relations: relations.map(toWireRelation) } : {}) };
+    const found = results.map(toWireScoredMemory);
+    if (version !== 'v3') return found;
+    return { results: found, ...(relations ? { relations: relations.map(toWireRelation) } : {}) };
   };
 
-  const list = async (c: ServerContext) => {
-    const paging = parseRequest(PagingQuerySchema, query(c), 'query');
-    const request = parseRequest(HostedListSchema, await body(c), 'body');
+  /** One page of a scope's memories: the paginated envelope when v3 or when a page was asked, else (v1, v2) the bare list. */
+  const page = async (c: ServerContext, version: 'v1' | 'v2' | 'v3', request: { scope: Scope; filters?: MetadataFilter | undefined; page?: number | undefined; pageSize?: number | undefined }) => {
     const scope = requireScope(request.scope);
-    const page = paging.page ?? request.page ?? 1;
-    const pageSize = Math.min(paging.page_size ?? request.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const paged = version === 'v3' || request.page !== undefined || request.pageSize !== undefined;
+    const number = request.page ?? 1;
+    const size = Math.min(request.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const [count, { results }] = await Promise.all([
       memory.count({ ...scope, filters: request.filters }),
-      memory.getAll({ ...scope, filters: request.filters, limit: pageSize, offset: (page - 1) * pageSize }),
+      memory.getAll({ ...scope, filters: request.filters, limit: size, offset: (number - 1) * size }),
     ]);
-    return { count, ...pageLinks(c, page, pageSize, count), results: results.map(toWireMemory) };
+    const listed = results.map(toWireMemory);
+    return paged ? { count, ...pageLinks(c, number, size, count), results: listed } : listed;
+  };
+
+  const list = (version: 'v2' | 'v3') => async (c: ServerContext) => {
+    const paging = parseRequest(PagingQuerySchema, query(c), 'query');
+    const request = parseRequest(HostedListSchema, await body(c), 'body');
+    return page(c, version, { ...request, page: paging.page ?? request.page, pageSize: paging.page_size ?? request.pageSize });
   };
 
   return [
     { path: '/v1/ping', methods: { GET: async () => ({ status: 'ok', message: 'Engram is running', ...PING_IDENTITY }) } },
-    { path: '/v3/memories/add', methods: { POST: add } },
-    { path: '/v3/memories', methods: { POST: list } },
-    { path: '/v2/memories', methods: { POST: list } },
-    { path: '/v3/memories/search', methods: { POST: search } },
-    { path: '/v2/memories/search', methods: { POST: search } },
+    { path: '/v3/memories/add', methods: { POST: add('v3') } },
+    { path: '/v3/memories', methods: { POST: list('v3') } },
+    { path: '/v2/memories', methods: { POST: list('v2') } },
+    { path: '/v3/memories/search', methods: { POST: search('v3') } },
+    { path: '/v2/memories/search', methods: { POST: search('v2') } },
+    { path: '/v1/memories/search', methods: { POST: search('v1') } },
     {
       path: '/v1/memories',
       methods: {
-        POST: add,
+        POST: add('v1'),
+        GET: async (c) => {
+          const { page: number, page_size, ...scope } = parseRequest(HostedV1ListQuerySchema, query(c), 'query');
+          return page(c, 'v1', { scope, page: number, pageSize: page_size });
+        },
         DELETE: async (c) => {
           const { deleted } = await memory.deleteAll(requireScope(scopeQuery(c)));
           return { message: 'Memories deleted successfully!', deleted };
@@ -83,14 +102,8 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
     {
       path: '/v1/memories/:id',
       methods: {
-        GET: async (c) => toWireMemory(await current(memory, idOf(c), scopeQuery(c))),
-        PUT: async (c) => {
-          const scope = scopeQuery(c);
-          const { text, metadata } = parseRequest(HostedUpdateSchema, await body(c), 'body');
-          // A metadata-only update keeps the text: the new version differs in its metadata alone.
-          const newText = text ?? (await current(memory, idOf(c), scope)).memory;
-          return toWireMemory(await memory.update(idOf(c), newText, { ...scope, metadata }));
-        },
+        GET: async (c) => toWireMemory(await currentMemory(memory, idOf(c), scopeQuery(c))),
+        PUT: async (c) => toWireMemory(await updateMemory(memory, idOf(c), parseRequest(HostedUpdateSchema, await body(c), 'body'), scopeQuery(c))),
         DELETE: async (c) => {
           await memory.delete(idOf(c), scopeQuery(c));
           return { message: 'Memory deleted successfully!' };
@@ -103,10 +116,7 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
       methods: {
         PUT: async (c) => {
           const { memories } = parseRequest(HostedBatchUpdateSchema, await body(c), 'body');
-          for (const item of memories) {
-            const text = item.text ?? (await current(memory, item.memory_id, {})).memory;
-            await memory.update(item.memory_id, text, { metadata: item.metadata });
-          }
+          for (const item of memories) await updateMemory(memory, item.memory_id, { text: item.text, options: { metadata: item.metadata } }, {});
           return { message: `Successfully updated ${memories.length} memories` };
         },
         DELETE: async (c) => {
@@ -142,12 +152,6 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
       },
     },
   ];
-}
-
-async function current(memory: Memory, id: string, scope: Scope) {
-  const item = await memory.get(id, scope);
-  if (!item) throw new EngramError('NOT_FOUND', `no current memory with id ${id}`);
-  return item;
 }
 
 const OWNER_SCOPE: Readonly<Record<string, keyof Scope>> = { user: 'userId', agent: 'agentId', run: 'runId' };

@@ -100,13 +100,21 @@ export const SearchBodySchema = z
   .strictObject({ query: z.string({ error: 'query must be a string' }), ...wireOptions(SearchOptionsSchema.shape).in.shape })
   .transform(({ query, ...rest }) => ({ query, options: toCamelKeys(rest) as SearchOptions }));
 
-/** `PUT /memories/:id`: `{ text }` (Engram, Mem0 platform) or `{ data }` (Mem0 OSS clients), and `metadata`. */
-export const UpdateBodySchema = z
-  .strictObject({ text: optional(z.string()), data: optional(z.string()), metadata: optional(MetadataWire) })
-  .refine(({ text, data }) => (text === undefined) !== (data === undefined), {
-    error: 'give the new text as "text" (or Mem0\'s "data"), exactly one of them',
-  })
-  .transform(({ text, data, metadata }) => ({ text: text ?? data ?? '', options: { metadata } }));
+/** The fields of an update: new text as `text` (Engram, Mem0's platform) or `data` (Mem0's OSS clients), new metadata, or both. */
+export const UpdateFields = { text: optional(z.string()), data: optional(z.string()), metadata: optional(MetadataWire) };
+
+/** Checks and joins UpdateFields: text may be left out when metadata is given (a metadata-only update keeps the text). */
+export function updateOf<T extends { text?: string | undefined; data?: string | undefined; metadata?: Metadata | undefined }>(schema: z.ZodType<T>) {
+  return schema
+    .refine(({ text, data }) => text === undefined || data === undefined, { error: 'give the new text as "text" or "data", not both' })
+    .refine(({ text, data, metadata }) => text !== undefined || data !== undefined || metadata !== undefined, {
+      error: 'give the new text ("text", or Mem0\'s "data"), new metadata, or both',
+    })
+    .transform(({ text, data, metadata }) => ({ text: text ?? data, options: { metadata } }));
+}
+
+/** `PUT /memories/:id`. */
+export const UpdateBodySchema = updateOf(z.strictObject(UpdateFields));
 
 const Count = z
   .string()
