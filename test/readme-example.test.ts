@@ -38,6 +38,15 @@ async function runInFolder(code: string, cwd: string, name: string): Promise<str
 const expectedOutput = (code: string) => [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
 
 describe('the README examples', () => {
+  it('the AI SDK and LangChain.js blocks are the example files their tests run', () => {
+    for (const [heading, file] of [
+      ['### Vercel AI SDK', 'ai-sdk-chat.ts'],
+      ['### LangChain.js', 'langchain-chat.ts'],
+    ] as const) {
+      expect(readmeExample(heading), heading).toBe(readFileSync(join(root, 'test', 'examples', file), 'utf8'));
+    }
+  });
+
   it('the loop of an assistant runs as written and prints what its comment says', { timeout: 120_000 }, async () => {
     const code = readmeExample('## The loop of an assistant');
     const cwd = tempDir();
