@@ -407,13 +407,13 @@ export class Memory {
    * Every user, agent and run holding current memories (what Mem0 calls its
    * entities), most recently changed first, with how many memories each holds.
    * Across all scopes: for whoever runs the store (an operator, a REST server
-   * with a token), not for one end user. @default options.limit 100
+   * with a token), not for one end user. `total` counts them all. @default options.limit 100
    */
-  async scopes(options: ScopesOptions = {}): Promise<{ results: ScopeOwner[] }> {
+  async scopes(options: ScopesOptions = {}): Promise<{ results: ScopeOwner[]; total: number }> {
     this.assertOpen();
     const { limit, offset } = validate(ScopesOptionsSchema, options, 'options');
-    const rows = await this.storage.transaction('read', 'listing users, agents and runs', (tx) => tx.scopeOwners({ limit, offset }));
-    return { results: rows.map((row) => ({ ...row, createdAt: toIso(row.createdAt), updatedAt: toIso(row.updatedAt) })) };
+    const { owners, total } = await this.storage.transaction('read', 'listing users, agents and runs', (tx) => tx.scopeOwners({ limit, offset }));
+    return { results: owners.map((row) => ({ ...row, createdAt: toIso(row.createdAt), updatedAt: toIso(row.updatedAt) })), total };
   }
 
   /**

@@ -296,7 +296,7 @@ describe('engram mcp tools (in-process)', () => {
     expect(misspelt.isError).toBe(true);
     expect(textOf(misspelt)).toContain('unknown argument "limt" (it takes limit)');
     const noLimit = await call(client, 'search_memory', { query: 'penicillin', top_k: 1 });
-    expect(textOf(noLimit)).toContain('unknown argument "top_k" (it takes query, limit)');
+    expect(textOf(noLimit)).toContain('unknown argument "top_k" (it takes query, limit, threshold, mode, filters)');
     const otherUser = await call(client, 'delete_all_memories', { user_id: 'bob' });
     expect(textOf(otherUser)).toContain('user_id cannot be chosen');
     // null stays an error where the argument is required.

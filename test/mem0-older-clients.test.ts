@@ -60,3 +60,37 @@ describe('mem0ai 2.x requests', () => {
     expect((await memory.getAll({ userId: 'fay' })).results).toEqual([]);
   });
 });
+
+describe('hosted routes under hostile values', () => {
+  it('out-of-range times, pages and shapes are 400 with detail, never a 500; nothing is stored', async () => {
+    const { send, memory } = await olderClient();
+    const said = { messages: 'I love sushi.', user_id: 'fay', infer: false };
+    for (const [path, body, why] of [
+      ['/v3/memories/add/', { ...said, timestamp: 1e20 }, /timestamp/],
+      ['/v3/memories/add/', { ...said, timestamp: '12abc' }, /Unix seconds/],
+      ['/v3/memories/add/', { ...said, messages: [{ role: 'user', content: { type: 'image_url', image_url: { url: 'x' } } }] }, /images are not supported/],
+      ['/v3/memories/search/', { query: 'x', filters: { user_id: 'fay' }, reference_date: 1e20 }, /reference_date/],
+      ['/v3/memories/search/', { query: 'x', filters: { user_id: ['fay'] } }, /one id/],
+      ['/v3/memories/search/', { query: 'x', filters: { AND: [] } }, /non-empty/],
+      ['/v3/memories/search/', { query: 'x', filters: { user_id: 'fay', metadata: 'topic' } }, /metadata fields/],
+      ['/v3/memories/', { filters: { user_id: 'fay' }, page: 0 }, /page/],
+    ] as const) {
+      const reply = await send('POST', path, body);
+      expect(reply.status, JSON.stringify(body)).toBe(400);
+      expect(reply.body.detail, JSON.stringify(body)).toMatch(why);
+    }
+    expect((await send('GET', '/v1/entities/?page=0')).status).toBe(400);
+    expect((await memory.getAll({ userId: 'fay' })).results).toEqual([]);
+  });
+
+  it('entities are paged with their total', async () => {
+    const { send } = await olderClient();
+    for (const user of ['ann', 'ben', 'cy']) await send('POST', '/v1/memories/', { messages: 'Hello.', user_id: user, infer: false });
+    const first = await send('GET', '/v1/entities/?page=1&page_size=2');
+    expect(first.body).toMatchObject({ count: 3, previous: null, next: expect.stringMatching(/page=2/) });
+    expect(first.body.results).toHaveLength(2);
+    const second = await send('GET', '/v1/entities/?page=2&page_size=2');
+    expect(second.body).toMatchObject({ count: 3, next: null, previous: expect.stringMatching(/page=1/) });
+    expect([...first.body.results, ...second.body.results].map((e: { name: string }) => e.name).sort()).toEqual(['ann', 'ben', 'cy']);
+  });
+});

@@ -50,6 +50,25 @@ describe('MCP on engram serve', () => {
     expect(reply.status).toBe(403);
   });
 
+  it('reads MCP bodies under the server’s --max-body: 413 for one declared or streamed over it, and nothing is added', async () => {
+    const { server, memory } = await startTestServer({ server: { maxBodyBytes: 2048 } });
+    const call = (text: string, chunked: boolean) => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add_memories', arguments: { text, infer: false } } });
+      const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(body)), c.close()) });
+      return fetch(new URL('/mcp/cursor/http/alice', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: chunked ? stream : body,
+        ...(chunked ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    };
+    expect((await call('x'.repeat(4096), false)).status).toBe(413);
+    expect((await call('x'.repeat(4096), true)).status).toBe(413);
+    expect((await memory.getAll({ userId: 'alice' })).results).toEqual([]);
+    expect((await call('I like jazz.', true)).status).toBe(200);
+    expect((await memory.getAll({ userId: 'alice' })).results).toHaveLength(1);
+  });
+
   it('serves OpenMemory’s SSE URL, keeps users apart, and close() ends the open session instead of waiting on it', async () => {
     const { server, memory } = await startTestServer();
     const alice = await connect(new URL('/mcp/claude/sse/alice', server.url), 'sse');

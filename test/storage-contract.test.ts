@@ -206,13 +206,16 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
       await tx.insertMemory(gone, T + 30, 'api');
       await tx.closeMemory(gone.id, T + 40, 'api');
     });
-    const owners = await read((tx) => tx.scopeOwners({ limit: 10, offset: 0 }));
+    const { owners, total } = await read((tx) => tx.scopeOwners({ limit: 10, offset: 0 }));
+    expect(total).toBe(3);
     expect(owners).toEqual([
       { type: 'agent', id: 'coach', memories: 2, createdAt: T + 10, updatedAt: T + 20 },
       { type: 'run', id: 'r1', memories: 1, createdAt: T + 20, updatedAt: T + 20 },
       { type: 'user', id: 'alice', memories: 2, createdAt: T, updatedAt: T + 10 },
     ]);
-    expect(await read((tx) => tx.scopeOwners({ limit: 1, offset: 1 }))).toEqual([owners[1]]);
+    expect(await read((tx) => tx.scopeOwners({ limit: 1, offset: 1 }))).toEqual({ owners: [owners[1]], total: 3 });
+    // A page past the end still knows how many there are.
+    expect(await read((tx) => tx.scopeOwners({ limit: 5, offset: 10 }))).toEqual({ owners: [], total: 3 });
   });
 
   it('proposes search candidates with engine-independent signals, inside the scope, the filter and the time asked', async () => {

@@ -6,7 +6,7 @@ import { createMcpSseHandler } from '../mcp/sse-handler.js';
 import { engramRoutes } from './engram-routes.js';
 import { hostedRoutes } from './hosted-routes.js';
 import { toErrorResponse } from './http-errors.js';
-import { isRequestAborted } from './json-body.js';
+import { isRequestAborted, readJsonValue } from './json-body.js';
 import { HttpError } from './http-errors.js';
 import { isPublic, jsonResponse, mountRoutes, type Route, type ServerContext, type ServerEnv } from './route-table.js';
 
@@ -62,9 +62,14 @@ function mountMcp(app: Hono<ServerEnv>, memory: Memory, config: AppConfig, queue
   };
   const http = createMcpHttpHandler(memory, options);
   const sse = createMcpSseHandler(memory, options);
-  const route = (c: ServerContext) => ({ client: c.req.param('client') as string, userId: c.req.param('userId') as string });
-  app.all('/mcp/:client/http/:userId', (c) => http(c.req.raw, route(c)));
-  app.all('/mcp/:client/sse/:userId', (c) => sse.handle(c.req.raw, route(c)));
+  // A POST's body is read here, under the server's size and depth limits, and handed over parsed.
+  const route = async (c: ServerContext) => ({
+    client: c.req.param('client') as string,
+    userId: c.req.param('userId') as string,
+    ...(c.req.method === 'POST' ? { parsedBody: await readJsonValue(c, config.maxBodyBytes) } : {}),
+  });
+  app.all('/mcp/:client/http/:userId', async (c) => http(c.req.raw, await route(c)));
+  app.all('/mcp/:client/sse/:userId', async (c) => sse.handle(c.req.raw, await route(c)));
   return () => sse.close();
 }
 

@@ -73,6 +73,11 @@ const MessageWire = z
   })
   .transform(({ role, content, name, created_at }): Message => ({ role, content, name, createdAt: created_at }));
 
+/** Unix seconds, as Mem0 sends times (a number, or digits in a string), within the years Engram stores (1970 to 9999). */
+const UnixSeconds = z
+  .union([z.number(), z.string().regex(/^\d{1,12}(\.\d+)?$/).transform(Number)], { error: 'must be Unix seconds (a number)' })
+  .pipe(z.number({ error: 'must be Unix seconds' }).min(0).max(253_402_300_799, { error: 'must be Unix seconds before the year 10000' }));
+
 /** Merges a top-level scope (older clients) with the scope inside filters; two different ids is INVALID_INPUT. */
 function mergeScope(top: Scope, inFilters: Scope): Scope {
   const merged: Scope = { ...inFilters };
@@ -96,22 +101,23 @@ const scopeOf = (fields: { user_id?: string | undefined; agent_id?: string | und
 /** `POST /v3/memories/add/` (and v1's `POST /v1/memories/`). */
 export const HostedAddSchema = z
   .strictObject({
-    messages: z.union([z.string(), z.array(MessageWire)], { error: 'messages must be a string or an array of { role, content }' }),
+    // A string is one user message; problems inside a message name it (messages.0.content).
+    messages: z.preprocess(
+      (value) => (typeof value === 'string' ? [{ role: 'user', content: value }] : value),
+      z.array(MessageWire, { error: 'messages must be a string or an array of { role, content }' }),
+    ),
     ...ScopeFields,
     metadata: optional(JsonObject),
     infer: optional(z.boolean()),
     async_mode: optional(z.boolean()),
     /** Unix seconds: when the messages were said (for those without created_at). */
-    timestamp: optional(z.union([z.number(), z.string().regex(/^\d+(\.\d+)?$/)])),
+    timestamp: optional(UnixSeconds),
     ...IGNORED,
     ...REFUSED,
   })
   .transform((body) => {
-    const said = body.timestamp === undefined ? undefined : new Date(Number(body.timestamp) * 1000).toISOString();
-    const messages =
-      typeof body.messages === 'string'
-        ? [{ role: 'user' as const, content: body.messages, createdAt: said }]
-        : body.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? said }));
+    const said = body.timestamp === undefined ? undefined : new Date(body.timestamp * 1000).toISOString();
+    const messages = body.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? said }));
     const options: AddOptions = { ...scopeOf(body), metadata: body.metadata, infer: body.infer };
     // The hosted API queues by default (async_mode true); false waits for the results.
     const asyncMode = body.async_mode;
@@ -129,7 +135,7 @@ export const HostedSearchSchema = z
     limit: optional(z.number()),
     threshold: optional(z.number()),
     rerank: optional(z.boolean()),
-    reference_date: optional(z.union([z.string(), z.number()])),
+    reference_date: optional(z.union([UnixSeconds, z.string()])),
     ...IGNORED,
     ...REFUSED,
   })
@@ -205,8 +211,7 @@ function both(a: MetadataFilter | undefined, b: MetadataFilter | undefined): Met
   return a ?? b;
 }
 
-/** Mem0 sends reference_date as ISO text or Unix seconds. */
+/** Mem0 sends reference_date as ISO text or Unix seconds (checked as such); ISO text goes to the Memory API as given. */
 function asDate(value: string | number): string {
-  if (typeof value === 'number' || /^\d+$/.test(value)) return new Date(Number(value) * 1000).toISOString();
-  return value;
+  return typeof value === 'number' ? new Date(value * 1000).toISOString() : value;
 }

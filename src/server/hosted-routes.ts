@@ -133,9 +133,8 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
           const paging = parseRequest(PagingQuerySchema, query(c), 'query');
           const page = paging.page ?? 1;
           const pageSize = Math.min(paging.page_size ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-          const { results } = await memory.scopes({ limit: pageSize + 1, offset: (page - 1) * pageSize });
-          const more = results.length > pageSize;
-          return { count: results.length, next: more ? pageUrl(c, page + 1, pageSize) : null, previous: page > 1 ? pageUrl(c, page - 1, pageSize) : null, results: results.slice(0, pageSize).map(toWireOwner) };
+          const { results, total } = await memory.scopes({ limit: pageSize, offset: (page - 1) * pageSize });
+          return { count: total, ...pageLinks(c, page, pageSize, total), results: results.map(toWireOwner) };
         },
       },
     },

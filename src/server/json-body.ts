@@ -27,21 +27,25 @@ const REQUEST_ABORTED_STATUS = 499;
  * INVALID_INPUT (400). A client that hangs up before the body ends is REQUEST_ABORTED.
  */
 export async function readJsonBody(c: ServerContext, maxBytes: number): Promise<Record<string, unknown>> {
+  const value = await readJsonValue(c, maxBytes);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EngramError('INVALID_INPUT', 'the request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The request body as any JSON value (a JSON-RPC batch is an array), read and checked as `readJsonBody` does. */
+export async function readJsonValue(c: ServerContext, maxBytes: number): Promise<unknown> {
   const text = decodeUtf8(await readBytes(c.env.incoming, maxBytes));
   if (text.trim() === '') throw new EngramError('INVALID_INPUT', 'the request body is empty; send a JSON object');
   if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
     throw new EngramError('INVALID_INPUT', `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; send flatter JSON`);
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw new EngramError('INVALID_INPUT', 'the request body is not valid JSON; send a JSON object', { cause: error });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new EngramError('INVALID_INPUT', 'the request body must be a JSON object');
-  }
-  return value as Record<string, unknown>;
 }
 
 function readBytes(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {

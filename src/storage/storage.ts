@@ -1,4 +1,4 @@
-import type { ScopeOwnerRecord } from './scope-owners.js';
+import type { ScopeOwnerPage } from './scope-owners.js';
 import type { ExportMemory, ExportMessage, ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
@@ -64,7 +64,7 @@ export interface StorageTransaction {
   /** Ids of every current memory of a scope (and everything under it). */
   currentIds(scope: Scope): Promise<string[]>;
   /** Every user, agent and run id holding current memories, most recently changed first, paged. */
-  scopeOwners(options: { limit: number; offset: number }): Promise<ScopeOwnerRecord[]>;
+  scopeOwners(options: { limit: number; offset: number }): Promise<ScopeOwnerPage>;
   /** The k current memories nearest to `vector` by exact cosine, best first; `exactScope`: only memories of exactly this scope. */
   nearest(vector: Float32Array, k: number, scope: Scope, options?: { exactScope?: boolean }): Promise<{ item: MemoryItem; cosine: number }[]>;
   /**

@@ -1,4 +1,4 @@
-import { scopeOwnersSql, toScopeOwner, type ScopeOwnerRecord } from '../storage/scope-owners.js';
+import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../storage/scope-owners.js';
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
 import type { FilterNode } from '../filter.js';
@@ -427,9 +427,9 @@ export class Store {
     return this.db.prepare(`SELECT count(*) FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL`).pluck().get(...where.params) as number;
   }
 
-  scopeOwners(limit: number, offset: number): ScopeOwnerRecord[] {
-    const rows = this.db.prepare(scopeOwnersSql(() => '?')).all(limit, offset) as Parameters<typeof toScopeOwner>[0][];
-    return rows.map(toScopeOwner);
+  scopeOwners(limit: number, offset: number): Promise<ScopeOwnerPage> {
+    const statement = this.db.prepare(scopeOwnersSql(() => '?'));
+    return scopeOwnerPage(async (l, o) => statement.all(l, o) as Awaited<ReturnType<Parameters<typeof scopeOwnerPage>[0]>>, limit, offset);
   }
 
   currentIds(scope: Scope): string[] {

@@ -4,7 +4,7 @@ import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
 import type { EntityChange, EntityRecord, RelationQuery, RelationRecord } from '../../storage/graph-records.js';
 import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from '../../storage/job-records.js';
 import type { Adjacent, AdjacencyOptions, HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
-import { scopeOwnersSql, toScopeOwner, type ScopeOwnerRecord } from '../../storage/scope-owners.js';
+import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../../storage/scope-owners.js';
 import { adjacentMemories } from './adjacent-memories.js';
 import * as entities from './entities.js';
 import { appendHistory, historyOf } from './history.js';
@@ -62,9 +62,9 @@ export class PostgresTransaction implements StorageTransaction {
     return memories.countMemories(this.sql, scope, options);
   }
 
-  async scopeOwners({ limit, offset }: { limit: number; offset: number }): Promise<ScopeOwnerRecord[]> {
-    const rows = await this.sql.query<Parameters<typeof toScopeOwner>[0]>(scopeOwnersSql((i) => `$${i}`), [limit, offset]);
-    return rows.map(toScopeOwner);
+  scopeOwners({ limit, offset }: { limit: number; offset: number }): Promise<ScopeOwnerPage> {
+    const sql = scopeOwnersSql((i) => `$${i}`);
+    return scopeOwnerPage((l, o) => this.sql.query(sql, [l, o]), limit, offset);
   }
 
   currentIds(scope: Scope): Promise<string[]> {
