@@ -36,7 +36,25 @@ export type FilterNode =
   | { type: 'and'; children: FilterNode[] }
   | { type: 'or'; children: FilterNode[] }
   | { type: 'not'; child: FilterNode }
-  | { type: 'compare'; key: string; op: Operator; value: FilterValue | FilterValue[] };
+  | { type: 'compare'; key: string; op: Operator; value: FilterValue | FilterValue[] }
+  /** A bound on the memory's own date (not metadata): epoch milliseconds. */
+  | { type: 'time'; field: TimeField; op: RangeOperator; value: number };
+
+/** The memory's own dates a filter can bound (`createdAt`, `updatedAt` options). */
+export type TimeField = 'created_at' | 'updated_at';
+export type RangeOperator = 'gt' | 'gte' | 'lt' | 'lte';
+
+/**
+ * A metadata filter with bounds on the memory's dates ANDed to it: what the
+ * `createdAt` / `updatedAt` options become for the engines' filter compilers.
+ */
+export function withTimeBounds(filter: FilterNode | undefined, bounds: readonly { field: TimeField; range: Partial<Record<RangeOperator, number>> | undefined }[]): FilterNode | undefined {
+  const nodes: FilterNode[] = bounds.flatMap(({ field, range }) =>
+    Object.entries(range ?? {}).flatMap(([op, value]) => (value === undefined ? [] : [{ type: 'time' as const, field, op: op as RangeOperator, value }])),
+  );
+  if (nodes.length === 0) return filter;
+  return { type: 'and', children: filter ? [filter, ...nodes] : nodes };
+}
 
 /** Thrown by parseFilter; the schema layer turns it into INVALID_INPUT. */
 export class FilterShapeError extends Error {}

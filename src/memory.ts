@@ -63,6 +63,7 @@ import type { Storage, StorageTransaction } from './storage/storage.js';
 import { openStorage } from './open-storage.js';
 import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs, toIso } from './time.js';
+import { withTimeBounds, type FilterNode } from './filter.js';
 import { isInScope, scopeOf } from './scope.js';
 import { requireScope, validate } from './validate.js';
 
@@ -336,7 +337,7 @@ export class Memory {
           limit: reranker ? rerankPool(opts.limit) : opts.limit,
           mode: opts.mode,
           threshold: reranker ? undefined : opts.threshold,
-          filter: opts.filters,
+          filter: filterOf(opts),
           at,
           explain: opts.explain,
           fusion: opts.fusion,
@@ -348,7 +349,7 @@ export class Memory {
           graph: graph && { entities: graph.entities, weight },
         });
     const ranked = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
-    const around = opts.withNeighbours ? await withNeighbours(this.storage, ranked, { ...(neighbours ?? DEFAULT_NEIGHBOURS), at, filter: opts.filters }) : ranked;
+    const around = opts.withNeighbours ? await withNeighbours(this.storage, ranked, { ...(neighbours ?? DEFAULT_NEIGHBOURS), at, filter: filterOf(opts) }) : ranked;
     const results = opts.withSources ? await withSources(this.storage, around, at) : around;
     return graph ? { results, relations: graph.relations } : { results };
   }
@@ -389,7 +390,7 @@ export class Memory {
     const scope = scopeOf(opts);
     requireScope(scope, 'getAll');
     const results = await this.storage.transaction('read', 'listing memories', (tx) =>
-      tx.list(scope, { filter: opts.filters, limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
+      tx.list(scope, { filter: filterOf(opts), limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
     );
     return { results };
   }
@@ -400,7 +401,7 @@ export class Memory {
     const opts = validate(GetAllOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'count');
-    return this.storage.transaction('read', 'counting memories', (tx) => tx.count(scope, { filter: opts.filters, at: toEpochMs(opts.asOf) }));
+    return this.storage.transaction('read', 'counting memories', (tx) => tx.count(scope, { filter: filterOf(opts), at: toEpochMs(opts.asOf) }));
   }
 
   /**
@@ -681,4 +682,16 @@ async function isCurrentIn(tx: StorageTransaction, id: string, scope: Scope): Pr
 
 function notFound(id: string): EngramError {
   return new EngramError('NOT_FOUND', `no current memory with id ${id}`);
+}
+
+type TimeBounds = { gt?: string | Date | undefined; gte?: string | Date | undefined; lt?: string | Date | undefined; lte?: string | Date | undefined };
+
+/** The metadata filter and the createdAt / updatedAt bounds of read options, as one filter for the engines. */
+function filterOf(opts: { filters?: FilterNode | undefined; createdAt?: TimeBounds | undefined; updatedAt?: TimeBounds | undefined }): FilterNode | undefined {
+  const epoch = (range: TimeBounds | undefined) =>
+    range && { gt: toEpochMs(range.gt), gte: toEpochMs(range.gte), lt: toEpochMs(range.lt), lte: toEpochMs(range.lte) };
+  return withTimeBounds(opts.filters, [
+    { field: 'created_at', range: epoch(opts.createdAt) },
+    { field: 'updated_at', range: epoch(opts.updatedAt) },
+  ]);
 }

@@ -64,6 +64,12 @@ export const TimestampSchema = z.union([
     .refine((s) => inStorableRange(Date.parse(s)), { error: RANGE_ERROR }),
 ]);
 
+/** Bounds on one of a memory's dates: `{ gte: '2026-01-01T00:00:00Z', lt: … }`, any of gt, gte, lt, lte. */
+export const TimeRangeSchema = z
+  .strictObject({ gt: TimestampSchema.optional(), gte: TimestampSchema.optional(), lt: TimestampSchema.optional(), lte: TimestampSchema.optional() })
+  .refine((range) => Object.values(range).some((bound) => bound !== undefined), { error: 'give at least one of gt, gte, lt, lte' });
+export type TimeRange = z.input<typeof TimeRangeSchema>;
+
 /** Who a memory belongs to. Reads select memories whose fields equal every field given. */
 export const ScopeSchema = z.strictObject({
   userId: ScopeIdSchema.optional(),
@@ -194,6 +200,10 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
   threshold: z.number().min(0).max(1).optional(),
   filters: FilterSchema.optional(),
+  /** Only memories first stored within these bounds. */
+  createdAt: TimeRangeSchema.optional(),
+  /** Only memories whose version was written within these bounds (an update's time, or the creation). */
+  updatedAt: TimeRangeSchema.optional(),
   /** Search the memories as they were at this time (deleted and superseded versions included). */
   asOf: TimestampSchema.optional(),
   /**
@@ -226,6 +236,10 @@ export type ContextOptions = z.input<typeof ContextOptionsSchema>;
 
 export const GetAllOptionsSchema = ScopeSchema.extend({
   filters: FilterSchema.optional(),
+  /** Only memories first stored within these bounds. */
+  createdAt: TimeRangeSchema.optional(),
+  /** Only memories whose version was written within these bounds. */
+  updatedAt: TimeRangeSchema.optional(),
   /** List the memories as they were at this time. */
   asOf: TimestampSchema.optional(),
   limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),

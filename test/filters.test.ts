@@ -104,3 +104,36 @@ describe('metadata filters', () => {
     }
   });
 });
+
+describe('bounds on the memories’ own dates (createdAt, updatedAt)', () => {
+  it('getAll, count and search keep the memories stored, or last changed, within the bounds, with a metadata filter too', async () => {
+    const memory = await openTestMemory();
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const [early] = (await memory.add('Blood pressure 120 over 80', { userId: 'u', infer: false, metadata: { topic: 'health' } })).results;
+    await tick();
+    const middle = new Date().toISOString();
+    await tick();
+    await memory.add('Takes lisinopril 10 mg', { userId: 'u', infer: false, metadata: { topic: 'health' } });
+    await memory.add('Loves hiking trips', { userId: 'u', infer: false, metadata: { topic: 'hobby' } });
+    await tick();
+    const beforeUpdate = new Date().toISOString();
+    await tick();
+    await memory.update(early!.id, 'Blood pressure 118 over 79');
+
+    const read = async (options: { createdAt?: object; updatedAt?: object; filters?: MetadataFilter }) => {
+      const listed = (await memory.getAll({ userId: 'u', ...options })).results.map((m) => m.memory).sort();
+      const searched = (await memory.search('blood lisinopril hiking', { userId: 'u', limit: 50, ...options })).results.map((m) => m.memory).sort();
+      expect(searched).toEqual(listed);
+      expect(await memory.count({ userId: 'u', ...options })).toBe(listed.length);
+      return listed;
+    };
+    expect(await read({ createdAt: { lt: middle } })).toEqual(['Blood pressure 118 over 79']);
+    expect(await read({ createdAt: { gte: middle } })).toEqual(['Loves hiking trips', 'Takes lisinopril 10 mg']);
+    expect(await read({ createdAt: { gte: middle }, filters: { topic: 'health' } })).toEqual(['Takes lisinopril 10 mg']);
+    // The update wrote a new version: updatedAt finds it, createdAt still says when it was first stored.
+    expect(await read({ updatedAt: { gt: beforeUpdate } })).toEqual(['Blood pressure 118 over 79']);
+    expect(await read({ createdAt: { gt: '2999-01-01T00:00:00Z' } })).toEqual([]);
+    await expect(memory.getAll({ userId: 'u', createdAt: {} })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(memory.search('x', { userId: 'u', createdAt: { gte: 'yesterday' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});

@@ -86,7 +86,12 @@ describe('mem0ai MemoryClient against engram serve', () => {
     const not = await client.getAll({ filters: { user_id: 'fay', NOT: { topic: 'food' } } });
     expect(not.results.map((m) => m.memory)).toEqual(['I fly to Lisbon in May.']);
 
-    await expect(client.getAll({ filters: { AND: [{ user_id: 'fay' }, { created_at: { gte: '2024-01-01' } }] } })).rejects.toThrow(/created_at/);
+    // Dates bound the memories' own created_at / updated_at (a bare day is midnight UTC).
+    const since2024 = await client.getAll({ filters: { AND: [{ user_id: 'fay' }, { created_at: { gte: '2024-01-01' } }] } });
+    expect(since2024.results).toHaveLength(2);
+    const future = await client.search('food', { filters: { user_id: 'fay', created_at: { gt: '2999-01-01' } } });
+    expect(future.results).toEqual([]);
+    await expect(client.getAll({ filters: { OR: [{ created_at: { gte: '2024-01-01' } }, { topic: 'food' }], user_id: 'fay' } })).rejects.toThrow(/date bound inside OR/);
     await expect(client.search('food', { filters: { user_id: '*' } })).rejects.toThrow(/wildcard/);
     await expect(client.search('food', { filters: { OR: [{ user_id: 'fay' }, { user_id: 'bob' }] } })).rejects.toThrow(/one scope/);
     await expect(client.search('food', { filters: { user_id: 'fay', topic: { icontains: 'FOOD' } } })).rejects.toThrow(/icontains/);

@@ -28,7 +28,6 @@ const recorded = (JSON.parse(readFileSync(new URL('./fixtures/mem0-python-client
 /** Why Engram answers 400 to a recorded request, or undefined when it serves it. */
 function refusal(r: Recorded): RegExp | undefined {
   const text = JSON.stringify({ query: r.query, body: r.body });
-  if (text.includes('created_at')) return /created_at/;
   if (text.includes('"OR"')) return /one scope/;
   if (r.query?.filters !== undefined) return /filters/;
   if (r.http_method === 'PUT' && text.includes('"timestamp"')) return /timestamp/;

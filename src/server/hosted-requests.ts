@@ -140,11 +140,13 @@ export const HostedSearchSchema = z
     ...REFUSED,
   })
   .transform((body) => {
-    const { scope, filters } = mem0Filters(body.filters, 'body.filters');
+    const { scope, filters, createdAt, updatedAt } = mem0Filters(body.filters, 'body.filters');
     const metadata = body.metadata === undefined ? undefined : mem0Filters({ metadata: body.metadata }, 'body').filters;
     const options: SearchOptions = {
       ...mergeScope(scopeOf(body), scope),
       filters: both(filters, metadata),
+      createdAt,
+      updatedAt,
       limit: body.top_k ?? body.limit,
       threshold: body.threshold,
       rerank: body.rerank,
@@ -164,8 +166,8 @@ export const HostedListSchema = z
     ...REFUSED,
   })
   .transform((body) => {
-    const { scope, filters } = mem0Filters(body.filters, 'body.filters');
-    return { scope: mergeScope(scopeOf(body), scope), filters, page: body.page, pageSize: body.page_size };
+    const { scope, filters, createdAt, updatedAt } = mem0Filters(body.filters, 'body.filters');
+    return { scope: mergeScope(scopeOf(body), scope), filters, createdAt, updatedAt, page: body.page, pageSize: body.page_size };
   });
 
 /** `PUT /v1/memories/{id}/`: as Engram's update, and Mem0's fields Engram cannot honour yet refused. */

@@ -1,4 +1,4 @@
-import { EngramError, type Job, type Memory, type MetadataFilter, type ScopeOwner, type Scope } from '../index.js';
+import { EngramError, type GetAllOptions, type Job, type Memory, type MetadataFilter, type ScopeOwner, type Scope } from '../index.js';
 import type { RouteDeps } from './engram-routes.js';
 import { currentMemory, idOf, QUEUED_MESSAGE, query, updateMemory } from './engram-routes.js';
 import {
@@ -58,14 +58,15 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
   };
 
   /** One page of a scope's memories: the paginated envelope when v3 or when a page was asked, else (v1, v2) the bare list. */
-  const page = async (c: ServerContext, version: 'v1' | 'v2' | 'v3', request: { scope: Scope; filters?: MetadataFilter | undefined; page?: number | undefined; pageSize?: number | undefined }) => {
+  const page = async (c: ServerContext, version: 'v1' | 'v2' | 'v3', request: ListRequest) => {
     const scope = requireScope(request.scope);
+    const read = { ...scope, filters: request.filters, createdAt: request.createdAt, updatedAt: request.updatedAt };
     const paged = version === 'v3' || request.page !== undefined || request.pageSize !== undefined;
     const number = request.page ?? 1;
     const size = Math.min(request.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const [count, { results }] = await Promise.all([
-      memory.count({ ...scope, filters: request.filters }),
-      memory.getAll({ ...scope, filters: request.filters, limit: size, offset: (number - 1) * size }),
+      memory.count(read),
+      memory.getAll({ ...read, limit: size, offset: (number - 1) * size }),
     ]);
     const listed = results.map(toWireMemory);
     return paged ? { count, ...pageLinks(c, number, size, count), results: listed } : listed;
@@ -152,6 +153,9 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
     },
   ];
 }
+
+/** One page of a list, as the list routes ask for it. */
+type ListRequest = Pick<GetAllOptions, 'createdAt' | 'updatedAt'> & { scope: Scope; filters?: MetadataFilter | undefined; page?: number | undefined; pageSize?: number | undefined };
 
 const OWNER_SCOPE: Readonly<Record<string, keyof Scope>> = { user: 'userId', agent: 'agentId', run: 'runId' };
 

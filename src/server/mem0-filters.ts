@@ -11,14 +11,25 @@ type ScopeKey = keyof typeof SCOPE_KEYS;
  */
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   app_id: 'Engram has no app scope; use agent_id, or a metadata field',
-  created_at: 'filtering by creation date is not supported yet; use as_of for a point-in-time read, or a metadata date',
-  updated_at: 'filtering by update date is not supported yet',
   timestamp: 'filtering by timestamp is not supported yet',
   expiration_date: 'memories do not expire in Engram yet',
   categories: 'Engram does not categorise memories yet; file them in a metadata field',
   keywords: 'keyword filters are not supported; hybrid search already weighs the query’s words',
   memory_ids: 'filtering by id is not supported; read a memory with GET /v1/memories/{id}/',
   entity_ids: 'filtering by graph entity is not supported over this route',
+};
+
+/** Mem0's date keys, and the Memory API option each becomes. */
+const DATE_KEYS = { created_at: 'createdAt', updated_at: 'updatedAt' } as const;
+type DateKey = keyof typeof DATE_KEYS;
+type DateBounds = Partial<Record<'gt' | 'gte' | 'lt' | 'lte', string>>;
+
+/** What a Mem0 filter becomes: the scope, the metadata filter, and bounds on the memories' dates. */
+export type Mem0Filter = {
+  scope: Scope;
+  filters: MetadataFilter | undefined;
+  createdAt?: DateBounds | undefined;
+  updatedAt?: DateBounds | undefined;
 };
 
 /** Mem0's comparison operators Engram's metadata filter has under the same name. */
@@ -40,16 +51,21 @@ function refuse(path: string, why: string): never {
  * @example mem0Filters({ AND: [{ user_id: 'fay' }, { topic: 'travel' }] }, 'body.filters')
  * // → { scope: { userId: 'fay' }, filters: { AND: [{ topic: 'travel' }] } }
  */
-export function mem0Filters(filters: unknown, path: string): { scope: Scope; filters: MetadataFilter | undefined } {
+export function mem0Filters(filters: unknown, path: string): Mem0Filter {
   if (filters === undefined || filters === null) return { scope: {}, filters: undefined };
   if (!isObject(filters)) refuse(path, 'must be a JSON object');
-  const scope: Scope = {};
-  const conditions = conditionsOf(filters, path, scope, true);
-  return { scope, filters: conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { AND: conditions } };
+  const found: Mem0Filter = { scope: {}, filters: undefined };
+  const conditions = conditionsOf(filters, path, found, true);
+  found.filters = conditions.length === 0 ? undefined : conditions.length === 1 ? conditions[0] : { AND: conditions };
+  return found;
 }
 
-/** The metadata conditions of one filter object; scope keys go to `scope` when `scopeAllowed` (an AND chain from the top). */
-function conditionsOf(filter: Record<string, unknown>, path: string, scope: Scope, scopeAllowed: boolean): MetadataFilter[] {
+/**
+ * The metadata conditions of one filter object. Scope keys and date bounds go
+ * to `found` when `topLevel` (the object, or an AND chain from it): they
+ * narrow the whole request, so they cannot sit inside OR or NOT.
+ */
+function conditionsOf(filter: Record<string, unknown>, path: string, found: Mem0Filter, topLevel: boolean): MetadataFilter[] {
   const conditions: MetadataFilter[] = [];
   for (const [key, value] of Object.entries(filter)) {
     const here = `${path}.${key}`;
@@ -57,7 +73,7 @@ function conditionsOf(filter: Record<string, unknown>, path: string, scope: Scop
       if (!Array.isArray(value) || value.length === 0) refuse(here, 'must be a non-empty array of filters');
       const parts = value.map((item, i) => {
         if (!isObject(item)) refuse(`${here}[${i}]`, 'must be a JSON object');
-        return conditionsOf(item, `${here}[${i}]`, scope, scopeAllowed && key === 'AND');
+        return conditionsOf(item, `${here}[${i}]`, found, topLevel && key === 'AND');
       });
       if (key === 'AND') conditions.push(...parts.flat());
       else conditions.push({ OR: parts.map((part) => (part.length === 1 ? (part[0] as MetadataFilter) : { AND: part })) });
@@ -65,12 +81,15 @@ function conditionsOf(filter: Record<string, unknown>, path: string, scope: Scop
       const inner = Array.isArray(value) ? value : [value];
       for (const [i, item] of inner.entries()) {
         if (!isObject(item)) refuse(`${here}[${i}]`, 'must be a JSON object');
-        const part = conditionsOf(item, `${here}[${i}]`, scope, false);
+        const part = conditionsOf(item, `${here}[${i}]`, found, false);
         conditions.push({ NOT: part.length === 1 ? (part[0] as MetadataFilter) : { AND: part } });
       }
     } else if (key in SCOPE_KEYS) {
-      if (!scopeAllowed) refuse(here, 'a user_id, agent_id or run_id inside OR or NOT is not supported: one request reads one scope');
-      takeScope(scope, key as ScopeKey, value, here);
+      if (!topLevel) refuse(here, 'a user_id, agent_id or run_id inside OR or NOT is not supported: one request reads one scope');
+      takeScope(found.scope, key as ScopeKey, value, here);
+    } else if (key in DATE_KEYS) {
+      if (!topLevel) refuse(here, 'a date bound inside OR or NOT is not supported; put it at the top or in a top-level AND');
+      takeDates(found, key as DateKey, value, here);
     } else if (key in UNSUPPORTED_KEYS) {
       refuse(here, UNSUPPORTED_KEYS[key] as string);
     } else if (key === 'metadata') {
@@ -90,6 +109,19 @@ function takeScope(scope: Scope, key: ScopeKey, value: unknown, path: string): v
   const name = SCOPE_KEYS[key];
   if (scope[name] !== undefined && scope[name] !== id) refuse(path, `names a second ${key} ("${scope[name]}" and "${id}"); one request reads one scope`);
   scope[name] = id;
+}
+
+/** `created_at: { gte: '2024-01-01' }`: bounds on a memory's date, merged with any given before. A bare day is midnight UTC. */
+function takeDates(found: Mem0Filter, key: DateKey, value: unknown, path: string): void {
+  if (!isObject(value)) refuse(path, 'must be a range such as { "gte": "2024-01-01", "lt": "2024-02-01" }');
+  const bounds: DateBounds = { ...found[DATE_KEYS[key]] };
+  for (const [op, bound] of Object.entries(value)) {
+    if (op !== 'gt' && op !== 'gte' && op !== 'lt' && op !== 'lte') refuse(`${path}.${op}`, 'use gt, gte, lt or lte');
+    if (typeof bound !== 'string') refuse(`${path}.${op}`, 'must be a date ("2024-01-01") or an ISO 8601 date-time');
+    if (bounds[op] !== undefined && bounds[op] !== bound) refuse(`${path}.${op}`, 'is given twice with different dates');
+    bounds[op] = /^\d{4}-\d{2}-\d{2}$/.test(bound) ? `${bound}T00:00:00Z` : bound;
+  }
+  found[DATE_KEYS[key]] = bounds;
 }
 
 /** One metadata field's condition: a value (equality) or operators; Mem0-only forms are refused. */

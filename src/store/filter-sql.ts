@@ -24,7 +24,15 @@ export function compileFilter(node: FilterNode, column: string): SqlFragment {
     }
     case 'compare':
       return compileComparison(node.key, node.op, node.value, column);
+    case 'time':
+      // The memory's own date column, beside the metadata column (same table alias).
+      return { sql: `${tableOf(column)}${node.field} ${COMPARATORS[node.op]} ?`, params: [node.value] };
   }
+}
+
+/** `m.metadata` → `m.`: where the memory's other columns are. */
+function tableOf(column: string): string {
+  return column.slice(0, column.lastIndexOf('.') + 1);
 }
 
 function compileComparison(key: string, op: string, value: FilterValue | FilterValue[], column: string): SqlFragment {

@@ -21,8 +21,13 @@ export function compileFilter(node: FilterNode, column: string, params: SqlParam
       return `(NOT ${compileFilter(node.child, column, params)})`;
     case 'compare':
       return compileComparison(`(${column} -> ${params.add(node.key)}::text)`, node.op, node.value, params);
+    case 'time':
+      // The memory's own date column, beside the metadata column (same table alias).
+      return `${column.slice(0, column.lastIndexOf('.') + 1)}${node.field} ${RANGE_SQL[node.op]} ${params.add(node.value)}`;
   }
 }
+
+const RANGE_SQL = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
 function compileComparison(field: string, op: string, value: FilterValue | FilterValue[], params: SqlParams): string {
   switch (op) {
