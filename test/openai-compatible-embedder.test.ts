@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Memory, OpenAiCompatibleEmbedder } from 'engram-memory';
-import { startOpenAiStub, stubVector } from './support/openai-stub-server.js';
+import { closedPort, startOpenAiStub, stubVector } from './support/openai-stub-server.js';
 import { closeAfterTest, tempDbPath } from './support/test-memory.js';
 
 const EMBEDDINGS = '/v1/embeddings';
@@ -14,13 +12,6 @@ const unit = (values: number[]) => {
   return values.map((v) => v / length);
 };
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 describe('OpenAiCompatibleEmbedder', () => {
   it('learns its dimension from one probe at connect, and POSTs { model, input } with the API key', async () => {

@@ -1,8 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Memory, OpenAiCompatibleLlm, OPERATIONS_JSON_SCHEMA, type LlmRequest } from 'engram-memory';
-import { startOpenAiStub } from './support/openai-stub-server.js';
+import { closedPort, startOpenAiStub } from './support/openai-stub-server.js';
 import { ops } from './support/scripted-llm.js';
 import { openConfiguredMemory, resolveRuntimeConfig } from '../src/cli/runtime-config.js';
 import { closeAfterTest, tempDbPath, tempDir, testEmbedder } from './support/test-memory.js';
@@ -18,14 +16,6 @@ const request: LlmRequest = {
 };
 type Body = Record<string, unknown>;
 
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 describe('OpenAiCompatibleLlm', () => {
   it('POSTs model, messages, the schema as response_format, max_tokens, temperature 0 and the API key', async () => {
