@@ -47,6 +47,8 @@ export {
   type ScoredMemory,
   type ScopeOwner,
   type ScopesOptions,
+  type MessagesOptions,
+  type LoggedMessage,
   type SearchOptions,
   type UpdateOptions,
 } from './schema.js';

@@ -39,6 +39,7 @@ import {
   MessagesSchema,
   ScopeSchema,
   ScopesOptionsSchema,
+  MessagesOptionsSchema,
   SearchOptionsSchema,
   TextSchema,
   UpdateOptionsSchema,
@@ -48,6 +49,8 @@ import {
   type GetAllOptions,
   type ScopeOwner,
   type ScopesOptions,
+  type MessagesOptions,
+  type LoggedMessage,
   type JobListOptions,
   type HistoryEntry,
   type MemoryEvent,
@@ -393,6 +396,23 @@ export class Memory {
       tx.list(scope, { filter: filterOf(opts), limit: opts.limit, offset: opts.offset, at: toEpochMs(opts.asOf) }),
     );
     return { results };
+  }
+
+  /**
+   * The messages logged in exactly this scope (every add logs what it was
+   * given, stored as memories or not, repeated texts too), the last `limit`
+   * of them oldest first; `before` pages back. A conversation as it was said.
+   * @default options.limit 100
+   */
+  async messages(options: MessagesOptions): Promise<{ results: LoggedMessage[] }> {
+    this.assertOpen();
+    const opts = validate(MessagesOptionsSchema, options, 'options');
+    const scope = scopeOf(opts);
+    requireScope(scope, 'messages');
+    const rows = await this.storage.transaction('read', 'reading logged messages', (tx) => tx.recentMessages(scope, opts.limit, opts.before));
+    return {
+      results: rows.map((m) => ({ id: m.id, role: m.role, ...(m.name ? { name: m.name } : {}), content: m.content, createdAt: toIso(m.createdAt) })),
+    };
   }
 
   /** How many memories `getAll` would list across all its pages (`limit` and `offset` are ignored). */

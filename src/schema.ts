@@ -247,6 +247,16 @@ export const GetAllOptionsSchema = ScopeSchema.extend({
 });
 export type GetAllOptions = z.input<typeof GetAllOptionsSchema>;
 
+export const MessagesOptionsSchema = ScopeSchema.extend({
+  limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
+  /** Only messages logged before the message with this id (the previous page: the first id of this one). */
+  before: z.number().int().min(1).optional(),
+});
+export type MessagesOptions = z.input<typeof MessagesOptionsSchema>;
+
+/** A message as the log keeps it (`Memory.messages`): what was said, by whom, when. */
+export type LoggedMessage = { id: number; role: 'user' | 'assistant' | 'system'; name?: string; content: string; createdAt: string };
+
 export const ScopesOptionsSchema = z.strictObject({
   limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),
   offset: z.number().int().min(0).default(0),

@@ -150,3 +150,34 @@ describe('getAll', () => {
     expect(page).toEqual(['memory number three', 'memory number two']);
   });
 });
+
+describe('messages: the log of what was said', () => {
+  it('keeps every message of an add in its exact scope, repeats too, oldest first, paged backwards; forget erases them', async () => {
+    const memory = await openTestMemory();
+    const chat = { userId: 'fay', runId: 'chat-1' };
+    await memory.add([{ role: 'user', content: 'ok' }, { role: 'assistant', content: 'Anything else?' }], { ...chat, infer: false });
+    await memory.add([{ role: 'user', content: 'ok' }, { role: 'system', content: 'Be brief.' }], { ...chat, infer: false });
+    await memory.add('Elsewhere.', { userId: 'fay', runId: 'chat-2', infer: false });
+    await memory.add('Other user.', { userId: 'gus', runId: 'chat-1', infer: false });
+
+    const { results } = await memory.messages(chat);
+    expect(results.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'ok'],
+      ['assistant', 'Anything else?'],
+      ['user', 'ok'],
+      ['system', 'Be brief.'],
+    ]);
+    expect(results[0]).toMatchObject({ id: expect.any(Number), createdAt: expect.any(String) });
+    // Exactly this scope: the user's other conversations are not in it.
+    expect((await memory.messages({ userId: 'fay' })).results).toEqual([]);
+    const last = await memory.messages({ ...chat, limit: 2 });
+    expect(last.results.map((m) => m.content)).toEqual(['ok', 'Be brief.']);
+    const before = await memory.messages({ ...chat, limit: 2, before: last.results[0]!.id });
+    expect(before.results.map((m) => m.content)).toEqual(['ok', 'Anything else?']);
+
+    await expect(memory.messages({})).rejects.toMatchObject({ code: 'SCOPE_REQUIRED' });
+    await memory.forget(chat);
+    expect((await memory.messages(chat)).results).toEqual([]);
+    expect((await memory.messages({ userId: 'fay', runId: 'chat-2' })).results).toHaveLength(1);
+  });
+});

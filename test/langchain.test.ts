@@ -75,12 +75,18 @@ describe('EngramChatMessageHistory (LangChain.js)', () => {
     await history.addMessage(new AIMessage('They are. Try the tram 28.'));
     await history.addMessages([new SystemMessage('Be brief.'), new ToolMessage({ content: 'weather: sunny', tool_call_id: 't1' })]);
 
+    // Said twice, kept twice: the history reads the message log, not the (deduplicated) memories.
+    await history.addMessages([new HumanMessage('ok'), new AIMessage('Anything else?'), new HumanMessage('ok')]);
+
     const messages = await history.getMessages();
     expect(messages.map((m) => [m.getType(), m.text])).toEqual([
       ['human', 'I moved to Lisbon last month'],
       ['ai', 'How are you settling in?'],
       ['human', 'Slowly, the hills are steep'],
       ['ai', 'They are. Try the tram 28.'],
+      ['human', 'ok'],
+      ['ai', 'Anything else?'],
+      ['human', 'ok'],
     ]);
     // The turns are memories: search finds them, in the conversation's scope.
     const { results } = await memory.search('Where do I live? Lisbon', { userId: 'alice' });

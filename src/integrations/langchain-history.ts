@@ -1,31 +1,30 @@
 import { BaseListChatMessageHistory } from '@langchain/core/chat_history';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { z } from 'zod';
-import { LIMITS, ScopeSchema, type Memory, type MemoryItem, type Scope } from '../index.js';
+import { LIMITS, ScopeSchema, type Memory, type Scope } from '../index.js';
 import { memoryOf, parseOptions, requireScope, storableText } from './integration-options.js';
 
 export const EngramChatMessageHistoryOptionsSchema = ScopeSchema.extend({
-  memory: memoryOf<Pick<Memory, 'add' | 'getAll' | 'forget'>>(),
+  memory: memoryOf<Pick<Memory, 'add' | 'messages' | 'forget'>>(),
   /** The conversation (session): every history has its own, so that clear() forgets one conversation, not a user. */
   runId: ScopeSchema.shape.runId.unwrap(),
 });
 export type EngramChatMessageHistoryOptions = z.input<typeof EngramChatMessageHistoryOptionsSchema>;
 
-/** The metadata key that marks a memory as a message of a chat history; its value says who said it (user or assistant). */
+/** The metadata key of a memory stored from a chat history; its value says who said it (user or assistant). */
 export const CHAT_ROLE_KEY = 'chatRole';
 type ChatRole = 'user' | 'assistant';
 
 /**
  * A LangChain.js chat message history kept in Engram: each human and AI
- * message of a conversation (`runId`) becomes a memory stored as said
- * (`infer: false`, metadata `{ chatRole }`), so the conversation is also
- * searchable memory; `getMessages()` reads them back oldest first; `clear()`
- * forgets the conversation's scope for good (Memory.forget).
+ * message of a conversation (`runId`) is added as said (`infer: false`,
+ * metadata `{ chatRole }`), so the conversation is also searchable memory;
+ * `getMessages()` reads the conversation back from Engram's message log
+ * (`Memory.messages`), oldest first — a text said twice is there twice;
+ * `clear()` forgets the conversation's scope for good (Memory.forget).
  *
- * Kept: human and AI messages with text. Not kept: system and tool
- * messages, and a text said again verbatim in the same conversation (Engram
- * stores a current text once per scope: the history shows it where it was
- * first said).
+ * Kept: human and AI messages with text. Not kept: system and tool messages
+ * (they are instructions and tool output, not what the user said).
  * @example
  * const history = new EngramChatMessageHistory({ memory, userId: 'alice', runId: 'chat-42' });
  * await history.addMessages([new HumanMessage('I moved to Lisbon'), new AIMessage('Noted!')]);
@@ -36,7 +35,7 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
   }
 
   lc_namespace = ['engram', 'chat_history'];
-  private readonly memory: Pick<Memory, 'add' | 'getAll' | 'forget'>;
+  private readonly memory: Pick<Memory, 'add' | 'messages' | 'forget'>;
   private readonly scope: Scope;
 
   constructor(fields: EngramChatMessageHistoryOptions) {
@@ -47,14 +46,17 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
   }
 
   override async getMessages(): Promise<BaseMessage[]> {
-    const items: MemoryItem[] = [];
-    for (let offset = 0; ; offset += LIMITS.maxPageSize) {
-      const { results } = await this.memory.getAll({ ...this.scope, filters: { [CHAT_ROLE_KEY]: { in: ['user', 'assistant'] } }, limit: LIMITS.maxPageSize, offset });
-      items.push(...results.filter((item) => item.userId === this.scope.userId && item.agentId === this.scope.agentId));
+    const logged: { id: number; role: string; content: string }[] = [];
+    // The log pages backwards from the newest message; each page is oldest first.
+    for (let before: number | undefined; ; ) {
+      const { results } = await this.memory.messages({ ...this.scope, limit: LIMITS.maxPageSize, before });
+      logged.unshift(...results);
       if (results.length < LIMITS.maxPageSize) break;
+      before = results[0]?.id;
     }
-    // getAll lists newest first (by when each was stored, then in the order of one add).
-    return items.reverse().map((item) => (item.metadata[CHAT_ROLE_KEY] === 'user' ? new HumanMessage({ id: item.id, content: item.memory }) : new AIMessage({ id: item.id, content: item.memory })));
+    return logged.flatMap((m): BaseMessage[] =>
+      m.role === 'user' ? [new HumanMessage({ content: m.content })] : m.role === 'assistant' ? [new AIMessage({ content: m.content })] : [],
+    );
   }
 
   override async addMessage(message: BaseMessage): Promise<void> {
