@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Memory, OpenAiCompatibleEmbedder } from 'engram-memory';
 import { closedPort, startOpenAiStub, stubVector } from './support/openai-stub-server.js';
-import { closeAfterTest, tempDbPath } from './support/test-memory.js';
+import { engram } from './support/engram-cli.js';
+import { closeAfterTest, tempDbPath, TEST_EMBEDDING_MODEL } from './support/test-memory.js';
 
 const EMBEDDINGS = '/v1/embeddings';
 type Body = { model: string; input: string[] };
@@ -101,5 +102,29 @@ describe('OpenAiCompatibleEmbedder', () => {
       stub.plan(answer);
       await expect(embedder.embed(['one', 'two']), message).rejects.toMatchObject({ code: 'EMBEDDING_FAILED', message: expect.stringContaining(message) });
     }
+  });
+});
+
+describe('engram doctor and reindex with ENGRAM_EMBEDDING_URL', () => {
+  it('doctor asks the server for a vector, and names the served LLM instead of looking for a file', async () => {
+    const stub = await startOpenAiStub({ dimension: 12 });
+    const env = { env: { ENGRAM_DB: tempDbPath(), ENGRAM_EMBEDDING_URL: stub.baseUrl, ENGRAM_EMBEDDING_MODEL: 'nomic-embed-text', ENGRAM_LLM_URL: stub.baseUrl, ENGRAM_LLM_MODEL: 'qwen' } };
+    const report = await engram(['doctor'], env);
+    expect(report.stdout).toMatch(/^✓ embedding model: nomic-embed-text at http:\/\/127\.0\.0\.1:\d+\/v1, 12 dimensions$/m);
+    expect(report.stdout).toMatch(/^✓ LLM: qwen at http:\/\/127\.0\.0\.1:\d+\/v1 \(not called by doctor/m);
+    const down = `http://127.0.0.1:${await closedPort()}/v1`;
+    const sick = await engram(['doctor'], { env: { ...env.env, ENGRAM_EMBEDDING_URL: down } });
+    expect(sick.code).toBe(1);
+    expect(sick.stdout).toMatch(/^✗ embedding model: /m);
+  });
+
+  it('reindex re-embeds a file with the served model', async () => {
+    const stub = await startOpenAiStub({ dimension: 12 });
+    const db = tempDbPath();
+    await engram(['add', '--user', 'alice', '--no-infer', 'I like tea.', '--db', db, '--embedding-model', TEST_EMBEDDING_MODEL]);
+    const reindexed = await engram(['reindex', '--db', db], { env: { ENGRAM_EMBEDDING_URL: stub.baseUrl, ENGRAM_EMBEDDING_MODEL: 'nomic-embed-text' } });
+    expect(reindexed.code, reindexed.stderr).toBe(0);
+    const found = await engram(['search', '--user', 'alice', 'tea', '--db', db, '--json'], { env: { ENGRAM_EMBEDDING_URL: stub.baseUrl, ENGRAM_EMBEDDING_MODEL: 'nomic-embed-text' } });
+    expect(found.json<{ results: { memory: string }[] }>().results.map((r) => r.memory)).toEqual(['I like tea.']);
   });
 });

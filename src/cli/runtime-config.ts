@@ -106,9 +106,15 @@ export type OpenMemoryOptions = {
   llm?: Llm | undefined;
 };
 
+const server = (baseUrl: string, model: string) => ({ openaiCompatible: { baseUrl, model } });
+
+/** The embedder the configuration names: a local folder, or a model on an OpenAI-compatible server (ENGRAM_EMBEDDING_URL). */
+export function configuredEmbedder(config: RuntimeConfig) {
+  return config.embeddingUrl ? server(config.embeddingUrl, config.embeddingModel) : { model: config.embeddingModel };
+}
+
 /** Opens the store a command works on. The LLM file is only needed (and checked) by an inferring add, unless `requireLlm`. */
 export function openConfiguredMemory(config: RuntimeConfig, options: OpenMemoryOptions = {}): Promise<Memory> {
-  const server = (baseUrl: string, model: string) => ({ openaiCompatible: { baseUrl, model } });
   const llm = {
     model: config.llmModel,
     ...(config.llmThreads === undefined ? {} : { threads: config.llmThreads }),
@@ -117,7 +123,7 @@ export function openConfiguredMemory(config: RuntimeConfig, options: OpenMemoryO
   return Memory.open({
     path: config.db,
     create: options.create ?? true,
-    embedder: config.embeddingUrl ? server(config.embeddingUrl, config.embeddingModel) : { model: config.embeddingModel },
+    embedder: configuredEmbedder(config),
     // A missing GGUF must not stop search or list: an instance defers the check to the first inferring add.
     llm: options.llm ?? (config.llmUrl ? server(config.llmUrl, config.llmModel) : options.requireLlm || existsSync(config.llmModel) ? llm : new LlamaCppLlm(llm)),
     queue: { worker: options.worker ?? false, concurrency: options.concurrency ?? 1 },

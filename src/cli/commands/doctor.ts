@@ -5,7 +5,7 @@ import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
 import { defineCommand } from '../define-command.js';
 import { checkLines, type CheckResult } from '../doctor/check.js';
 import { checkDatabase } from '../doctor/database-check.js';
-import { checkEmbeddingModel, checkInstalledModels, checkLlmFile } from '../doctor/model-checks.js';
+import { checkEmbeddingModel, checkInstalledModels, checkLlmFile, checkServedEmbedder, describeServedLlm } from '../doctor/model-checks.js';
 import { checkLlama, checkNode, checkSqlite, checkTransformers } from '../doctor/runtime-checks.js';
 import { count, printJson } from '../format.js';
 import { resolveRuntimeConfig, STORE_OPTIONS, type RuntimeConfig } from '../runtime-config.js';
@@ -42,8 +42,8 @@ function checksFor(config: RuntimeConfig): Check[] {
     () => checkSqlite(config.encryptionKey !== undefined),
     checkTransformers,
     () => checkLlama(config),
-    () => checkEmbeddingModel(config.embeddingModel),
-    () => checkLlmFile(config.llmModel),
+    () => (config.embeddingUrl ? checkServedEmbedder(config.embeddingUrl, config.embeddingModel) : checkEmbeddingModel(config.embeddingModel)),
+    async () => (config.llmUrl ? describeServedLlm(config.llmUrl, config.llmModel) : checkLlmFile(config.llmModel)),
     () => checkInstalledModels(config.modelsDir),
     () => checkDatabase(config),
   ];

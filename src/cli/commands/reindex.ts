@@ -7,7 +7,7 @@ import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
 import { CountProgressView } from '../count-progress.js';
 import { defineCommand } from '../define-command.js';
 import { count, printJson } from '../format.js';
-import { resolveRuntimeConfig, STORE_OPTIONS } from '../runtime-config.js';
+import { configuredEmbedder, resolveRuntimeConfig, STORE_OPTIONS } from '../runtime-config.js';
 import { inSurfaceTerms } from '../surface-terms.js';
 
 const USAGE = `engram reindex — re-embed a file with another embedding model
@@ -51,7 +51,7 @@ export const reindexCommand = defineCommand({
     const view = new CountProgressView(io.err);
     const { reembedded, model } = await Memory.reindex({
       path: config.db,
-      embedder: { model: config.embeddingModel },
+      embedder: configuredEmbedder(config),
       encryptionKey: config.encryptionKey,
       onProgress: ({ done, total }) => view.update('re-embedding', done, total),
     })

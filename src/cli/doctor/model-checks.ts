@@ -1,8 +1,24 @@
 import { open, stat } from 'node:fs/promises';
-import { TransformersEmbedder } from '../../index.js';
+import { OpenAiCompatibleEmbedder, TransformersEmbedder } from '../../index.js';
 import { listInstalledModels, verifyInstalledModel, type InstalledModelState } from '../../models/installed.js';
 import { formatBytes } from '../progress-bar.js';
 import { failed, type CheckResult } from './check.js';
+
+/** An embedder on an OpenAI-compatible server (ENGRAM_EMBEDDING_URL) answers a sentence with a vector. */
+export async function checkServedEmbedder(baseUrl: string, model: string): Promise<CheckResult> {
+  const name = 'embedding model';
+  try {
+    const embedder = await OpenAiCompatibleEmbedder.connect({ baseUrl, model });
+    return { name, status: 'ok', detail: `${model} at ${baseUrl}, ${embedder.dimension} dimensions` };
+  } catch (error) {
+    return failed(name, error, `start the server at ${baseUrl} (e.g. \`ollama serve\`) and make sure it serves ${model}`);
+  }
+}
+
+/** An LLM on an OpenAI-compatible server (ENGRAM_LLM_URL): named, not run (a completion can take minutes on a laptop). */
+export function describeServedLlm(baseUrl: string, model: string): CheckResult {
+  return { name: 'LLM', status: 'ok', detail: `${model} at ${baseUrl} (not called by doctor; an inferring add is the test)` };
+}
 
 /** The configured embedding model folder loads and embeds a sentence. */
 export async function checkEmbeddingModel(folder: string): Promise<CheckResult> {
