@@ -16,6 +16,8 @@ export type FieldOperators = {
   lte?: number | string;
   /** Substring of a string field, or element of an array field. */
   contains?: FilterValue;
+  /** As contains, for text, ignoring the case of ASCII letters (both engines fold A–Z alike; other letters must match). */
+  icontains?: string;
 };
 
 /**
@@ -28,7 +30,7 @@ export type MetadataFilter = {
   [key: string]: FilterValue | FieldOperators | MetadataFilter | MetadataFilter[];
 };
 
-export const OPERATORS = ['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains'] as const;
+export const OPERATORS = ['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains', 'icontains'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
 /** A parsed filter: what the SQL compiler works from. */
@@ -38,20 +40,28 @@ export type FilterNode =
   | { type: 'not'; child: FilterNode }
   | { type: 'compare'; key: string; op: Operator; value: FilterValue | FilterValue[] }
   /** A bound on the memory's own date (not metadata): epoch milliseconds. */
-  | { type: 'time'; field: TimeField; op: RangeOperator; value: number };
+  | { type: 'time'; field: TimeField; op: RangeOperator; value: number }
+  /** Only the memories with these ids. */
+  | { type: 'ids'; ids: string[] };
 
 /** The memory's own dates a filter can bound (`createdAt`, `updatedAt` options). */
 export type TimeField = 'created_at' | 'updated_at';
 export type RangeOperator = 'gt' | 'gte' | 'lt' | 'lte';
 
 /**
- * A metadata filter with bounds on the memory's dates ANDed to it: what the
- * `createdAt` / `updatedAt` options become for the engines' filter compilers.
+ * A metadata filter with bounds on the memory's dates (and a set of ids)
+ * ANDed to it: what the `createdAt`, `updatedAt` and `ids` options become for
+ * the engines' filter compilers.
  */
-export function withTimeBounds(filter: FilterNode | undefined, bounds: readonly { field: TimeField; range: Partial<Record<RangeOperator, number>> | undefined }[]): FilterNode | undefined {
+export function withTimeBounds(
+  filter: FilterNode | undefined,
+  bounds: readonly { field: TimeField; range: Partial<Record<RangeOperator, number>> | undefined }[],
+  ids?: readonly string[],
+): FilterNode | undefined {
   const nodes: FilterNode[] = bounds.flatMap(({ field, range }) =>
     Object.entries(range ?? {}).flatMap(([op, value]) => (value === undefined ? [] : [{ type: 'time' as const, field, op: op as RangeOperator, value }])),
   );
+  if (ids) nodes.push({ type: 'ids', ids: [...ids] });
   if (nodes.length === 0) return filter;
   return { type: 'and', children: filter ? [filter, ...nodes] : nodes };
 }
@@ -112,6 +122,7 @@ function parseOperand(op: Operator, operand: unknown, path: string): FilterValue
     if (typeof bound !== 'number' && typeof bound !== 'string') fail(`${path} must be a number or a string`);
     return bound;
   }
+  if (op === 'icontains' && typeof operand !== 'string') fail(`${path} must be a string`);
   return scalar(operand, path);
 }
 

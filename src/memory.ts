@@ -706,12 +706,16 @@ function notFound(id: string): EngramError {
 
 type TimeBounds = { gt?: string | Date | undefined; gte?: string | Date | undefined; lt?: string | Date | undefined; lte?: string | Date | undefined };
 
-/** The metadata filter and the createdAt / updatedAt bounds of read options, as one filter for the engines. */
-function filterOf(opts: { filters?: FilterNode | undefined; createdAt?: TimeBounds | undefined; updatedAt?: TimeBounds | undefined }): FilterNode | undefined {
+/** The metadata filter, the createdAt / updatedAt bounds and the ids of read options, as one filter for the engines. */
+function filterOf(opts: { filters?: FilterNode | undefined; createdAt?: TimeBounds | undefined; updatedAt?: TimeBounds | undefined; ids?: string[] | undefined }): FilterNode | undefined {
   const epoch = (range: TimeBounds | undefined) =>
     range && { gt: toEpochMs(range.gt), gte: toEpochMs(range.gte), lt: toEpochMs(range.lt), lte: toEpochMs(range.lte) };
-  return withTimeBounds(opts.filters, [
-    { field: 'created_at', range: epoch(opts.createdAt) },
-    { field: 'updated_at', range: epoch(opts.updatedAt) },
-  ]);
+  return withTimeBounds(
+    opts.filters,
+    [
+      { field: 'created_at', range: epoch(opts.createdAt) },
+      { field: 'updated_at', range: epoch(opts.updatedAt) },
+    ],
+    opts.ids,
+  );
 }

@@ -204,6 +204,8 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   createdAt: TimeRangeSchema.optional(),
   /** Only memories whose version was written within these bounds (an update's time, or the creation). */
   updatedAt: TimeRangeSchema.optional(),
+  /** Only the memories with these ids (of the scope). */
+  ids: z.array(MemoryIdSchema).min(1).max(1000).optional(),
   /** Search the memories as they were at this time (deleted and superseded versions included). */
   asOf: TimestampSchema.optional(),
   /**
@@ -240,6 +242,8 @@ export const GetAllOptionsSchema = ScopeSchema.extend({
   createdAt: TimeRangeSchema.optional(),
   /** Only memories whose version was written within these bounds. */
   updatedAt: TimeRangeSchema.optional(),
+  /** Only the memories with these ids (of the scope). */
+  ids: z.array(MemoryIdSchema).min(1).max(1000).optional(),
   /** List the memories as they were at this time. */
   asOf: TimestampSchema.optional(),
   limit: z.number().int().min(1).max(LIMITS.maxPageSize).default(100),

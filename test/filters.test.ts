@@ -50,6 +50,9 @@ describe('metadata filters', () => {
     ['contains a typed array element', { tags: { contains: 4 } }, [CAFE]],
     ['contains a substring', { note: { contains: 'hiking' } }, [HIKE]],
     ['contains is case-sensitive', { note: { contains: 'Hiking' } }, []],
+    ['icontains ignores the case of A–Z', { note: { icontains: 'HIKING Club' } }, [HIKE]],
+    ['icontains matches array elements whole, ignoring case', { tags: { icontains: 'MEDICATION' } }, [MED]],
+    ['icontains never matches a number', { priority: { icontains: '3' } }, []],
     ['several keys are ANDed', { topic: 'health', priority: { gt: 4 } }, [MED]],
     ['AND', { AND: [{ topic: 'health' }, { tags: { contains: 'daily' } }] }, [BP]],
     ['OR', { OR: [{ topic: 'work' }, { priority: { gte: 5 } }] }, [MED, NURSE]],
@@ -90,6 +93,7 @@ describe('metadata filters', () => {
     ['an object as a value to compare', { a: { eq: { b: 1 } } }],
     ['in without an array', { a: { in: 'x' } }],
     ['gt with a boolean', { a: { gt: true } }],
+    ['icontains with a number', { a: { icontains: 3 } }],
     ['a prototype key', JSON.parse('{"__proto__": 1}')],
     ['too deep', JSON.parse('{"NOT":'.repeat(12) + '{"a":1}' + '}'.repeat(12))],
     ['a NaN', { a: Number.NaN }],
@@ -105,8 +109,8 @@ describe('metadata filters', () => {
   });
 });
 
-describe('bounds on the memories’ own dates (createdAt, updatedAt)', () => {
-  it('getAll, count and search keep the memories stored, or last changed, within the bounds, with a metadata filter too', async () => {
+describe('bounds on the memories’ own dates (createdAt, updatedAt) and ids', () => {
+  it('getAll, count and search keep the memories stored, or last changed, within the bounds, or with the ids given, with a metadata filter too', async () => {
     const memory = await openTestMemory();
     const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
     const [early] = (await memory.add('Blood pressure 120 over 80', { userId: 'u', infer: false, metadata: { topic: 'health' } })).results;
@@ -120,7 +124,7 @@ describe('bounds on the memories’ own dates (createdAt, updatedAt)', () => {
     await tick();
     await memory.update(early!.id, 'Blood pressure 118 over 79');
 
-    const read = async (options: { createdAt?: object; updatedAt?: object; filters?: MetadataFilter }) => {
+    const read = async (options: { createdAt?: object; updatedAt?: object; filters?: MetadataFilter; ids?: string[] }) => {
       const listed = (await memory.getAll({ userId: 'u', ...options })).results.map((m) => m.memory).sort();
       const searched = (await memory.search('blood lisinopril hiking', { userId: 'u', limit: 50, ...options })).results.map((m) => m.memory).sort();
       expect(searched).toEqual(listed);
@@ -134,6 +138,10 @@ describe('bounds on the memories’ own dates (createdAt, updatedAt)', () => {
     expect(await read({ updatedAt: { gt: beforeUpdate } })).toEqual(['Blood pressure 118 over 79']);
     expect(await read({ createdAt: { gt: '2999-01-01T00:00:00Z' } })).toEqual([]);
     await expect(memory.getAll({ userId: 'u', createdAt: {} })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // ids: only these memories, within the scope and the other bounds.
+    expect(await read({ ids: [early!.id] })).toEqual(['Blood pressure 118 over 79']);
+    expect(await read({ ids: [early!.id], createdAt: { gte: middle } })).toEqual([]);
+    expect((await memory.getAll({ userId: 'someone-else', ids: [early!.id] })).results).toEqual([]);
     await expect(memory.search('x', { userId: 'u', createdAt: { gte: 'yesterday' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });

@@ -94,7 +94,11 @@ describe('mem0ai MemoryClient against engram serve', () => {
     await expect(client.getAll({ filters: { OR: [{ created_at: { gte: '2024-01-01' } }, { topic: 'food' }], user_id: 'fay' } })).rejects.toThrow(/date bound inside OR/);
     await expect(client.search('food', { filters: { user_id: '*' } })).rejects.toThrow(/wildcard/);
     await expect(client.search('food', { filters: { OR: [{ user_id: 'fay' }, { user_id: 'bob' }] } })).rejects.toThrow(/one scope/);
-    await expect(client.search('food', { filters: { user_id: 'fay', topic: { icontains: 'FOOD' } } })).rejects.toThrow(/icontains/);
+    const ignoringCase = await client.search('food', { filters: { user_id: 'fay', topic: { icontains: 'FOOD' } } });
+    expect(ignoringCase.results.map((m) => m.memory)).toEqual(['I love sushi.']);
+    const byId = await client.getAll({ filters: { AND: [{ user_id: 'fay' }, { memory_ids: [ignoringCase.results[0]!.id] }] } });
+    expect(byId.results.map((m) => m.memory)).toEqual(['I love sushi.']);
+    await expect(client.search('food', { filters: { user_id: 'fay', keywords: { icontains: 'sushi' } } })).rejects.toThrow(/keyword/);
     await expect(client.search('food', { filters: { user_id: 'fay' }, categories: ['food'] })).rejects.toThrow(/categories/);
     await expect(client.search('food', { filters: { topic: 'food' } })).rejects.toThrow(/user_id/);
   });

@@ -184,6 +184,8 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
       [{ tags: { contains: 'medication' } }, ['b']],
       [{ tags: { contains: 4 } }, ['d']],
       [{ note: { contains: 'hiking' } }, ['c']],
+      [{ note: { icontains: 'WEEKEND Hiking' } }, ['c']],
+      [{ tags: { icontains: 'VITALS' } }, ['a']],
       [{ NOT: { topic: 'health' } }, ['d', 'c']],
       [{ OR: [{ topic: 'hobby' }, { priority: { gte: 5 } }] }, ['c', 'b']],
       [{ colour: 'red' }, []],

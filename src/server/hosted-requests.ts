@@ -140,13 +140,14 @@ export const HostedSearchSchema = z
     ...REFUSED,
   })
   .transform((body) => {
-    const { scope, filters, createdAt, updatedAt } = mem0Filters(body.filters, 'body.filters');
+    const { scope, filters, createdAt, updatedAt, ids } = mem0Filters(body.filters, 'body.filters');
     const metadata = body.metadata === undefined ? undefined : mem0Filters({ metadata: body.metadata }, 'body').filters;
     const options: SearchOptions = {
       ...mergeScope(scopeOf(body), scope),
       filters: both(filters, metadata),
       createdAt,
       updatedAt,
+      ids,
       limit: body.top_k ?? body.limit,
       threshold: body.threshold,
       rerank: body.rerank,
@@ -166,8 +167,8 @@ export const HostedListSchema = z
     ...REFUSED,
   })
   .transform((body) => {
-    const { scope, filters, createdAt, updatedAt } = mem0Filters(body.filters, 'body.filters');
-    return { scope: mergeScope(scopeOf(body), scope), filters, createdAt, updatedAt, page: body.page, pageSize: body.page_size };
+    const { scope, filters, createdAt, updatedAt, ids } = mem0Filters(body.filters, 'body.filters');
+    return { scope: mergeScope(scopeOf(body), scope), filters, createdAt, updatedAt, ids, page: body.page, pageSize: body.page_size };
   });
 
 /** `PUT /v1/memories/{id}/`: as Engram's update, and Mem0's fields Engram cannot honour yet refused. */

@@ -60,7 +60,7 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
   /** One page of a scope's memories: the paginated envelope when v3 or when a page was asked, else (v1, v2) the bare list. */
   const page = async (c: ServerContext, version: 'v1' | 'v2' | 'v3', request: ListRequest) => {
     const scope = requireScope(request.scope);
-    const read = { ...scope, filters: request.filters, createdAt: request.createdAt, updatedAt: request.updatedAt };
+    const read = { ...scope, filters: request.filters, createdAt: request.createdAt, updatedAt: request.updatedAt, ids: request.ids };
     const paged = version === 'v3' || request.page !== undefined || request.pageSize !== undefined;
     const number = request.page ?? 1;
     const size = Math.min(request.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
@@ -155,7 +155,7 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
 }
 
 /** One page of a list, as the list routes ask for it. */
-type ListRequest = Pick<GetAllOptions, 'createdAt' | 'updatedAt'> & { scope: Scope; filters?: MetadataFilter | undefined; page?: number | undefined; pageSize?: number | undefined };
+type ListRequest = Pick<GetAllOptions, 'createdAt' | 'updatedAt' | 'ids'> & { scope: Scope; filters?: MetadataFilter | undefined; page?: number | undefined; pageSize?: number | undefined };
 
 const OWNER_SCOPE: Readonly<Record<string, keyof Scope>> = { user: 'userId', agent: 'agentId', run: 'runId' };
 

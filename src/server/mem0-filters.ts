@@ -15,7 +15,6 @@ const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   expiration_date: 'memories do not expire in Engram yet',
   categories: 'Engram does not categorise memories yet; file them in a metadata field',
   keywords: 'keyword filters are not supported; hybrid search already weighs the query’s words',
-  memory_ids: 'filtering by id is not supported; read a memory with GET /v1/memories/{id}/',
   entity_ids: 'filtering by graph entity is not supported over this route',
 };
 
@@ -28,12 +27,13 @@ type DateBounds = Partial<Record<'gt' | 'gte' | 'lt' | 'lte', string>>;
 export type Mem0Filter = {
   scope: Scope;
   filters: MetadataFilter | undefined;
+  ids?: string[] | undefined;
   createdAt?: DateBounds | undefined;
   updatedAt?: DateBounds | undefined;
 };
 
 /** Mem0's comparison operators Engram's metadata filter has under the same name. */
-const SAME_OPERATORS = new Set(['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains']);
+const SAME_OPERATORS = new Set(['eq', 'ne', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains', 'icontains']);
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -44,9 +44,10 @@ function refuse(path: string, why: string): never {
 /**
  * Splits a Mem0 `filters` object into the scope (`user_id`, `agent_id`,
  * `run_id`, flat or inside a top-level `AND`) and Engram's metadata filter
- * (the rest: metadata fields, `metadata: {…}`, `AND`/`OR`/`NOT`). What Engram
- * cannot honour — wildcards, `app_id`, dates, categories, `icontains`, a scope
- * inside `OR`/`NOT` — is INVALID_INPUT naming the key and why.
+ * (the rest: metadata fields, `metadata: {…}`, `AND`/`OR`/`NOT`), with
+ * `created_at` / `updated_at` bounds and `memory_ids` beside. What Engram
+ * cannot honour — wildcards, `app_id`, categories, keywords, a scope inside
+ * `OR`/`NOT` — is INVALID_INPUT naming the key and why.
  *
  * @example mem0Filters({ AND: [{ user_id: 'fay' }, { topic: 'travel' }] }, 'body.filters')
  * // → { scope: { userId: 'fay' }, filters: { AND: [{ topic: 'travel' }] } }
@@ -87,6 +88,9 @@ function conditionsOf(filter: Record<string, unknown>, path: string, found: Mem0
     } else if (key in SCOPE_KEYS) {
       if (!topLevel) refuse(here, 'a user_id, agent_id or run_id inside OR or NOT is not supported: one request reads one scope');
       takeScope(found.scope, key as ScopeKey, value, here);
+    } else if (key === 'memory_ids') {
+      if (!topLevel) refuse(here, 'memory_ids inside OR or NOT is not supported; put it at the top or in a top-level AND');
+      takeIds(found, value, here);
     } else if (key in DATE_KEYS) {
       if (!topLevel) refuse(here, 'a date bound inside OR or NOT is not supported; put it at the top or in a top-level AND');
       takeDates(found, key as DateKey, value, here);
@@ -111,6 +115,16 @@ function takeScope(scope: Scope, key: ScopeKey, value: unknown, path: string): v
   scope[name] = id;
 }
 
+/** `memory_ids: [...]` or `{ in: [...] }`: only these memories; given twice, those in both. */
+function takeIds(found: Mem0Filter, value: unknown, path: string): void {
+  const list = isObject(value) && Object.keys(value).length === 1 && 'in' in value ? value.in : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((id) => typeof id === 'string')) refuse(path, 'must be a non-empty list of memory ids');
+  const ids = list as string[];
+  found.ids = found.ids ? found.ids.filter((id) => ids.includes(id)) : ids;
+  // Two lists with nothing in common select nothing: an id no memory has (ids are UUIDs) says so to the engines.
+  if (found.ids.length === 0) found.ids = ['(no id is in both memory_ids lists)'];
+}
+
 /** `created_at: { gte: '2024-01-01' }`: bounds on a memory's date, merged with any given before. A bare day is midnight UTC. */
 function takeDates(found: Mem0Filter, key: DateKey, value: unknown, path: string): void {
   if (!isObject(value)) refuse(path, 'must be a range such as { "gte": "2024-01-01", "lt": "2024-02-01" }');
@@ -129,7 +143,6 @@ function fieldCondition(condition: unknown, path: string): MetadataFilter[string
   if (condition === '*') refuse(path, 'the wildcard "*" (any value) is not supported in metadata filters yet');
   if (!isObject(condition)) return condition as MetadataFilter[string];
   for (const op of Object.keys(condition)) {
-    if (op === 'icontains') refuse(`${path}.icontains`, 'case-insensitive contains is not supported; use contains');
     if (!SAME_OPERATORS.has(op)) refuse(`${path}.${op}`, `unknown operator; use one of ${[...SAME_OPERATORS].join(' ')}`);
   }
   return condition as MetadataFilter[string];

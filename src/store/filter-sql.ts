@@ -27,6 +27,8 @@ export function compileFilter(node: FilterNode, column: string): SqlFragment {
     case 'time':
       // The memory's own date column, beside the metadata column (same table alias).
       return { sql: `${tableOf(column)}${node.field} ${COMPARATORS[node.op]} ?`, params: [node.value] };
+    case 'ids':
+      return { sql: `${tableOf(column)}id IN (${node.ids.map(() => '?').join(', ')})`, params: node.ids };
   }
 }
 
@@ -53,6 +55,8 @@ function compileComparison(key: string, op: string, value: FilterValue | FilterV
       return ordered(column, path, op, value as number | string);
     case 'contains':
       return contains(column, path, value as FilterValue);
+    case 'icontains':
+      return containsIgnoringCase(column, path, value as string);
     default:
       throw new Error(`unreachable operator ${op}`);
   }
@@ -105,6 +109,17 @@ function contains(column: string, path: string, value: FilterValue): SqlFragment
       `WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(${column}, ?) AS el WHERE ${element.sql}) ` +
       `${substring.sql} ELSE 0 END, 0)`,
     params: [path, path, ...element.params, ...substring.params],
+  };
+}
+
+/** contains for text, ignoring the case of A–Z: SQLite's lower() folds ASCII only (no ICU), as the PostgreSQL engine does on purpose. */
+function containsIgnoringCase(column: string, path: string, value: string): SqlFragment {
+  return {
+    sql:
+      `coalesce(CASE json_type(${column}, ?) ` +
+      `WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each(${column}, ?) AS el WHERE el.type = 'text' AND lower(el.value) = lower(?)) ` +
+      `WHEN 'text' THEN instr(lower(json_extract(${column}, ?)), lower(?)) > 0 ELSE 0 END, 0)`,
+    params: [path, path, value, path, value],
   };
 }
 

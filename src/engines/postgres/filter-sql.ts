@@ -24,6 +24,8 @@ export function compileFilter(node: FilterNode, column: string, params: SqlParam
     case 'time':
       // The memory's own date column, beside the metadata column (same table alias).
       return `${column.slice(0, column.lastIndexOf('.') + 1)}${node.field} ${RANGE_SQL[node.op]} ${params.add(node.value)}`;
+    case 'ids':
+      return `${column.slice(0, column.lastIndexOf('.') + 1)}id = ANY(${params.add(node.ids)}::text[])`;
   }
 }
 
@@ -46,6 +48,8 @@ function compileComparison(field: string, op: string, value: FilterValue | Filte
       return ordered(field, op, value as number | string, params);
     case 'contains':
       return contains(field, value as FilterValue, params);
+    case 'icontains':
+      return containsIgnoringCase(field, value as string, params);
     default:
       throw new Error(`unreachable operator ${op}`);
   }
@@ -72,6 +76,15 @@ function ordered(field: string, op: keyof typeof COMPARATORS, bound: number | st
     return `(CASE WHEN jsonb_typeof(${field}) = 'number' THEN (${field} #>> '{}')::numeric ${COMPARATORS[op]} ${params.add(String(bound))}::numeric ELSE FALSE END)`;
   }
   return `(CASE WHEN jsonb_typeof(${field}) = 'string' THEN (${field} #>> '{}') COLLATE "C" ${COMPARATORS[op]} ${params.add(bound)}::text COLLATE "C" ELSE FALSE END)`;
+}
+
+/** A–Z folded to a–z and nothing else, as SQLite's lower() does without ICU: both engines answer alike whatever the locale. */
+const foldAscii = (sql: string) => `translate(${sql}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`;
+
+function containsIgnoringCase(field: string, value: string, params: SqlParams): string {
+  const needle = foldAscii(`${params.add(value)}::text`);
+  const element = `EXISTS (SELECT 1 FROM jsonb_array_elements(${field}) AS el(value) WHERE jsonb_typeof(el.value) = 'string' AND ${foldAscii(`(el.value #>> '{}')`)} = ${needle})`;
+  return `(CASE jsonb_typeof(${field}) WHEN 'array' THEN ${element} WHEN 'string' THEN strpos(${foldAscii(`(${field} #>> '{}')`)}, ${needle}) > 0 ELSE FALSE END)`;
 }
 
 function contains(field: string, value: FilterValue, params: SqlParams): string {
