@@ -18,19 +18,27 @@ function hostileJson(random: () => number): unknown {
     { user_id: 'u' }, { userId: 'u' }, { user_id: ['u'] }, { user_id: '' }, { messages: 'hi', user_id: 'u', infer: false },
     { messages: [{ role: 'tool', content: 'x' }], user_id: 'u' }, { query: 'x', user_id: 'u', filters: { "'; DROP": { $gt: 1 } } },
     { query: 'x', user_id: 'u', limit: 'all' }, { text: 'x', metadata: deep }, { data: 12 }, { query: { nested: 'x' }, user_id: 'u' },
+    // Mem0's hosted shapes, bent.
+    { filters: { user_id: 'u', AND: 'x' } }, { query: 'x', filters: { user_id: { $in: 1 } } }, { messages: 'hi', user_id: 'u', timestamp: 'x' },
+    { memories: [{ memory_id: 1 }] }, { memories: [] }, { query: 'x', filters: { user_id: 'u', created_at: { gte: '2024-13-45' } } },
+    { query: 'x', filters: { user_id: 'u', memory_ids: [1] } }, { query: 'x', filters: { user_id: 'u', topic: { icontains: null } } },
+    { query: 'x', filters: { OR: [{ user_id: 'u' }] } }, { filters: { user_id: 'u' }, page: 1e12, page_size: -1 }, { messages: [{ role: 'user' }], user_id: 'u', async_mode: 'yes' },
   ]);
 }
 
 describe(`hostile input through the interfaces (seed ${SEED})`, () => {
-  it('REST: 600 hostile requests get JSON errors with a code, never a 500, and refused ones change nothing', { timeout: 120_000 }, async () => {
+  it('REST: 900 hostile requests get JSON errors with a code, never a 500, and refused ones change nothing', { timeout: 120_000 }, async () => {
     const random = seededRandom(SEED);
     const path = tempDbPath();
     const { memory, api } = await startTestServer({ memory: { path } });
     const [kept] = (await memory.add('must survive', { userId: 'u', infer: false })).results;
-    const paths = ['/memories', '/memories/' + kept!.id, '/memories/zzz', '/search', '/memories/' + kept!.id + '/history', '/memories?user_id=u', '/nope', '/memories?user_id=%00', '/memories?limit=-1&user_id=u'];
+    const paths = ['/memories', '/memories/' + kept!.id, '/memories/zzz', '/search', '/memories/' + kept!.id + '/history', '/memories?user_id=u', '/nope', '/memories?user_id=%00', '/memories?limit=-1&user_id=u',
+      // Mem0's hosted routes (never a DELETE of user u's whole scope: the store must keep something to protect).
+      '/v3/memories/add/', '/v3/memories/', '/v3/memories/?page=0', '/v3/memories/search/', '/v2/memories/search/', '/v1/memories/search/', '/v1/memories/' + kept!.id + '/',
+      '/v1/memories/zzz/history/', '/v1/memories/?user_id=%00&org_id=1', '/v1/batch/', '/v1/entities/?page_size=0', '/v2/entities/app/zz/', '/v1/event/zzz/', '/v1/ping/'];
     const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
     const statuses = new Map<number, number>();
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 900; i++) {
       const method = pick(random, methods);
       const route = pick(random, paths);
       const raw = random() < 0.15 ? pick(random, ['{', 'not json', '[1,', '\u0000', '{"a":1}{"b":2}']) : JSON.stringify(hostileJson(random));

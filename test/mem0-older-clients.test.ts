@@ -61,6 +61,21 @@ describe('mem0ai 2.x requests', () => {
   });
 });
 
+describe('hosted id routes inside a scope', () => {
+  it('?user_id= keeps an id route inside that user: another user gets 404 on get, update, delete and history, and nothing changes', async () => {
+    const { send, memory } = await olderClient();
+    const added = await send('POST', '/v1/memories/', { messages: 'I am allergic to penicillin.', user_id: 'alice', infer: false });
+    const id: string = added.body[0].id;
+    expect((await send('GET', `/v1/memories/${id}/?user_id=bob`)).status).toBe(404);
+    expect((await send('PUT', `/v1/memories/${id}/?user_id=bob`, { text: 'Bob was here.' })).status).toBe(404);
+    expect((await send('PUT', `/v1/memories/${id}/?user_id=bob`, { metadata: { owner: 'bob' } })).status).toBe(404);
+    expect((await send('DELETE', `/v1/memories/${id}/?user_id=bob`)).status).toBe(404);
+    expect((await send('GET', `/v1/memories/${id}/history/?user_id=bob`)).status).toBe(404);
+    expect(await memory.get(id)).toMatchObject({ memory: 'I am allergic to penicillin.', version: 1, metadata: {} });
+    expect((await send('GET', `/v1/memories/${id}/?user_id=alice`)).body).toMatchObject({ id, user_id: 'alice' });
+  });
+});
+
 describe('hosted routes under hostile values', () => {
   it('out-of-range times, pages and shapes are 400 with detail, never a 500; nothing is stored', async () => {
     const { send, memory } = await olderClient();
