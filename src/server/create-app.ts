@@ -5,9 +5,8 @@ import { createMcpHttpHandler } from '../mcp/http-handler.js';
 import { createMcpSseHandler } from '../mcp/sse-handler.js';
 import { engramRoutes } from './engram-routes.js';
 import { hostedRoutes } from './hosted-routes.js';
-import { toErrorResponse } from './http-errors.js';
+import { HttpError, toErrorResponse } from './http-errors.js';
 import { isRequestAborted, readJsonValue } from './json-body.js';
-import { HttpError } from './http-errors.js';
 import { isPublic, jsonResponse, mountRoutes, type Route, type ServerContext, type ServerEnv } from './route-table.js';
 
 /** One failed request, as `ServerOptions.onError` receives it. */

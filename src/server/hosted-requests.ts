@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EngramError, type AddOptions, type Message, type Metadata, type MetadataFilter, type Scope, type SearchOptions } from '../index.js';
 import { mem0Filters } from './mem0-filters.js';
-import { UpdateFields, updateOf } from './request-schemas.js';
+import { scopeOf, UpdateFields, updateOf } from './request-schemas.js';
 
 // Request bodies of Mem0's hosted API (the routes its official clients call).
 // The rule for fields Engram does not have, documented in the README:
@@ -92,11 +92,6 @@ function mergeScope(top: Scope, inFilters: Scope): Scope {
   return merged;
 }
 
-const scopeOf = (fields: { user_id?: string | undefined; agent_id?: string | undefined; run_id?: string | undefined }): Scope => ({
-  ...(fields.user_id !== undefined ? { userId: fields.user_id } : {}),
-  ...(fields.agent_id !== undefined ? { agentId: fields.agent_id } : {}),
-  ...(fields.run_id !== undefined ? { runId: fields.run_id } : {}),
-});
 
 /** `POST /v3/memories/add/` (and v1's `POST /v1/memories/`). */
 export const HostedAddSchema = z

@@ -38,7 +38,8 @@ const ScopeWire = {
 };
 type ScopeFields = { user_id?: string | undefined; agent_id?: string | undefined; run_id?: string | undefined };
 
-function scopeOf(fields: ScopeFields): Scope {
+/** The wire's user_id / agent_id / run_id as the Memory API's scope. */
+export function scopeOf(fields: ScopeFields): Scope {
   const scope: Scope = {};
   if (fields.user_id !== undefined) scope.userId = fields.user_id;
   if (fields.agent_id !== undefined) scope.agentId = fields.agent_id;
