@@ -1,4 +1,4 @@
-import { EngramError, type GetAllOptions, type Job, type Memory, type MetadataFilter, type ScopeOwner, type Scope } from '../index.js';
+import { EngramError, LIMITS, type GetAllOptions, type Job, type Memory, type MetadataFilter, type ScopeOwner, type Scope } from '../index.js';
 import type { RouteDeps } from './engram-routes.js';
 import { currentMemory, idOf, QUEUED_MESSAGE, query, updateMemory } from './engram-routes.js';
 import {
@@ -21,7 +21,7 @@ import type { Route, ServerContext } from './route-table.js';
 export const PING_IDENTITY = { org_id: 'engram', project_id: 'local', user_email: null } as const;
 
 const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 1000;
+const MAX_PAGE_SIZE = LIMITS.maxPageSize;
 
 /**
  * The routes of Mem0's hosted API (api.mem0.ai) that its official clients
@@ -64,12 +64,11 @@ export function hostedRoutes({ memory, maxBodyBytes, queueAdds }: RouteDeps): Ro
     const paged = version === 'v3' || request.page !== undefined || request.pageSize !== undefined;
     const number = request.page ?? 1;
     const size = Math.min(request.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-    const [count, { results }] = await Promise.all([
-      memory.count(read),
-      memory.getAll({ ...read, limit: size, offset: (number - 1) * size }),
-    ]);
-    const listed = results.map(toWireMemory);
-    return paged ? { count, ...pageLinks(c, number, size, count), results: listed } : listed;
+    const listed = (await memory.getAll({ ...read, limit: size, offset: (number - 1) * size })).results.map(toWireMemory);
+    if (!paged) return listed;
+    // Only the envelope needs the total.
+    const count = await memory.count(read);
+    return { count, ...pageLinks(c, number, size, count), results: listed };
   };
 
   const list = (version: 'v2' | 'v3') => async (c: ServerContext) => {
