@@ -30,6 +30,7 @@ export {
   MemoryEventSchema,
   HistoryEntrySchema,
   JobStatusSchema,
+  ChangedBySchema,
   AddOptionsSchema,
   SearchOptionsSchema,
   ContextOptionsSchema,
@@ -51,4 +52,8 @@ export {
   type LoggedMessage,
   type SearchOptions,
   type UpdateOptions,
+  type DeleteOptions,
+  type ExportOptions,
+  type ChangedBy,
+  type SourcesOptions,
 } from './schema.js';

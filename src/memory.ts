@@ -27,7 +27,7 @@ import { newId } from './ids.js';
 import type { JobRecord, JobResult } from './storage/job-records.js';
 import { retrieve } from './pipeline/retrieve.js';
 import { timeOptions } from './pipeline/query-time.js';
-import { withSources } from './pipeline/sources.js';
+import { toLoggedMessage, withSources } from './pipeline/sources.js';
 import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
 import {
   AddOptionsSchema,
@@ -43,7 +43,13 @@ import {
   SearchOptionsSchema,
   TextSchema,
   UpdateOptionsSchema,
+  DeleteOptionsSchema,
+  ExportOptionsSchema,
+  SourcesOptionsSchema,
   type AddOptions,
+  type DeleteOptions,
+  type ExportOptions,
+  type SourcesOptions,
   type ContextOptions,
   type FlushOptions,
   type GetAllOptions,
@@ -410,9 +416,25 @@ export class Memory {
     const scope = scopeOf(opts);
     requireScope(scope, 'messages');
     const rows = await this.storage.transaction('read', 'reading logged messages', (tx) => tx.recentMessages(scope, opts.limit, opts.before));
-    return {
-      results: rows.map((m) => ({ id: m.id, role: m.role, ...(m.name ? { name: m.name } : {}), content: m.content, createdAt: toIso(m.createdAt) })),
-    };
+    return { results: rows.map(toLoggedMessage) };
+  }
+
+  /**
+   * The logged messages a memory was stored from (its provenance): those of
+   * the version current now, or at `asOf`. Empty for a memory whose messages
+   * were not kept (imported without them). With scope fields, a memory
+   * outside that scope is NOT_FOUND.
+   */
+  async sources(id: string, options: SourcesOptions = {}): Promise<LoggedMessage[]> {
+    this.assertOpen();
+    const memoryId = validate(MemoryIdSchema, id, 'id');
+    const { asOf, ...within } = validate(SourcesOptionsSchema, options, 'options');
+    const rows = await this.storage.transaction('read', 'reading source messages', async (tx) => {
+      const owner = await tx.scopeOfMemory(memoryId);
+      if (!owner || !isInScope(owner, within)) throw notFound(memoryId);
+      return (await tx.sourceMessages([memoryId], toEpochMs(asOf))).get(memoryId) ?? [];
+    });
+    return rows.map(toLoggedMessage);
   }
 
   /** How many memories `getAll` would list across all its pages (`limit` and `offset` are ignored). */
@@ -464,7 +486,7 @@ export class Memory {
       }
       const now = Date.now();
       if (!(await isCurrentIn(tx, memoryId, within))) throw notFound(memoryId);
-      const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, 'api');
+      const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, opts.changedBy ?? 'api');
       if (!updated) throw notFound(memoryId);
       // The relations the old text stated end now; the new text's names are linked again (without the graph: unlinked).
       if (graphWriter) await graphWriter.in(tx, scopeOf(current), now).record(memoryId, 0, now, []);
@@ -477,17 +499,18 @@ export class Memory {
   }
 
   /**
-   * Deletes a memory: it leaves search and getAll; its history stays. With a
-   * `scope`, a memory outside it is NOT_FOUND; ownership is checked inside the
-   * write transaction, so no other writer can slip in between check and act.
+   * Deletes a memory: it leaves search and getAll; its history stays. With
+   * scope fields in `options`, a memory outside that scope is NOT_FOUND;
+   * ownership is checked inside the write transaction, so no other writer can
+   * slip in between check and act.
    */
-  async delete(id: string, scope: Scope = {}): Promise<void> {
+  async delete(id: string, options: DeleteOptions = {}): Promise<void> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
-    const within = validate(ScopeSchema, scope, 'scope');
+    const { changedBy, ...within } = validate(DeleteOptionsSchema, options, 'options');
     await this.storage.transaction('write', 'deleting a memory', async (tx) => {
       const now = Date.now();
-      if (!(await isCurrentIn(tx, memoryId, within)) || !(await tx.closeMemory(memoryId, now, 'api'))) throw notFound(memoryId);
+      if (!(await isCurrentIn(tx, memoryId, within)) || !(await tx.closeMemory(memoryId, now, changedBy ?? 'api'))) throw notFound(memoryId);
       await retireRelationsOf(tx, (await tx.scopeOfMemory(memoryId)) as Scope, memoryId, now, now);
     });
   }
@@ -554,11 +577,15 @@ export class Memory {
    * memory with all its versions, validity, history and provenance, then the
    * queued adds not yet applied (queued, running or failed). Vectors
    * are not exported; import re-embeds. Read a page at a time: each memory comes
-   * whole, but a change made while iterating may or may not appear.
+   * whole, but a change made while iterating may or may not appear. With
+   * `scope`, only that scope's records (a person's own export); it imports as
+   * a whole export does.
    */
-  async *export(): AsyncGenerator<ExportRecord> {
+  async *export(options: ExportOptions = {}): AsyncGenerator<ExportRecord> {
     this.assertOpen();
-    yield* this.storage.exportRecords();
+    const { scope } = validate(ExportOptionsSchema, options, 'options');
+    const wanted = (record: ExportRecord) => scope === undefined || record.type === 'engram' || isInScope(record, scope);
+    for await (const record of this.storage.exportRecords()) if (wanted(record)) yield record;
     // The queued adds still to do, oldest first (so an import queues them in the same order).
     const pending: JobRecord[] = [];
     for (let offset = 0; ; offset += EXPORT_JOB_PAGE) {
@@ -568,7 +595,10 @@ export class Memory {
       pending.push(...page);
       if (page.length < EXPORT_JOB_PAGE) break;
     }
-    for (const job of pending.reverse()) yield toExportJob(job);
+    for (const job of pending.reverse()) {
+      const record = toExportJob(job);
+      if (wanted(record)) yield record;
+    }
   }
 
   /**

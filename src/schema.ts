@@ -270,11 +270,32 @@ export type ScopesOptions = z.input<typeof ScopesOptionsSchema>;
 /** A user, agent or run holding memories (`Memory.scopes()`); dates in ISO 8601. */
 export type ScopeOwner = { type: 'user' | 'agent' | 'run'; id: string; memories: number; createdAt: string; updatedAt: string };
 
+/**
+ * Who asked for a change, as history records it: `'user'` when a person
+ * corrected the memory by hand (the page, a CLI session), `'api'` (the
+ * default) when a program did. The model's own changes are `'llm'`.
+ */
+export const ChangedBySchema = z.enum(['api', 'user']);
+export type ChangedBy = z.infer<typeof ChangedBySchema>;
+
 export const UpdateOptionsSchema = ScopeSchema.extend({
   /** Replaces the memory's metadata when given. */
   metadata: MetadataSchema.optional(),
+  changedBy: ChangedBySchema.optional(),
 });
 export type UpdateOptions = z.input<typeof UpdateOptionsSchema>;
+
+/** `sources`' options: the scope the memory must lie in, and the moment whose version is meant (default: now). */
+export const SourcesOptionsSchema = ScopeSchema.extend({ asOf: TimestampSchema.optional() });
+export type SourcesOptions = z.input<typeof SourcesOptionsSchema>;
+
+/** `delete`'s options: the scope the memory must lie in, and who asked. */
+export const DeleteOptionsSchema = ScopeSchema.extend({ changedBy: ChangedBySchema.optional() });
+export type DeleteOptions = z.input<typeof DeleteOptionsSchema>;
+
+/** `export`'s options: with a scope, only its records (as `getAll` matches: a user covers their agents and runs). */
+export const ExportOptionsSchema = z.strictObject({ scope: ScopeSchema.optional() });
+export type ExportOptions = z.input<typeof ExportOptionsSchema>;
 
 export const MemoryItemSchema = z.object({
   id: z.string(),

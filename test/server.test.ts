@@ -398,7 +398,12 @@ describe('REST server: who may call', () => {
     const rebound = await rawRequest(server.url, { path: '/memories?user_id=alice', headers: { host: `evil.example:${server.port}` } });
     expect(rebound).toEqual({ status: 403, body: { error: { code: 'FORBIDDEN', message: expect.any(String) } } });
     expect((await rawRequest(server.url, { path: '/health', headers: { host: `localhost:${server.port}` } })).status).toBe(200);
-    expect((await api.send('GET', '/health', undefined, { origin: `http://localhost:${server.port}` })).status).toBe(200);
+    // The server's own page passes; a page of another program on another loopback port does not.
+    const own = await rawRequest(server.url, { path: '/health', headers: { host: `localhost:${server.port}`, origin: `http://localhost:${server.port}` } });
+    expect(own.status).toBe(200);
+    expect((await api.send('GET', '/health', undefined, { origin: `http://127.0.0.1:${server.port}` })).status).toBe(200);
+    expectError(await api.send('POST', '/reset', undefined, { origin: `http://localhost:${server.port + 1}` }), 403, 'FORBIDDEN');
+    expectError(await api.send('POST', '/reset', undefined, { origin: `http://127.0.0.1:${server.port + 1}` }), 403, 'FORBIDDEN');
   });
 });
 

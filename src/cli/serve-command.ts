@@ -1,4 +1,5 @@
 import { displayedDatabase } from '../database-url.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -44,6 +45,18 @@ Prints the URL once listening. Ctrl-C or SIGTERM stops it: requests in flight fi
 being extracted lands, then the file is closed. Routes: see the README, section "REST server".
 `;
 
+export const UI_USAGE = `engram ui — the local page: see, search and correct what is remembered
+
+Usage:
+  engram ui [--port <n>] [--token <secret>] [--db <file>] [the options of engram serve]
+
+Starts \`engram serve\` and prints the page's address. Unless a token is given (--token or
+ENGRAM_TOKEN), a new random one is made for this run: the printed link carries it after "#",
+which the browser keeps to itself (it never reaches a server log); the page keeps it in the tab.
+Loopback only unless --host and a token are given, as for \`engram serve\`; every asset is
+served by Engram itself (works offline). \`engram serve\` serves the same page at its own URL.
+`;
+
 export type ServeCommandIo = {
   out: (line: string) => void;
   err: { write(text: string): unknown };
@@ -79,8 +92,8 @@ type ServeArgs = z.output<typeof ServeArgsSchema>;
  * bound, 2 for bad usage (including a non-loopback host without a token).
  * Engram errors from opening the store are thrown (the CLI prints them, exit 1).
  */
-export async function runServeCommand(argv: string[], io: ServeCommandIo): Promise<number> {
-  const parsed = parseServeArgs(argv, io);
+export async function runServeCommand(argv: string[], io: ServeCommandIo, mode: 'serve' | 'ui' = 'serve'): Promise<number> {
+  const parsed = parseServeArgs(argv, io, mode);
   if (typeof parsed === 'number') return parsed;
   const { args, storeFlags } = parsed;
   const config = resolveRuntimeConfig(storeFlags, io.env);
@@ -106,7 +119,10 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
     await memory.close();
     return listenFailure(error, args, io);
   }
-  io.out(`engram serve: listening on ${running.url} (db: ${displayedDatabase(config.db)}${config.graph ? ', entity graph on' : ''})`);
+  io.out(`engram ${mode}: listening on ${running.url} (db: ${displayedDatabase(config.db)}${config.graph ? ', entity graph on' : ''})`);
+  // The fragment keeps the token out of request lines and logs; the page reads it and drops it from the address bar.
+  if (mode === 'ui') io.out(`engram ui: open ${running.url}/${args.token ? `#token=${encodeURIComponent(args.token)}` : ''}  (the link carries this run's token)`);
+  else io.out(`engram serve: the page is at ${running.url}/${args.token ? ' (it asks for the token)' : ''}`);
   await stopRequested(io.signal);
   await shutdown(running, memory);
   stopReporting();
@@ -115,33 +131,35 @@ export async function runServeCommand(argv: string[], io: ServeCommandIo): Promi
 
 type StoreFlags = Parameters<typeof resolveRuntimeConfig>[0];
 
-function parseServeArgs(argv: string[], io: ServeCommandIo): { args: ServeArgs; storeFlags: StoreFlags } | number {
+function parseServeArgs(argv: string[], io: ServeCommandIo, mode: 'serve' | 'ui'): { args: ServeArgs; storeFlags: StoreFlags } | number {
+  const usage = mode === 'ui' ? UI_USAGE : SERVE_USAGE;
   let values: ReturnType<typeof parse>['values'];
   let positionals: string[];
   try {
     ({ values, positionals } = parse(argv));
   } catch (error) {
-    if (error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) return usageError(io, error.message);
+    if (error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) return usageError(io, error.message, mode);
     throw error;
   }
   if (values.help) {
-    io.out(SERVE_USAGE);
+    io.out(usage);
     return 0;
   }
-  if (positionals.length > 0) return usageError(io, `unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) return usageError(io, `unexpected argument "${positionals[0]}"`, mode);
   const args = ServeArgsSchema.safeParse({
     host: values.host ?? DEFAULT_HOST,
     port: values.port ?? String(DEFAULT_PORT),
-    token: values.token ?? (io.env.ENGRAM_TOKEN || undefined),
+    // The page always gets a token: other programs and other local users reach loopback too.
+    token: values.token ?? (io.env.ENGRAM_TOKEN || undefined) ?? (mode === 'ui' ? randomBytes(24).toString('hex') : undefined),
     maxBodyBytes: values['max-body'] ?? String(DEFAULT_MAX_BODY_BYTES),
     verbose: values.verbose ?? false,
     worker: !(values['no-worker'] ?? false),
   });
-  if (!args.success) return usageError(io, args.error.issues.map((i) => i.message).join('; '));
+  if (!args.success) return usageError(io, args.error.issues.map((i) => i.message).join('; '), mode);
   try {
     assertSafeBinding(args.data.host, args.data.token);
   } catch (error) {
-    if (error instanceof EngramError) return usageError(io, error.message);
+    if (error instanceof EngramError) return usageError(io, error.message, mode);
     throw error;
   }
   return { args: args.data, storeFlags: values };
@@ -166,15 +184,17 @@ function parse(argv: string[]) {
   });
 }
 
-function usageError(io: ServeCommandIo, message: string): number {
-  io.err.write(`engram serve: ${message}\n\n${SERVE_USAGE}`);
+function usageError(io: ServeCommandIo, message: string, mode: 'serve' | 'ui'): number {
+  io.err.write(`engram ${mode}: ${message}\n\n${mode === 'ui' ? UI_USAGE : SERVE_USAGE}`);
   return 2;
 }
 
 function listenFailure(error: unknown, args: ServeArgs, io: ServeCommandIo): number {
   const code = (error as { code?: unknown }).code;
   const where = `${args.host}:${args.port}`;
-  if (code === 'EADDRINUSE') io.err.write(`engram serve: ${where} is already in use; choose another --port\n`);
+  if (code === 'EADDRINUSE') {
+    io.err.write(`engram serve: ${where} is already in use; choose another --port (an engram serve already there serves the page at its own URL)\n`);
+  }
   else if (code === 'EACCES') io.err.write(`engram serve: not allowed to listen on ${where}; choose a --port above 1023\n`);
   else if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') io.err.write(`engram serve: ${args.host} is not an address of this machine\n`);
   else throw error;

@@ -1,5 +1,5 @@
-import type { ScoredMemory } from '../schema.js';
-import type { Storage } from '../storage/storage.js';
+import type { LoggedMessage, ScoredMemory } from '../schema.js';
+import type { Storage, StoredMessage } from '../storage/storage.js';
 import { toIso } from '../time.js';
 
 /**
@@ -19,12 +19,11 @@ export async function withSources(storage: Storage, results: ScoredMemory[], at:
   );
   return results.map((result) => ({
     ...result,
-    sources: (found.get(result.id) ?? []).map((m) => ({
-      id: m.id,
-      role: m.role,
-      ...(m.name ? { name: m.name } : {}),
-      content: m.content,
-      createdAt: toIso(m.createdAt),
-    })),
+    sources: (found.get(result.id) ?? []).map(toLoggedMessage),
   }));
+}
+
+/** A logged message as the API shows it: ISO dates, no empty name. */
+export function toLoggedMessage(m: StoredMessage): LoggedMessage {
+  return { id: m.id, role: m.role, ...(m.name ? { name: m.name } : {}), content: m.content, createdAt: toIso(m.createdAt) };
 }

@@ -71,11 +71,12 @@ function digest(value: string): Buffer {
 
 /**
  * Without a token, the server trusts everything that reaches the loopback
- * interface — except a web browser acting for some web page. Two checks keep
- * pages out: the `Host` must be a loopback name (a DNS-rebinding page sends its
- * own domain), and an `Origin`, when present, must be a loopback origin (a
- * cross-site form or fetch sends the page's). Non-browser clients (curl, SDKs)
- * send no Origin and pass. Throws 403 FORBIDDEN.
+ * interface — except a web browser acting for some other web page. Two checks
+ * keep pages out: the `Host` must be a loopback name (a DNS-rebinding page
+ * sends its own domain), and an `Origin`, when present, must be this server's
+ * own (its page's): a cross-site form or fetch sends the page's origin, and so
+ * does a page of another program on another loopback port. Non-browser
+ * clients (curl, SDKs) send no Origin and pass. Throws 403 FORBIDDEN.
  */
 export function requireLocalCaller(headers: Headers): void {
   const host = headers.host;
@@ -83,7 +84,7 @@ export function requireLocalCaller(headers: Headers): void {
     throw new HttpError(403, 'FORBIDDEN', `requests must be addressed to a loopback host (localhost, 127.0.0.1, [::1]), not "${host}"`);
   }
   const origin = headers.origin;
-  if (origin !== undefined && !isLoopbackOrigin(origin)) {
+  if (origin !== undefined && !isOwnOrigin(origin, host)) {
     throw new HttpError(403, 'FORBIDDEN', 'requests from web pages of other origins are refused; start the server with a token to allow remote clients');
   }
 }
@@ -94,10 +95,12 @@ function hostName(host: string): string {
   return colon === -1 ? host : host.slice(0, colon);
 }
 
-function isLoopbackOrigin(origin: string): boolean {
+/** A loopback origin with this request's host and port (the page this server serves), or any loopback origin when no Host came (HTTP/1.0). */
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
   try {
     const url = new URL(origin);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
+    const loopback = (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname);
+    return loopback && (host === undefined || url.host === new URL(`http://${host}`).host);
   } catch {
     return false;
   }

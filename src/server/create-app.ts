@@ -5,6 +5,7 @@ import { createMcpHttpHandler } from '../mcp/http-handler.js';
 import { createMcpSseHandler } from '../mcp/sse-handler.js';
 import { engramRoutes } from './engram-routes.js';
 import { hostedRoutes } from './hosted-routes.js';
+import { pageRoutes } from './page-routes.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
 import { isRequestAborted, readJsonValue } from './json-body.js';
 import { isPublic, jsonResponse, mountRoutes, type Route, type ServerContext, type ServerEnv } from './route-table.js';
@@ -21,17 +22,18 @@ export type AppConfig = {
   queueAdds: boolean | (() => boolean);
   onError?: ((report: RequestErrorReport) => void) | undefined;
   mcp: boolean | { explainError?: ((error: unknown) => unknown) | undefined };
+  page: boolean;
 };
 
 /**
  * The REST server as a Hono app: who may ask (loopback guard or token),
- * Engram's routes and the routes of Mem0's hosted API,
+ * the local page, Engram's routes and the routes of Mem0's hosted API,
  * and one error shape `{ error: { code, message } }` for every failure.
  */
 export function createApp(memory: Memory, config: AppConfig): { app: Hono<ServerEnv>; closeStreams: () => Promise<void> } {
   const { queueAdds } = config;
   const deps = { memory, version: config.version, maxBodyBytes: config.maxBodyBytes, queueAdds: typeof queueAdds === 'function' ? queueAdds : () => queueAdds };
-  const routes: Route[] = [...engramRoutes(deps), ...hostedRoutes(deps)];
+  const routes: Route[] = [...(config.page ? pageRoutes() : []), ...engramRoutes(deps), ...hostedRoutes(deps)];
   // strict: false — Mem0's platform URLs end in a slash, Engram's do not; both are served.
   const app = new Hono<ServerEnv>({ strict: false });
 

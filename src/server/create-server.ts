@@ -50,6 +50,12 @@ export const ServerOptionsSchema = z.strictObject({
       }),
     ])
     .default(true),
+  /**
+   * The local page at `/` (see and correct what is remembered), served from
+   * the package's `dist/ui/`. It holds no memory itself: it asks the API with
+   * the token the person gives it. @default true
+   */
+  page: z.boolean().default(true),
   /** Called for every request answered with an error (status ≥ 400), and for every request the client abandoned (499). */
   onError: z.custom<(report: RequestErrorReport) => void>((v) => typeof v === 'function', { error: 'onError must be a function' }).optional(),
 });

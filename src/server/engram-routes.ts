@@ -1,4 +1,4 @@
-import { EngramError, type Memory, type MemoryItem, type Metadata, type Scope } from '../index.js';
+import { EngramError, type ChangedBy, type Memory, type MemoryItem, type Metadata, type Scope } from '../index.js';
 import { readJsonBody } from './json-body.js';
 import {
   toWireEntity,
@@ -8,8 +8,11 @@ import {
   toWireMemory,
   toWireNeighbourhood,
   toWireRelation,
+  toWireMessage,
+  toWireScopeOwner,
   toWireScoredMemory,
 } from './mem0-mapping.js';
+import { exportResponse } from './export-response.js';
 import {
   AddBodySchema,
   GraphEntitiesQuerySchema,
@@ -22,6 +25,9 @@ import {
   queryObject,
   requireScope,
   ScopeQuerySchema,
+  ScopesQuerySchema,
+  DeleteQuerySchema,
+  SourcesQuerySchema,
   SearchBodySchema,
   UpdateBodySchema,
 } from './request-schemas.js';
@@ -43,7 +49,12 @@ export const idOf = (c: ServerContext, name = 'id') => c.req.param(name) as stri
 export const idScope = (c: ServerContext) => parseRequest(ScopeQuerySchema, query(c), 'query');
 
 /** An update over REST: without new text, the memory keeps its text and gets a version with the new metadata. */
-export async function updateMemory(memory: Memory, id: string, change: { text?: string | undefined; options: { metadata?: Metadata | undefined } }, scope: Scope): Promise<MemoryItem> {
+export async function updateMemory(
+  memory: Memory,
+  id: string,
+  change: { text?: string | undefined; options: { metadata?: Metadata | undefined; changedBy?: ChangedBy | undefined } },
+  scope: Scope,
+): Promise<MemoryItem> {
   const text = change.text ?? (await currentMemory(memory, id, scope)).memory;
   return memory.update(id, text, { ...change.options, ...scope });
 }
@@ -98,7 +109,7 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
         GET: async (c) => toWireMemory(await currentMemory(memory, idOf(c), idScope(c))),
         PUT: async (c) => toWireMemory(await updateMemory(memory, idOf(c), parseRequest(UpdateBodySchema, await body(c), 'body'), idScope(c))),
         DELETE: async (c) => {
-          await memory.delete(idOf(c), idScope(c));
+          await memory.delete(idOf(c), parseRequest(DeleteQuerySchema, query(c), 'query'));
           return { message: 'Memory deleted successfully' };
         },
       },
@@ -106,6 +117,15 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
     {
       path: '/memories/:id/history',
       methods: { GET: async (c) => (await memory.history(idOf(c), idScope(c))).map(toWireHistoryEntry) },
+    },
+    {
+      path: '/memories/:id/sources',
+      methods: {
+        GET: async (c) => {
+          const messages = await memory.sources(idOf(c), parseRequest(SourcesQuerySchema, query(c), 'query'));
+          return { results: messages.map(toWireMessage) };
+        },
+      },
     },
     {
       path: '/search',
@@ -117,6 +137,26 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
           return { results: results.map(toWireScoredMemory), ...(relations ? { relations: relations.map(toWireRelation) } : {}) };
         },
       },
+    },
+    {
+      path: '/scopes',
+      methods: {
+        // Every user, agent and run with current memories, and how many: the page's list.
+        GET: async (c) => {
+          const { results, total } = await memory.scopes(parseRequest(ScopesQuerySchema, query(c), 'query'));
+          return { results: results.map(toWireScopeOwner), total };
+        },
+        // Forgets the scope for good (Memory.forget): nothing stays, not even history.
+        DELETE: async (c) => {
+          const erased = await memory.forget(requireScope(parseRequest(ScopeQuerySchema, query(c), 'query')));
+          return { message: 'Scope forgotten', erased };
+        },
+      },
+    },
+    {
+      path: '/export',
+      // One scope's records as JSON Lines (what `engram import` and Memory.import read), sent as a download.
+      methods: { GET: async (c) => exportResponse(memory, requireScope(parseRequest(ScopeQuerySchema, query(c), 'query'))) },
     },
     {
       path: '/jobs',

@@ -18,6 +18,8 @@ export const SERVER_ERROR_CODES = [
    * status 499, "client closed request". The client's doing, not a failure.
    */
   'REQUEST_ABORTED',
+  /** The local page's files are missing (a checkout that was not built: `npm run build`). */
+  'PAGE_NOT_BUILT',
   /** Anything unexpected; the details stay in the server. */
   'INTERNAL',
 ] as const;

@@ -1,4 +1,4 @@
-import { EngramError, type Entity, type HistoryEntry, type Job, type MemoryEvent, type MemoryItem, type Neighbourhood, type Relation, type ScoredMemory } from '../index.js';
+import { EngramError, type Entity, type HistoryEntry, type Job, type LoggedMessage, type MemoryEvent, type MemoryItem, type Neighbourhood, type Relation, type ScopeOwner, type ScoredMemory } from '../index.js';
 
 /** Values that belong to the user, whose keys are never renamed. */
 const OPAQUE_KEYS: ReadonlySet<string> = new Set(['metadata', 'filters']);
@@ -60,6 +60,16 @@ export function toWireMemory(item: MemoryItem) {
   };
 }
 
+/** A logged message: a search hit's source, a memory's provenance. */
+export function toWireMessage(m: LoggedMessage) {
+  return { id: m.id, role: m.role, ...(m.name ? { name: m.name } : {}), content: m.content, created_at: m.createdAt };
+}
+
+/** A user, agent or run with current memories (`GET /scopes`). */
+export function toWireScopeOwner(owner: ScopeOwner) {
+  return { type: owner.type, id: owner.id, memories: owner.memories, created_at: owner.createdAt, updated_at: owner.updatedAt };
+}
+
 /** A search hit: the memory, its `score` in [0, 1] and, with `explain`, its per-signal scores. */
 export function toWireScoredMemory(item: ScoredMemory) {
   const signals = item.signals;
@@ -78,9 +88,7 @@ export function toWireScoredMemory(item: ScoredMemory) {
       neighbour: signals.neighbour,
     },
     ...(item.neighbours ? { neighbours: { before: item.neighbours.before.map(toWireMemory), after: item.neighbours.after.map(toWireMemory) } } : {}),
-    ...(item.sources
-      ? { sources: item.sources.map((m) => ({ id: m.id, role: m.role, ...(m.name ? { name: m.name } : {}), content: m.content, created_at: m.createdAt })) }
-      : {}),
+    ...(item.sources ? { sources: item.sources.map(toWireMessage) } : {}),
   };
 }
 

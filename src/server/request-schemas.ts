@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import {
+  ChangedBySchema,
   EngramError,
   JobStatusSchema,
   MemoryItemSchema,
   MessageSchema,
   SearchOptionsSchema,
   type AddOptions,
+  type ChangedBy,
   type GetAllOptions,
   type GraphEntitiesOptions,
   type GraphNeighboursOptions,
@@ -105,17 +107,30 @@ export const SearchBodySchema = z
 export const UpdateFields = { text: optional(z.string()), data: optional(z.string()), metadata: optional(MetadataWire) };
 
 /** Checks and joins UpdateFields: text may be left out when metadata is given (a metadata-only update keeps the text). */
-export function updateOf<T extends { text?: string | undefined; data?: string | undefined; metadata?: Metadata | undefined }>(schema: z.ZodType<T>) {
+export function updateOf<T extends { text?: string | undefined; data?: string | undefined; metadata?: Metadata | undefined; changed_by?: ChangedBy | undefined }>(
+  schema: z.ZodType<T>,
+) {
   return schema
     .refine(({ text, data }) => text === undefined || data === undefined, { error: 'give the new text as "text" or "data", not both' })
     .refine(({ text, data, metadata }) => text !== undefined || data !== undefined || metadata !== undefined, {
       error: 'give the new text ("text", or Mem0\'s "data"), new metadata, or both',
     })
-    .transform(({ text, data, metadata }) => ({ text: text ?? data, options: { metadata } }));
+    .transform(({ text, data, metadata, changed_by }) => ({ text: text ?? data, options: { metadata, changedBy: changed_by } }));
 }
 
-/** `PUT /memories/:id`. */
-export const UpdateBodySchema = updateOf(z.strictObject(UpdateFields));
+/** `PUT /memories/:id`; `changed_by: "user"` records that a person made the change (the page does). */
+export const UpdateBodySchema = updateOf(z.strictObject({ ...UpdateFields, changed_by: optional(ChangedBySchema) }));
+
+/** `GET /memories/:id/sources?user_id=…&as_of=…`. */
+export const SourcesQuerySchema = z
+  .strictObject({ ...ScopeWire, as_of: optional(z.string()) })
+  .transform(({ as_of, ...scope }) => ({ ...scopeOf(scope), asOf: as_of }));
+
+/** `DELETE /memories/:id?user_id=…&changed_by=user`. */
+export const DeleteQuerySchema = z
+  .strictObject({ ...ScopeWire, changed_by: optional(ChangedBySchema) })
+  .transform(({ changed_by, ...scope }) => ({ ...scopeOf(scope), changedBy: changed_by }));
+
 
 const Count = z
   .string()
@@ -185,6 +200,9 @@ export const GraphMergeBodySchema = z
  * scope restricts the memory the id may reach.
  */
 export const ScopeQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
+
+/** `GET /scopes?limit=…&offset=…`. */
+export const ScopesQuerySchema = z.strictObject({ limit: Count.optional(), offset: Count.optional() });
 
 /**
  * Validates a JSON body or a query (as an object) against a snake_case schema,

@@ -14,7 +14,7 @@ export class Answer {
   ) {}
 }
 
-/** A handler returns the JSON body of a 200 answer, or an `Answer`, or throws. */
+/** A handler returns the JSON body of a 200 answer, an `Answer`, a whole `Response` (a stream, a download), or throws. */
 export type Handler = (c: ServerContext) => Promise<unknown>;
 
 export const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
@@ -50,6 +50,7 @@ export function mountRoutes(app: Hono<ServerEnv>, routes: readonly Route[]): voi
       if (!handler) continue;
       app.on(method, route.path, async (c) => {
         const answer = await handler(c);
+        if (answer instanceof Response) return answer;
         return answer instanceof Answer ? jsonResponse(answer.status, answer.body) : jsonResponse(200, answer);
       });
     }

@@ -2,8 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { EngramError, type ExportRecord } from '../../index.js';
-import { expectPositionals } from '../args.js';
+import { EngramError, ScopeSchema, type ExportRecord } from '../../index.js';
+import { expectPositionals, flagValue } from '../args.js';
+import { SCOPE_OPTIONS } from '../scope-flags.js';
 import { EXIT, UsageError } from '../command.js';
 import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
 import { defineCommand } from '../define-command.js';
@@ -11,10 +12,10 @@ import { count, printJson } from '../format.js';
 import { STORE_OPTIONS } from '../runtime-config.js';
 import { withMemory } from '../with-memory.js';
 
-const USAGE = `engram export — the whole file in Engram's portable format (JSON Lines)
+const USAGE = `engram export — the whole file, or one scope, in Engram's portable format (JSON Lines)
 
 Usage:
-  engram export [--out <file>] [--json]
+  engram export [--out <file>] [--json] [--user <id>] [--agent <id>] [--run <id>]
 
   One JSON record per line: a header, the message log, then every memory with
   all its versions, validity, metadata, history and provenance, the entity
@@ -25,12 +26,16 @@ Usage:
 
 Options:
   --out <file>                write to this file (replaced only once the export is complete)
+  --user, --agent, --run <id> only this scope's records (a user's covers their agents and runs), e.g. to
+                              hand a person their own data; ENGRAM_USER_ID is not read here: without
+                              these flags the export is the whole file
   --json                      with --out: print {"file", "memories", "messages", "jobs", "entities", "relations"}
 
 ${STORE_USAGE}
 
 Examples:
   engram export --out backup.jsonl
+  engram export --user alice --out alice.jsonl
   engram export --db old.db | engram import --db new.db -
 `;
 
@@ -40,18 +45,20 @@ export const exportCommand = defineCommand({
   name: 'export',
   summary: 'write every memory, version, history entry and message as JSON Lines',
   usage: USAGE,
-  options: { ...STORE_OPTIONS, ...JSON_OPTION, out: { type: 'string' } },
+  options: { ...STORE_OPTIONS, ...JSON_OPTION, ...SCOPE_OPTIONS, out: { type: 'string' } },
   async run({ values, positionals }, io) {
     expectPositionals(positionals, { min: 0, max: 0 }, '');
     const out = values.out;
     if (values.json && out === undefined) throw new UsageError('--json needs --out: without it the export itself goes to stdout');
     if (out === '') throw new UsageError('--out needs a file name');
+    const narrowed = values.user !== undefined || values.agent !== undefined || values.run !== undefined;
+    const options = narrowed ? { scope: flagValue('--user/--agent/--run', ScopeSchema, { userId: values.user, agentId: values.agent, runId: values.run }) } : {};
     return withMemory(values, io, async (memory) => {
       if (out === undefined) {
-        for await (const record of memory.export()) io.out(JSON.stringify(record));
+        for await (const record of memory.export(options)) io.out(JSON.stringify(record));
         return EXIT.ok;
       }
-      const counts = await writeExportFile(out, memory.export());
+      const counts = await writeExportFile(out, memory.export(options));
       if (values.json) printJson(io, { file: out, ...counts });
       else {
         const more = [

@@ -16,6 +16,7 @@ import { modelsCommand } from './models.js';
 import { reindexCommand } from './reindex.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
+import { uiCommand } from './ui.js';
 import { updateCommand } from './update.js';
 import { jobsCommand } from './jobs.js';
 import { workerCommand } from './worker.js';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly CliCommand[] = [
   demoCommand,
   modelsCommand,
   serveCommand,
+  uiCommand,
   mcpCommand,
   workerCommand,
   jobsCommand,
