@@ -69,6 +69,26 @@ describe('every export imports', () => {
     await expectRoundTrip(memory);
   });
 
+  it("exports one scope: only its records, and they import as a whole export does (a person's own data)", async () => {
+    const memory = await open();
+    const [coffee] = (await memory.add('Alice drinks coffee black.', { userId: 'alice', infer: false })).results;
+    await memory.update(coffee!.id, 'Alice drinks coffee with oat milk.');
+    const [walk] = (await memory.add('Alice walks Rex at seven.', { userId: 'alice', agentId: 'companion', runId: 'r1', infer: false })).results;
+    await memory.delete(walk!.id);
+    await memory.add('Bob keeps his passport in the drawer.', { userId: 'bob', agentId: 'companion', infer: false });
+    const alice = await withoutHeader(memory.export({ scope: { userId: 'alice' } }));
+    expect(alice.map((r) => r.type).sort()).toEqual(['memory', 'memory', 'message', 'message']);
+    expect(alice.every((r) => 'userId' in r && r.userId === 'alice')).toBe(true);
+    const target = await open();
+    await target.import(await lines(memory.export({ scope: { userId: 'alice' } })));
+    expect(await withoutHeader(target.export())).toEqual(alice);
+    expect(await target.verify()).toEqual({ ok: true, problems: [] });
+    // An agent's scope crosses users, as getAll's does.
+    const companion = await withoutHeader(memory.export({ scope: { agentId: 'companion' } }));
+    expect(new Set(companion.map((r) => ('userId' in r ? r.userId : undefined)))).toEqual(new Set(['alice', 'bob']));
+    await expect(collect(memory.export({ scope: { userId: '' } }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
   it('keeps a message said twice in one add twice through a round trip', async () => {
     const memory = await open();
     await memory.add(

@@ -326,7 +326,7 @@ describe('REST server: errors', () => {
     expectError(await api.delete('/memories/no-such-id'), 404, 'NOT_FOUND');
     expectError(await api.get('/memories/no-such-id/history'), 404, 'NOT_FOUND');
     expectError(await api.get('/v9/memories'), 404, 'ROUTE_NOT_FOUND');
-    expectError(await api.get('/'), 404, 'ROUTE_NOT_FOUND');
+    expectError(await api.get('/nothing-here'), 404, 'ROUTE_NOT_FOUND');
   });
 
   it('405 METHOD_NOT_ALLOWED with an Allow header', async () => {
@@ -431,7 +431,7 @@ describe('REST server: lifecycle', () => {
     const stop = new AbortController();
     const args = ['--db', tempDbPath(), '--embedding-model', TEST_EMBEDDING_MODEL, '--llm-model', 'none.gguf', '--port', '0', '--verbose'];
     const exit = runServeCommand(args, { out: (line) => out.push(line), err: { write: (text) => err.push(text) }, env: {}, signal: stop.signal });
-    await expect.poll(() => out.length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => out.length, { timeout: 20_000 }).toBe(2);
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out[0] ?? '')?.[0] as string;
     expect(url).toBeDefined();
     const api = new RestClient(url);

@@ -29,10 +29,10 @@ export function exportResponse(memory: Memory, scope: Scope): Response {
   });
 }
 
-/** `engram-user-alice-2026-12-03.jsonl`: the scope's names, reduced to characters every file system and header takes. */
+/** `engram-user-alice-2026-12-03.jsonl`: the scope's names, reduced to characters every file system and header takes (no leading dots). */
 export function exportFileName(scope: Scope, now = new Date()): string {
   const parts = (['userId', 'agentId', 'runId'] as const)
     .filter((key) => scope[key] !== undefined)
-    .map((key) => `${key.slice(0, -2)}-${(scope[key] as string).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 40)}`);
+    .map((key) => `${key.slice(0, -2)}-${(scope[key] as string).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 40)}`);
   return `engram-${parts.join('-')}-${now.toISOString().slice(0, 10)}.jsonl`;
 }
