@@ -8,7 +8,8 @@
  *   3. prints the install time and the size of node_modules, biggest first;
  *   4. runs a memory round trip in the app (open, add as said, search, add with
  *      inference on the generated test LLM), type-checks the app with
- *      `skipLibCheck: false`, and runs the `engram` command;
+ *      `skipLibCheck: false`, runs the `engram` command, and finds the local
+ *      page's files;
  *   5. the same with `npm install -g` into a temporary prefix.
  *
  * Exits 1 on the first failure.
@@ -94,6 +95,9 @@ try {
   writeFileSync(join(app, 'app.mjs'), ROUND_TRIP);
   console.log(sh(process.execPath, ['app.mjs'], app).trim());
   console.log(`engram --version: ${sh(join(app, 'node_modules/.bin/engram'), ['--version'], app).trim()}`);
+  // The local page ships built: `engram ui` serves these from the package itself.
+  for (const file of ['index.html', 'app.js', 'app.css']) statSync(join(app, 'node_modules/engram-memory/dist/ui', file));
+  console.log('the local page (dist/ui): present');
 
   sh(npm, ['install', '--no-audit', '--no-fund', '--save-dev', '@types/node@20', 'typescript@5.9'], app);
   writeFileSync(join(app, 'types.ts'), TYPES);

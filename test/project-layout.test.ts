@@ -20,6 +20,28 @@ describe('the README', () => {
     expect(links.length).toBeGreaterThan(0);
     for (const link of links) expect(anchors, `#${link}`).toContain(link);
   });
+
+  it('shows only pictures that are in the repository', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const pictures = [...readme.matchAll(/!\[[^\]]*\]\(([^)#]+)\)/g)].map((m) => m[1] as string);
+    expect(pictures.length).toBeGreaterThan(0);
+    for (const picture of pictures) expect(existsSync(join(root, picture)), picture).toBe(true);
+  });
+});
+
+describe('the local page', () => {
+  it('is browser code that imports nothing but its own files (and the wire types, as types only)', () => {
+    const files = readdirSync(join(root, 'src/ui'), { encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('main.ts');
+    for (const file of files) {
+      const text = readFileSync(join(root, 'src/ui', file), 'utf8');
+      for (const m of text.matchAll(/^import (type )?[^;]*?from '([^']+)';/gms)) {
+        const [, typeOnly, target] = m as unknown as [string, string | undefined, string];
+        if (typeOnly) continue;
+        expect(target.startsWith('./') && !target.includes('/', 2), `${file} imports ${target} at run time`).toBe(true);
+      }
+    }
+  });
 });
 
 describe('the layout the project promises', () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Memory } from 'engram-memory';
 import { openPage, type PageProblems } from './support/browser.js';
+import { graphStoryLlm, seedGraphStory } from './support/graph-story.js';
 import { startTestServer } from './support/rest-server.js';
 import { openTestMemory, tempDir } from './support/test-memory.js';
 
@@ -178,6 +179,8 @@ describe('the local page, in Chromium', () => {
     await card(page, 'Rex').getByRole('button', { name: 'Delete' }).click();
     await dialog.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => card(page, 'Rex').count()).toBe(0);
+    // The scope list counts again: one memory fewer.
+    await expect.poll(() => page.getByRole('navigation').getByRole('button', { name: /alice/ }).textContent()).toMatch(/3 memories/);
     const all = await memory.getAll({ userId: 'alice' });
     expect(all.results.map((m) => m.memory)).not.toContain('Alice walks her dog Rex every morning.');
     expect((await memory.history(rexId)).map((h) => [h.event, h.actor])).toEqual([
@@ -225,6 +228,31 @@ describe('the local page, in Chromium', () => {
     expect((await memory.getAll({ userId: 'alice' })).results).toEqual([]);
     await expect(memory.history(anId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await memory.getAll({ userId: 'bob' })).results).toHaveLength(1);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it('shows the entity graph as it is now, and the queue: counts, and a waiting add cancelled', async () => {
+    const { memory, server } = await startTestServer({ memory: { graph: true, llm: graphStoryLlm(), queue: { worker: false } } });
+    await seedGraphStory(memory);
+    await memory.add('I started learning the cello.', { userId: 'alice', wait: false });
+    const { context, page, problems } = await openPage();
+    closers.push(() => context.close());
+    await page.goto(`${server.url}/`);
+    await openScope(page, 'alice');
+    await page.getByText('Entities and relations').click();
+    const graph = page.locator('#graph-section');
+    await expect.poll(() => graph.locator('ul.relations li').allTextContents()).toContain('Anna — lives in → Porto since 10 Jan 2025, 10:00');
+    const relations = await graph.locator('ul.relations li').allTextContents();
+    expect(relations.some((r) => r.includes('works at → Beta Labs'))).toBe(true);
+    // The Acme job ended when she moved: it is not a current relation.
+    expect(relations.some((r) => r.includes('works at → Acme'))).toBe(false);
+    expect(await graph.locator('ul.entities').textContent()).toContain('Anna');
+    await page.getByText('Extraction queue').click();
+    const queue = page.locator('#queue-section');
+    await expect.poll(() => queue.locator('p').first().textContent()).toBe('1 queued · 2 done');
+    await queue.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => queue.locator('p').first().textContent()).toBe('2 done · 1 cancelled');
+    expect((await memory.jobs({ userId: 'alice' })).counts).toMatchObject({ queued: 0, cancelled: 1 });
     expect(unexpected(problems)).toEqual([]);
   });
 

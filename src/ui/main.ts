@@ -20,8 +20,8 @@ function start(): void {
     scopes.select(owner);
     void view?.open(owner);
   });
-  view = new ScopeView(api, notices, panel, () => {
-    scopes.select(undefined);
+  view = new ScopeView(api, notices, panel, (forgotten) => {
+    if (forgotten) scopes.select(undefined);
     void scopes.reload();
   });
   const tokenForm = byId<HTMLFormElement>('token-form');

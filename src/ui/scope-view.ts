@@ -29,8 +29,8 @@ export class ScopeView {
     private readonly api: Api,
     private readonly notices: Notices,
     private readonly panel: MemoryPanel,
-    /** After a forget: the scope list changes. */
-    private readonly onForgotten: () => void,
+    /** After a delete or a forget: the scope list's counts change. */
+    private readonly onScopesChanged: (forgotten: boolean) => void,
   ) {
     this.more.addEventListener('click', () => void this.loadPage(false));
   }
@@ -205,6 +205,7 @@ export class ScopeView {
     if (done === undefined) return;
     this.notices.say('Deleted. Its history stays.');
     this.panel.close();
+    this.onScopesChanged(false);
     await this.refresh();
   }
 
@@ -243,6 +244,6 @@ export class ScopeView {
     this.panel.close();
     fill(this.title, 'Choose a user, agent or run');
     fill(this.body, h('p', { class: 'hint' }, `${ownerName(owner)} is forgotten.`));
-    this.onForgotten();
+    this.onScopesChanged(true);
   }
 }
