@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'SCOPE_REQUIRED',
   /** No current memory has the given id. */
   'NOT_FOUND',
+  /** The memory changed since the caller read it (`update` with `ifVersion`); nothing was written. */
+  'CONFLICT',
   /** The database was built with another embedding model (id or dimension). */
   'EMBEDDING_MISMATCH',
   /** A model folder or file is missing or incomplete. */

@@ -472,6 +472,7 @@ export class Memory {
     const opts = validate(UpdateOptionsSchema, options, 'options');
     const within = scopeOf(opts);
     const current = await this.requireCurrent(memoryId, within);
+    requireVersion(current, opts.ifVersion);
     const metadata = opts.metadata ?? current.metadata;
     if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata)) return current;
     const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];
@@ -485,7 +486,10 @@ export class Memory {
         });
       }
       const now = Date.now();
-      if (!(await isCurrentIn(tx, memoryId, within))) throw notFound(memoryId);
+      const latest = await tx.memory(memoryId);
+      if (latest === undefined || !isInScope(latest, within)) throw notFound(memoryId);
+      // Checked again inside the write: a change that landed while the text was embedded counts too.
+      requireVersion(latest, opts.ifVersion);
       const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, opts.changedBy ?? 'api');
       if (!updated) throw notFound(memoryId);
       // The relations the old text stated end now; the new text's names are linked again (without the graph: unlinked).
@@ -728,6 +732,15 @@ export type QueuedAdd = { jobId: string; status: 'queued' };
 async function isCurrentIn(tx: StorageTransaction, id: string, scope: Scope): Promise<boolean> {
   const current = await tx.memory(id);
   return current !== undefined && isInScope(current, scope);
+}
+
+/** CONFLICT when the memory is no longer at the version the caller read. */
+function requireVersion(current: MemoryItem, expected: number | undefined): void {
+  if (expected !== undefined && current.version !== expected) {
+    throw new EngramError('CONFLICT', `memory ${current.id} changed since version ${expected}: it is at version ${current.version} now; read it again before changing it`, {
+      details: { version: current.version },
+    });
+  }
 }
 
 function notFound(id: string): EngramError {

@@ -282,6 +282,12 @@ export const UpdateOptionsSchema = ScopeSchema.extend({
   /** Replaces the memory's metadata when given. */
   metadata: MetadataSchema.optional(),
   changedBy: ChangedBySchema.optional(),
+  /**
+   * The version the caller read: when the memory has moved on since (the
+   * model, another person changed it), the update is refused with CONFLICT
+   * and nothing is written, rather than overwriting a change unseen.
+   */
+  ifVersion: z.number().int().min(1).optional(),
 });
 export type UpdateOptions = z.input<typeof UpdateOptionsSchema>;
 

@@ -35,7 +35,10 @@ describe(`hostile input through the interfaces (seed ${SEED})`, () => {
     const paths = ['/memories', '/memories/' + kept!.id, '/memories/zzz', '/search', '/memories/' + kept!.id + '/history', '/memories?user_id=u', '/nope', '/memories?user_id=%00', '/memories?limit=-1&user_id=u',
       // Mem0's hosted routes (never a DELETE of user u's whole scope: the store must keep something to protect).
       '/v3/memories/add/', '/v3/memories/', '/v3/memories/?page=0', '/v3/memories/search/', '/v2/memories/search/', '/v1/memories/search/', '/v1/memories/' + kept!.id + '/',
-      '/v1/memories/zzz/history/', '/v1/memories/?user_id=%00&org_id=1', '/v1/batch/', '/v1/entities/?page_size=0', '/v2/entities/app/zz/', '/v1/event/zzz/', '/v1/ping/'];
+      '/v1/memories/zzz/history/', '/v1/memories/?user_id=%00&org_id=1', '/v1/batch/', '/v1/entities/?page_size=0', '/v2/entities/app/zz/', '/v1/event/zzz/', '/v1/ping/',
+      // The routes the local page uses (never a forget of user u).
+      '/scopes', '/scopes?limit=0', '/scopes?user_id=%00', '/export', '/export?user_id=%00', '/export?user_id=u&x=1', '/memories/' + kept!.id + '/sources?as_of=zz',
+      '/memories/zzz/sources', '/memories/' + kept!.id + '?changed_by=llm', '/memories/' + kept!.id + '?user_id=v&changed_by=user'];
     const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
     const statuses = new Map<number, number>();
     for (let i = 0; i < 900; i++) {

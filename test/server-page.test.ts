@@ -91,6 +91,8 @@ describe('the API the page uses', () => {
     const authed = api.with({ authorization: `Bearer ${TOKEN}` });
     expectError(await api.get('/export?user_id=alice'), 401, 'UNAUTHORIZED');
     expectError(await authed.get('/export'), 400, 'SCOPE_REQUIRED');
+    // A refused scope is a 400 before anything is sent, not a download that breaks.
+    expectError(await authed.get('/export?user_id=%00'), 400, 'INVALID_INPUT');
     const response = await fetch(`${api.url}/export?user_id=alice`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="engram-user-alice-\d{4}-\d\d-\d\d\.jsonl"$/);
@@ -114,7 +116,10 @@ describe('the API the page uses', () => {
 
   it('records a change made by a person (changed_by: "user"); nobody can claim to be the model', async () => {
     const { api, memory, coffeeId } = await seeded();
-    expect((await api.put(`/memories/${coffeeId}?user_id=alice`, { text: 'Alice drinks coffee with oat milk.', changed_by: 'user' })).status).toBe(200);
+    expect((await api.put(`/memories/${coffeeId}?user_id=alice`, { text: 'Alice drinks coffee with oat milk.', changed_by: 'user', if_version: 1 })).status).toBe(200);
+    // A second edit from the same stale read: refused, nothing written.
+    expectError(await api.put(`/memories/${coffeeId}?user_id=alice`, { text: 'Alice drinks tea.', changed_by: 'user', if_version: 1 }), 409, 'CONFLICT');
+    expectError(await api.put(`/memories/${coffeeId}`, { text: 'Alice drinks tea.', if_version: 'one' }), 400, 'INVALID_INPUT');
     expectError(await api.put(`/memories/${coffeeId}`, { text: 'The model says so.', changed_by: 'llm' }), 400, 'INVALID_INPUT');
     expectError(await api.delete(`/memories/${coffeeId}?changed_by=llm`), 400, 'INVALID_INPUT');
     expectError(await api.delete(`/memories/${coffeeId}?user_id=bob&changed_by=user`), 404, 'NOT_FOUND');

@@ -47,7 +47,7 @@ async function openScope(page: Page, id: string): Promise<void> {
 const card = (page: Page, text: string) => page.locator('ol.memories > li').filter({ hasText: text });
 
 /** Problems other than the API's own error answers (a test that provokes one expects its console line). */
-const unexpected = (problems: PageProblems) => problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404)/.test(p));
+const unexpected = (problems: PageProblems) => problems.filter((p) => !/Failed to load resource: the server responded with a status of (400|401|404|409)/.test(p));
 
 async function shoot(page: Page, name: string, fullPage = true): Promise<void> {
   const dir = SHOTS ?? tempDir();
@@ -162,6 +162,19 @@ describe('the local page, in Chromium', () => {
     const alert = page.getByRole('alert');
     await expect.poll(() => alert.textContent()).toMatch(/already says this.*\(INVALID_INPUT\)/);
     expect(JSON.stringify((await memory.getAll({ userId: 'alice' })).results)).toBe(before);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it('never overwrites a change it did not show: the model edits while the person does, and the person is told', async () => {
+    const { memory, page, problems } = await openUi();
+    await openScope(page, 'alice');
+    const id = (await memory.getAll({ userId: 'alice' })).results.find((m) => m.memory.includes('penicillin'))?.id as string;
+    await card(page, 'penicillin').getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Text', { exact: true }).fill('Alice was allergic to penicillin as a child.');
+    await memory.update(id, 'Alice is allergic to penicillin and amoxicillin.');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/changed since version 1.*\(CONFLICT\)/);
+    expect(await memory.get(id)).toMatchObject({ version: 2, memory: 'Alice is allergic to penicillin and amoxicillin.' });
     expect(unexpected(problems)).toEqual([]);
   });
 

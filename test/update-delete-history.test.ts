@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openTestMemory } from './support/test-memory.js';
+import type { Embedder } from 'engram-memory';
+import { openTestMemory, testEmbedder } from './support/test-memory.js';
 
 describe('update', () => {
   it('rewrites the text, re-embeds it, and records the old version in history', async () => {
@@ -46,6 +47,43 @@ describe('update', () => {
     );
     await expect(memory.update(results[1]!.id, 'likes chess.')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect((await memory.get(results[1]!.id))?.memory).toBe('Likes go');
+  });
+});
+
+describe('update with ifVersion: a change unseen is never overwritten', () => {
+  it('refuses with CONFLICT when the memory moved past the version read, and writes nothing', async () => {
+    const memory = await openTestMemory();
+    const [added] = (await memory.add('Alice drinks coffee black.', { userId: 'alice', infer: false })).results;
+    const id = added!.id;
+    const v2 = await memory.update(id, 'Alice drinks coffee with milk.', { ifVersion: 1 });
+    expect(v2.version).toBe(2);
+    await expect(memory.update(id, 'Alice drinks tea.', { ifVersion: 1, changedBy: 'user' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/version 2/) });
+    expect((await memory.get(id))?.memory).toBe('Alice drinks coffee with milk.');
+    expect(await memory.history(id)).toHaveLength(2);
+    await expect(memory.update(id, 'Alice drinks tea.', { ifVersion: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('checks again inside the write: a change that lands while the new text is embedded is a CONFLICT too', async () => {
+    let sneak: (() => Promise<unknown>) | undefined;
+    const base = testEmbedder();
+    const embedder: Embedder = {
+      id: base.id,
+      dimension: base.dimension,
+      async embed(texts, purpose) {
+        const vectors = await base.embed(texts, purpose);
+        const change = sneak;
+        sneak = undefined;
+        if (change) await change();
+        return vectors;
+      },
+    };
+    const memory = await openTestMemory({ embedder });
+    const [added] = (await memory.add('Alice walks Rex at seven.', { userId: 'alice', infer: false })).results;
+    const id = added!.id;
+    // The model's change (metadata only: nothing to embed) lands between the read and the write.
+    sneak = () => memory.update(id, 'Alice walks Rex at seven.', { metadata: { source: 'model' } });
+    await expect(memory.update(id, 'Alice walks Rex at eight.', { ifVersion: 1, changedBy: 'user' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await memory.get(id)).toMatchObject({ version: 2, memory: 'Alice walks Rex at seven.', metadata: { source: 'model' } });
   });
 });
 

@@ -52,7 +52,7 @@ export const idScope = (c: ServerContext) => parseRequest(ScopeQuerySchema, quer
 export async function updateMemory(
   memory: Memory,
   id: string,
-  change: { text?: string | undefined; options: { metadata?: Metadata | undefined; changedBy?: ChangedBy | undefined } },
+  change: { text?: string | undefined; options: { metadata?: Metadata | undefined; changedBy?: ChangedBy | undefined; ifVersion?: number | undefined } },
   scope: Scope,
 ): Promise<MemoryItem> {
   const text = change.text ?? (await currentMemory(memory, id, scope)).memory;

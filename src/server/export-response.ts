@@ -5,14 +5,17 @@ import type { Memory, Scope } from '../index.js';
  * failure half-way errors the stream, so the client sees a failed download,
  * never a short file that looks whole.
  */
-export function exportResponse(memory: Memory, scope: Scope): Response {
+export async function exportResponse(memory: Memory, scope: Scope): Promise<Response> {
   const records = memory.export({ scope });
   const encoder = new TextEncoder();
+  // The first record is read before answering: a refused scope (validated when the export starts) is a 400, not a broken download.
+  let next: IteratorResult<unknown> | undefined = await records.next();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = await records.next();
+      next ??= await records.next();
       if (next.done) controller.close();
       else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+      next = undefined;
     },
     async cancel() {
       await records.return(undefined);

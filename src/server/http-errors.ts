@@ -48,6 +48,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
   SCOPE_REQUIRED: 400,
   NOT_FOUND: 404,
+  // Someone (the model, another person) changed the memory since the caller read it: read again, then decide.
+  CONFLICT: 409,
   // The server's models are missing or broken: the operator must act (`engram models pull`).
   MODEL_NOT_FOUND: 503,
   MODEL_LOAD_FAILED: 503,

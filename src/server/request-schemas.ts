@@ -107,7 +107,9 @@ export const SearchBodySchema = z
 export const UpdateFields = { text: optional(z.string()), data: optional(z.string()), metadata: optional(MetadataWire) };
 
 /** Checks and joins UpdateFields: text may be left out when metadata is given (a metadata-only update keeps the text). */
-export function updateOf<T extends { text?: string | undefined; data?: string | undefined; metadata?: Metadata | undefined; changed_by?: ChangedBy | undefined }>(
+export function updateOf<
+  T extends { text?: string | undefined; data?: string | undefined; metadata?: Metadata | undefined; changed_by?: ChangedBy | undefined; if_version?: number | undefined },
+>(
   schema: z.ZodType<T>,
 ) {
   return schema
@@ -115,11 +117,17 @@ export function updateOf<T extends { text?: string | undefined; data?: string | 
     .refine(({ text, data, metadata }) => text !== undefined || data !== undefined || metadata !== undefined, {
       error: 'give the new text ("text", or Mem0\'s "data"), new metadata, or both',
     })
-    .transform(({ text, data, metadata, changed_by }) => ({ text: text ?? data, options: { metadata, changedBy: changed_by } }));
+    .transform(({ text, data, metadata, changed_by, if_version }) => ({ text: text ?? data, options: { metadata, changedBy: changed_by, ifVersion: if_version } }));
 }
 
-/** `PUT /memories/:id`; `changed_by: "user"` records that a person made the change (the page does). */
-export const UpdateBodySchema = updateOf(z.strictObject({ ...UpdateFields, changed_by: optional(ChangedBySchema) }));
+/**
+ * `PUT /memories/:id`; `changed_by: "user"` records that a person made the
+ * change, `if_version` refuses it (409 CONFLICT) when the memory moved on
+ * since that version was read (the page sends both).
+ */
+export const UpdateBodySchema = updateOf(
+  z.strictObject({ ...UpdateFields, changed_by: optional(ChangedBySchema), if_version: optional(z.number({ error: 'if_version must be a number' })) }),
+);
 
 /** `GET /memories/:id/sources?user_id=…&as_of=…`. */
 export const SourcesQuerySchema = z

@@ -103,7 +103,7 @@ export class MemoryPanel {
     }
     problem.textContent = '';
     const path = `/memories/${encodeURIComponent(memory.id)}`;
-    const saved = await this.notices.run(() => this.api.send<WireMemory>('PUT', path, scopeQuery(owner), { text, metadata, changed_by: 'user' }));
+    const saved = await this.notices.run(() => this.api.send<WireMemory>('PUT', path, scopeQuery(owner), { text, metadata, changed_by: 'user', if_version: memory.version }));
     if (!saved) return;
     this.onChanged();
     await this.open(saved, owner);
