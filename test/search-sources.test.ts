@@ -38,6 +38,23 @@ describe('search with the messages a memory was stored from', () => {
     expect(then.results[0]?.sources?.map((m) => m.content)).toEqual(['Dr. Patel put me on lisinopril 10 mg.']);
   });
 
+  it('Memory.sources gives one memory its messages, per version (asOf), inside the scope only', async () => {
+    const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Takes lisinopril for blood pressure', kind: 'semantic' }), ops({ event: 'UPDATE', id: '0', text: 'Takes amlodipine for blood pressure' }));
+    const memory = await openTestMemory({ llm });
+    await memory.add([{ role: 'user', content: 'Dr. Patel put me on lisinopril 10 mg.', name: 'Ana' }], { userId: 'u' });
+    await sleep(5);
+    const between = new Date();
+    await sleep(5);
+    await memory.add('The cough was bad, so Dr. Patel switched me to amlodipine 5 mg.', { userId: 'u' });
+    const [fact] = (await memory.getAll({ userId: 'u' })).results;
+    const id = fact!.id;
+    expect((await memory.sources(id, { userId: 'u' })).map((m) => m.content)).toEqual(['The cough was bad, so Dr. Patel switched me to amlodipine 5 mg.']);
+    expect(await memory.sources(id, { asOf: between })).toEqual([{ id: expect.any(Number), role: 'user', name: 'Ana', content: 'Dr. Patel put me on lisinopril 10 mg.', createdAt: expect.any(String) }]);
+    expect(await memory.sources(id, { asOf: '2000-01-01T00:00:00Z' })).toEqual([]);
+    await expect(memory.sources(id, { userId: 'someone-else' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(memory.sources('no-such-id')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('keeps the sources through export and import into a store that already holds other messages', async () => {
     const llm = new ScriptedLlm(ops({ event: 'ADD', text: 'Adopted a beagle puppy', kind: 'semantic' }));
     const source = await openTestMemory({ llm });

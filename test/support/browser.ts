@@ -1,12 +1,6 @@
-import { existsSync } from 'node:fs';
 import { afterAll } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-
-/** Debian's `chromium` (apt-get install chromium; .ci/run installs it), or ENGRAM_CHROMIUM. No browser is downloaded. */
-export const CHROMIUM = process.env.ENGRAM_CHROMIUM ?? '/usr/bin/chromium';
-
-// Headless, and quiet on a closed network: without these, Chromium keeps trying to reach Google's hosts.
-const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.js';
 
 let browser: Promise<Browser> | undefined;
 
@@ -17,8 +11,7 @@ afterAll(async () => {
 
 /** One headless Chromium per test file. Fails, saying how to install it, when it is missing: a page test never skips. */
 export function theBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set ENGRAM_CHROMIUM`);
-  browser ??= chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  browser ??= launchChromium();
   return browser;
 }
 
