@@ -511,10 +511,13 @@ export class Memory {
   async delete(id: string, options: DeleteOptions = {}): Promise<void> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
-    const { changedBy, ...within } = validate(DeleteOptionsSchema, options, 'options');
+    const { changedBy, ifVersion, ...within } = validate(DeleteOptionsSchema, options, 'options');
     await this.storage.transaction('write', 'deleting a memory', async (tx) => {
       const now = Date.now();
-      if (!(await isCurrentIn(tx, memoryId, within)) || !(await tx.closeMemory(memoryId, now, changedBy ?? 'api'))) throw notFound(memoryId);
+      const current = await tx.memory(memoryId);
+      if (current === undefined || !isInScope(current, within)) throw notFound(memoryId);
+      requireVersion(current, ifVersion);
+      if (!(await tx.closeMemory(memoryId, now, changedBy ?? 'api'))) throw notFound(memoryId);
       await retireRelationsOf(tx, (await tx.scopeOfMemory(memoryId)) as Scope, memoryId, now, now);
     });
   }
@@ -728,13 +731,8 @@ export type AddResult = JobResult;
 /** What an add with `wait: false` returns: its job, for `memory.job(jobId)`. */
 export type QueuedAdd = { jobId: string; status: 'queued' };
 
-/** Whether this memory is current and inside `scope` (every field the scope sets is equal). */
-async function isCurrentIn(tx: StorageTransaction, id: string, scope: Scope): Promise<boolean> {
-  const current = await tx.memory(id);
-  return current !== undefined && isInScope(current, scope);
-}
 
-/** CONFLICT when the memory is no longer at the version the caller read. */
+/** CONFLICT when the memory is no longer at the version the caller read (`update` and `delete` with `ifVersion`). */
 function requireVersion(current: MemoryItem, expected: number | undefined): void {
   if (expected !== undefined && current.version !== expected) {
     throw new EngramError('CONFLICT', `memory ${current.id} changed since version ${expected}: it is at version ${current.version} now; read it again before changing it`, {

@@ -295,8 +295,8 @@ export type UpdateOptions = z.input<typeof UpdateOptionsSchema>;
 export const SourcesOptionsSchema = ScopeSchema.extend({ asOf: TimestampSchema.optional() });
 export type SourcesOptions = z.input<typeof SourcesOptionsSchema>;
 
-/** `delete`'s options: the scope the memory must lie in, and who asked. */
-export const DeleteOptionsSchema = ScopeSchema.extend({ changedBy: ChangedBySchema.optional() });
+/** `delete`'s options: the scope the memory must lie in, who asked, and (as for `update`) the version the caller read. */
+export const DeleteOptionsSchema = ScopeSchema.extend({ changedBy: ChangedBySchema.optional(), ifVersion: z.number().int().min(1).optional() });
 export type DeleteOptions = z.input<typeof DeleteOptionsSchema>;
 
 /** `export`'s options: with a scope, only its records (as `getAll` matches: a user covers their agents and runs). */

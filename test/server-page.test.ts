@@ -123,7 +123,9 @@ describe('the API the page uses', () => {
     expectError(await api.put(`/memories/${coffeeId}`, { text: 'The model says so.', changed_by: 'llm' }), 400, 'INVALID_INPUT');
     expectError(await api.delete(`/memories/${coffeeId}?changed_by=llm`), 400, 'INVALID_INPUT');
     expectError(await api.delete(`/memories/${coffeeId}?user_id=bob&changed_by=user`), 404, 'NOT_FOUND');
-    expect((await api.delete(`/memories/${coffeeId}?user_id=alice&changed_by=user`)).status).toBe(200);
+    expectError(await api.delete(`/memories/${coffeeId}?user_id=alice&changed_by=user&if_version=1`), 409, 'CONFLICT');
+    expectError(await api.delete(`/memories/${coffeeId}?if_version=two`), 400, 'INVALID_INPUT');
+    expect((await api.delete(`/memories/${coffeeId}?user_id=alice&changed_by=user&if_version=2`)).status).toBe(200);
     expect((await memory.history(coffeeId)).map((h) => [h.event, h.actor])).toEqual([
       ['ADD', 'api'],
       ['UPDATE', 'user'],

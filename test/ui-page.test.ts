@@ -175,6 +175,16 @@ describe('the local page, in Chromium', () => {
     await page.getByRole('button', { name: 'Save as a new version' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/changed since version 1.*\(CONFLICT\)/);
     expect(await memory.get(id)).toMatchObject({ version: 2, memory: 'Alice is allergic to penicillin and amoxicillin.' });
+    // The list shows what changed, and the message stays until dismissed.
+    await expect.poll(() => card(page, 'amoxicillin').count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toMatch(/CONFLICT/);
+    // Deleting from the list as it was before another change: refused too.
+    await memory.update(id, 'Alice is allergic to penicillin, amoxicillin and sulfa drugs.');
+    await card(page, 'amoxicillin').getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => card(page, 'sulfa').count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toMatch(/changed since version 2.*\(CONFLICT\)/);
+    expect((await memory.get(id))?.version).toBe(3);
     expect(unexpected(problems)).toEqual([]);
   });
 
@@ -194,6 +204,12 @@ describe('the local page, in Chromium', () => {
     await expect.poll(() => card(page, 'Rex').count()).toBe(0);
     // The scope list counts again: one memory fewer.
     await expect.poll(() => page.getByRole('navigation').getByRole('button', { name: /alice/ }).textContent()).toMatch(/3 memories/);
+    await expect.poll(() => page.locator('#scope-summary').textContent()).toMatch(/^3 current memories/);
+    // No live updates: what the model adds meanwhile appears on Reload.
+    await memory.add('Alice booked a flight to Porto for June.', { userId: 'alice', infer: false });
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await expect.poll(() => card(page, 'Porto').count()).toBe(1);
+    await expect.poll(() => page.locator('#scope-summary').textContent()).toMatch(/^4 current memories/);
     const all = await memory.getAll({ userId: 'alice' });
     expect(all.results.map((m) => m.memory)).not.toContain('Alice walks her dog Rex every morning.');
     expect((await memory.history(rexId)).map((h) => [h.event, h.actor])).toEqual([

@@ -61,6 +61,16 @@ describe('update with ifVersion: a change unseen is never overwritten', () => {
     expect((await memory.get(id))?.memory).toBe('Alice drinks coffee with milk.');
     expect(await memory.history(id)).toHaveLength(2);
     await expect(memory.update(id, 'Alice drinks tea.', { ifVersion: 0 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // delete takes it too: what the caller never saw is not deleted.
+    await expect(memory.delete(id, { ifVersion: 1, changedBy: 'user' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await memory.get(id))?.version).toBe(2);
+    await memory.delete(id, { ifVersion: 2, changedBy: 'user' });
+    expect(await memory.get(id)).toBeNull();
+    expect((await memory.history(id)).map((h) => [h.event, h.actor])).toEqual([
+      ['ADD', 'api'],
+      ['UPDATE', 'api'],
+      ['DELETE', 'user'],
+    ]);
   });
 
   it('checks again inside the write: a change that lands while the new text is embedded is a CONFLICT too', async () => {

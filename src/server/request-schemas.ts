@@ -134,11 +134,6 @@ export const SourcesQuerySchema = z
   .strictObject({ ...ScopeWire, as_of: optional(z.string()) })
   .transform(({ as_of, ...scope }) => ({ ...scopeOf(scope), asOf: as_of }));
 
-/** `DELETE /memories/:id?user_id=…&changed_by=user`. */
-export const DeleteQuerySchema = z
-  .strictObject({ ...ScopeWire, changed_by: optional(ChangedBySchema) })
-  .transform(({ changed_by, ...scope }) => ({ ...scopeOf(scope), changedBy: changed_by }));
-
 
 const Count = z
   .string()
@@ -208,6 +203,11 @@ export const GraphMergeBodySchema = z
  * scope restricts the memory the id may reach.
  */
 export const ScopeQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
+
+/** `DELETE /memories/:id?user_id=…&changed_by=user&if_version=2`. */
+export const DeleteQuerySchema = z
+  .strictObject({ ...ScopeWire, changed_by: optional(ChangedBySchema), if_version: Count.optional() })
+  .transform(({ changed_by, if_version, ...scope }) => ({ ...scopeOf(scope), changedBy: changed_by, ifVersion: if_version }));
 
 /** `GET /scopes?limit=…&offset=…`. */
 export const ScopesQuerySchema = z.strictObject({ limit: Count.optional(), offset: Count.optional() });

@@ -15,11 +15,16 @@ function start(): void {
   takeTokenFromUrl(api);
   const notices = new Notices();
   let view: ScopeView | undefined;
-  const panel = new MemoryPanel(api, notices, () => void view?.refresh());
-  const scopes: ScopeList = new ScopeList(api, notices, (owner) => {
-    scopes.select(owner);
-    void view?.open(owner);
-  });
+  const panel = new MemoryPanel(api, notices, async () => view?.refresh());
+  const scopes: ScopeList = new ScopeList(
+    api,
+    notices,
+    (owner) => {
+      scopes.select(owner);
+      void view?.open(owner);
+    },
+    (owners) => view?.recount(owners),
+  );
   view = new ScopeView(api, notices, panel, (forgotten) => {
     if (forgotten) scopes.select(undefined);
     void scopes.reload();

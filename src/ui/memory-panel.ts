@@ -1,4 +1,4 @@
-import type { Api } from './api.js';
+import { ApiError, type Api } from './api.js';
 import { byId, fill, h, type Child } from './dom.js';
 import { actorName, when } from './format.js';
 import { metadataList } from './memory-card.js';
@@ -18,8 +18,8 @@ export class MemoryPanel {
   constructor(
     private readonly api: Api,
     private readonly notices: Notices,
-    /** Called after an edit, so the list shows the new version. */
-    private readonly onChanged: () => void,
+    /** Called after an edit (or a refused one), so the list shows the current version. */
+    private readonly onChanged: () => Promise<void>,
   ) {}
 
   close(): void {
@@ -103,9 +103,17 @@ export class MemoryPanel {
     }
     problem.textContent = '';
     const path = `/memories/${encodeURIComponent(memory.id)}`;
-    const saved = await this.notices.run(() => this.api.send<WireMemory>('PUT', path, scopeQuery(owner), { text, metadata, changed_by: 'user', if_version: memory.version }));
-    if (!saved) return;
-    this.onChanged();
+    let saved: WireMemory;
+    try {
+      saved = await this.api.send<WireMemory>('PUT', path, scopeQuery(owner), { text, metadata, changed_by: 'user', if_version: memory.version });
+    } catch (error) {
+      // Changed meanwhile: show the list as it is now, then say why nothing was saved.
+      if (error instanceof ApiError && error.code === 'CONFLICT') await this.onChanged();
+      this.notices.fail(error);
+      return;
+    }
+    this.notices.clear();
+    await this.onChanged();
     await this.open(saved, owner);
     this.notices.say(saved.version === memory.version ? 'Nothing changed.' : `Saved as version ${saved.version}; the earlier text stays in the history.`);
   }

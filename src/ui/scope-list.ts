@@ -17,6 +17,8 @@ export class ScopeList {
     private readonly api: Api,
     private readonly notices: Notices,
     private readonly onSelect: (owner: WireScopeOwner) => void,
+    /** Hears every page loaded, so the open scope's counts follow. */
+    private readonly onLoaded: (owners: WireScopeOwner[]) => void = () => undefined,
   ) {
     this.more.addEventListener('click', () => void this.load(false));
   }
@@ -45,6 +47,7 @@ export class ScopeList {
     this.shown = offset + page.results.length;
     this.more.hidden = this.shown >= page.total;
     this.select(this.selected);
+    this.onLoaded(page.results);
   }
 
   private item(owner: WireScopeOwner): HTMLLIElement {

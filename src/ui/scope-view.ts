@@ -1,4 +1,4 @@
-import type { Api } from './api.js';
+import { ApiError, type Api } from './api.js';
 import { confirmAction } from './dialogs.js';
 import { byId, fill, h } from './dom.js';
 import { count, localInputToIso, ownerName, when } from './format.js';
@@ -49,6 +49,15 @@ export class ScopeView {
     await this.loadPage(true);
   }
 
+  /** Takes the open scope's fresh counts from a scope list just loaded. */
+  recount(owners: readonly WireScopeOwner[]): void {
+    const fresh = owners.find((o) => o.type === this.owner?.type && o.id === this.owner.id);
+    if (!fresh) return;
+    this.owner = fresh;
+    const summary = this.body.querySelector('#scope-summary');
+    if (summary) summary.textContent = summaryOf(fresh);
+  }
+
   /** Shows the list again from its first page (after an edit or a delete). */
   async refresh(): Promise<void> {
     if (this.searching !== undefined) await this.search(this.searching, false);
@@ -63,14 +72,12 @@ export class ScopeView {
     this.more.hidden = true;
     fill(
       this.body,
-      h(
-        'p',
-        { class: 'scope-summary' },
-        `${count(owner.memories, 'current memory', 'current memories')} · first ${when(owner.created_at)} · last change ${when(owner.updated_at)}`,
-      ),
+      h('p', { class: 'scope-summary', id: 'scope-summary' }, summaryOf(owner)),
       h(
         'div',
         { class: 'toolbar' },
+        // No live updates: the model may add while the page is open.
+        h('button', { type: 'button', onclick: () => void this.reload() }, 'Reload'),
         h('button', { type: 'button', onclick: () => void this.exportScope(owner) }, 'Export'),
         h('button', { type: 'button', class: 'danger', onclick: () => void this.forget(owner) }, 'Forget…'),
       ),
@@ -82,6 +89,12 @@ export class ScopeView {
       graphSection(this.api, this.notices, owner, this.asOf),
       queueSection(this.api, this.notices, owner),
     );
+  }
+
+  private async reload(): Promise<void> {
+    this.onScopesChanged(false);
+    await this.refresh();
+    this.notices.say('Reloaded.');
   }
 
   private searchForm(): HTMLFormElement {
@@ -199,10 +212,15 @@ export class ScopeView {
       confirmLabel: 'Delete',
     });
     if (!sure) return;
-    const done = await this.notices.run(() =>
-      this.api.send('DELETE', `/memories/${encodeURIComponent(memory.id)}`, { ...scopeQuery(owner), changed_by: 'user' }),
-    );
-    if (done === undefined) return;
+    try {
+      await this.api.send('DELETE', `/memories/${encodeURIComponent(memory.id)}`, { ...scopeQuery(owner), changed_by: 'user', if_version: memory.version });
+    } catch (error) {
+      // Changed meanwhile: show it as it is now, then say why it was not deleted.
+      if (error instanceof ApiError && error.code === 'CONFLICT') await this.refresh();
+      this.notices.fail(error);
+      return;
+    }
+    this.notices.clear();
     this.notices.say('Deleted. Its history stays.');
     this.panel.close();
     this.onScopesChanged(false);
@@ -246,4 +264,8 @@ export class ScopeView {
     fill(this.body, h('p', { class: 'hint' }, `${ownerName(owner)} is forgotten.`));
     this.onScopesChanged(true);
   }
+}
+
+function summaryOf(owner: WireScopeOwner): string {
+  return `${count(owner.memories, 'current memory', 'current memories')} · first ${when(owner.created_at)} · last change ${when(owner.updated_at)}`;
 }
