@@ -26,6 +26,8 @@ const ON_EVERY_ENGINE = [
   'test/search-neighbours.test.ts',
   'test/search-time.test.ts',
   'test/search-sources.test.ts',
+  // The local page over each engine: scopes, scoped export, sources and forget go through the storage contract.
+  'test/ui-page.test.ts',
 ];
 
 export default defineConfig({

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,10 +30,10 @@ async function seed(memory: Memory): Promise<void> {
   await memory.add("Bob's passport number is X1234567 and he drinks coffee with milk.", { userId: 'bob', infer: false });
 }
 
-async function openUi(options: { token?: string; viewport?: { width: number; height: number } } = {}) {
+async function openUi(options: { token?: string; viewport?: { width: number; height: number }; bypassCSP?: boolean } = {}) {
   const { memory, server } = await startTestServer({ server: { token: TOKEN } });
   await seed(memory);
-  const { context, page, problems } = await openPage(options);
+  const { context, page, problems } = await openPage({ viewport: options.viewport, bypassCSP: options.bypassCSP });
   closers.push(() => context.close());
   await page.goto(`${server.url}/#token=${encodeURIComponent(options.token ?? TOKEN)}`);
   return { memory, server, page, problems };
@@ -322,6 +323,33 @@ describe('the local page, in Chromium', () => {
     expect(unlabelled).toEqual([]);
     const nameless = await page.evaluate(() => [...document.querySelectorAll('button')].filter((b) => (b.textContent ?? '').trim() === '' && !b.getAttribute('aria-label')).length);
     expect(nameless).toBe(0);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it('passes axe-core’s accessibility checks (WCAG 2 A and AA): the scope, a search, a history, a dialog', async () => {
+    const { page, problems } = await openUi({ bypassCSP: true });
+    await page.getByRole('navigation').getByRole('button', { name: /alice/ }).waitFor();
+    await page.addScriptTag({ content: readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8') });
+    const audit = async (where: string) => {
+      const result = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run: (context: Document, options: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+        const { violations } = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+        return violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      expect(result, where).toEqual([]);
+    };
+    await audit('the scope list');
+    await openScope(page, 'alice');
+    await page.getByLabel('Search these memories').fill('coffee');
+    await page.getByLabel('Show why').check();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => page.locator('#view-caption').textContent()).toMatch(/for “coffee”/);
+    await page.locator('ol.memories > li').first().getByText('Why this score').click();
+    await audit('a search with its signals');
+    await card(page, 'penicillin').getByRole('button', { name: 'Edit' }).click();
+    await audit('a memory with its history and the edit form');
+    await page.getByRole('button', { name: 'Forget…' }).click();
+    await audit('the forget dialog');
     expect(unexpected(problems)).toEqual([]);
   });
 

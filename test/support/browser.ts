@@ -19,8 +19,16 @@ export function theBrowser(): Promise<Browser> {
 export type PageProblems = string[];
 
 /** A fresh context (no storage shared with other tests) in UTC, and a page whose problems are collected. */
-export async function openPage(options: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
-  const context = await (await theBrowser()).newContext({ timezoneId: 'UTC', locale: 'en-GB', viewport: options.viewport ?? { width: 1280, height: 860 }, acceptDownloads: true });
+export async function openPage(
+  options: { viewport?: { width: number; height: number }; /** Lets a test inject a checker (axe) that the page's CSP would refuse. */ bypassCSP?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+  const context = await (await theBrowser()).newContext({
+    timezoneId: 'UTC',
+    locale: 'en-GB',
+    viewport: options.viewport ?? { width: 1280, height: 860 },
+    acceptDownloads: true,
+    bypassCSP: options.bypassCSP ?? false,
+  });
   const page = await context.newPage();
   const problems: PageProblems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
