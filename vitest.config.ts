@@ -28,6 +28,8 @@ const ON_EVERY_ENGINE = [
   'test/search-sources.test.ts',
   // The local page over each engine: scopes, scoped export, sources and forget go through the storage contract.
   'test/ui-page.test.ts',
+  // A store's policy is kept in the store and read by every process working it.
+  'test/policy.test.ts',
 ];
 
 export default defineConfig({

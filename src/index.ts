@@ -3,6 +3,7 @@ export type { Job } from './job.js';
 export { MemoryOptionsSchema, type MemoryOptions } from './memory-options.js';
 export type { Storage, StorageTransaction, Candidates, CandidateQuery } from './storage/storage.js';
 export { PostgresStorage, type PostgresStorageOptions } from './engines/postgres/postgres-storage.js';
+export { PolicySchema, DenyRuleSchema, BUILT_IN_DENY_RULES, type Policy, type DenyRule, type BuiltInDenyRule } from './policy.js';
 export { EngramError, ERROR_CODES, ERROR_HINTS, isEngramError, type ErrorCode, type ErrorHint } from './errors.js';
 export type { Embedder, EmbedPurpose } from './embed/embedder.js';
 export { TransformersEmbedder, type TransformersEmbedderOptions } from './embed/transformers-embedder.js';

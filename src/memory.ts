@@ -28,6 +28,9 @@ import type { JobRecord, JobResult } from './storage/job-records.js';
 import { retrieve } from './pipeline/retrieve.js';
 import { timeOptions } from './pipeline/query-time.js';
 import { toLoggedMessage, withSources } from './pipeline/sources.js';
+import { compileDenyList, type DenyList } from './pipeline/deny-rules.js';
+import { readPolicy } from './pipeline/store-policy.js';
+import { PolicySchema, type Policy } from './policy.js';
 import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
 import {
   AddOptionsSchema,
@@ -181,10 +184,14 @@ export class Memory {
   async add(messages: string | Message[], options: AddOptions): Promise<AddResult | QueuedAdd>;
   async add(messages: string | Message[], options: AddOptions): Promise<AddResult | QueuedAdd> {
     this.assertOpen();
-    const list = validate(MessagesSchema, messages, 'messages');
     const opts = validate(AddOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'add');
+    // The store's deny rules apply before anything is logged: the raw text never reaches the file or the model.
+    const deny = await this.denyList();
+    const redacted = validate(MessagesSchema, messages, 'messages').map((m) => ({ ...m, content: deny.redact(m.content).text }));
+    // Checked again: what is stored must fit the limits (and so export and import) after redaction too.
+    const list = validate(MessagesSchema, redacted, 'messages');
     const now = Date.now();
     if (!opts.infer) {
       if (!opts.wait) throw new EngramError('INVALID_INPUT', 'options.wait: false queues the LLM\'s work; with infer: false the messages are stored at once, so leave wait out');
@@ -419,6 +426,30 @@ export class Memory {
     return { results: rows.map(toLoggedMessage) };
   }
 
+  /** The policy kept with the store (what it may hold), or null. */
+  async policy(): Promise<Policy | null> {
+    this.assertOpen();
+    return (await this.storage.transaction('read', 'reading the policy', readPolicy)) ?? null;
+  }
+
+  /**
+   * Keeps a policy with the store: custom instructions, topics to include and
+   * exclude (they guide the model), and deny rules (enforced: redacted from
+   * every message before it is logged or shown to the model, and a fact the
+   * model states that breaks one is dropped). Every process adding to this
+   * store or working its queue applies it from its next add. `null` removes
+   * it. Memories stored before are not changed.
+   */
+  async setPolicy(policy: Policy | null): Promise<void> {
+    this.assertOpen();
+    const parsed = policy === null ? undefined : validate(PolicySchema, policy, 'policy');
+    await this.storage.transaction('write', 'setting the policy', (tx) => tx.setPolicy(parsed === undefined ? undefined : JSON.stringify(parsed)));
+  }
+
+  private async denyList(): Promise<DenyList> {
+    return compileDenyList(await this.storage.transaction('read', 'reading the policy', readPolicy));
+  }
+
   /**
    * The logged messages a memory was stored from (its provenance): those of
    * the version current now, or at `asOf`. Empty for a memory whose messages
@@ -468,8 +499,8 @@ export class Memory {
   async update(id: string, text: string, options: UpdateOptions = {}): Promise<MemoryItem> {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
-    const newText = cleanText(validate(TextSchema, text, 'text'));
     const opts = validate(UpdateOptionsSchema, options, 'options');
+    const newText = cleanText(validate(TextSchema, (await this.denyList()).redact(validate(TextSchema, text, 'text')).text, 'text'));
     const within = scopeOf(opts);
     const current = await this.requireCurrent(memoryId, within);
     requireVersion(current, opts.ifVersion);

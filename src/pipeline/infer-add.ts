@@ -10,7 +10,9 @@ import { observationTime, type CommitExtraction, type Extraction } from './extra
 import { GraphWriter } from './graph/graph-writer.js';
 import { GRAPH_OPERATIONS_JSON_SCHEMA, GraphOperationsSchema, OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
 import { reconcilePrompt, type PromptMessage } from './prompts.js';
-import { planChanges, type Candidate, type PlannedChange } from './reconcile.js';
+import { planChanges, type Candidate, type Plan, type PlannedChange } from './reconcile.js';
+import { compileDenyList, type DenyList } from './deny-rules.js';
+import { readPolicy } from './store-policy.js';
 
 export type InferDeps = {
   storage: Storage;
@@ -56,13 +58,15 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
     spoken.map((m) => cleanText(m.content)),
   );
   const firstMessage = Math.min(...input.jobs.flatMap((j) => j.messages.map((m) => m.id)));
-  const { candidates, earlier } = await deps.storage.transaction('read', 'gathering context', async (tx) => ({
+  const { candidates, earlier, policy } = await deps.storage.transaction('read', 'gathering context', async (tx) => ({
     candidates: await findCandidates(tx, messageVectors, input.scope),
     earlier: await tx.recentMessages(input.scope, EARLIER_MESSAGES, firstMessage),
+    policy: await readPolicy(tx),
   }));
   const spansDays = new Set(spoken.map((m) => dayOf(m.createdAt))).size > 1;
   const prompt = reconcilePrompt({
     graph: deps.graph,
+    policy,
     observedAt: new Date(Math.max(...observedAt)),
     candidates: candidates.map((c) => ({ alias: c.alias, text: c.item.memory })),
     earlier: earlier.flatMap((m): PromptMessage[] => (m.role === 'system' ? [] : [{ role: m.role, content: m.content, name: m.name ?? undefined }])),
@@ -70,7 +74,7 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
   });
   const raw = await callLlm(deps.llm, { messages: prompt, schema: deps.graph ? GRAPH_OPERATIONS_JSON_SCHEMA : OPERATIONS_JSON_SCHEMA });
   const { operations } = deps.graph ? parseModelOutput(raw, GraphOperationsSchema, deps.llm.id) : parseModelOutput(raw, OperationsSchema, deps.llm.id);
-  const plan = planChanges(operations, candidates);
+  const plan = withoutDenied(planChanges(operations, candidates), compileDenyList(policy));
 
   const written = plan.changes.filter((c): c is Extract<PlannedChange, { text: string }> => 'text' in c);
   const vectors = await embedChecked(
@@ -114,6 +118,16 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
     await commit(tx, results);
     return results;
   });
+}
+
+/**
+ * Drops the ADDs and UPDATEs whose text breaks the store's deny rules: the
+ * messages were redacted before the model saw them, but a model can still
+ * write a number out (or make one up). Counted as dropped operations.
+ */
+function withoutDenied(plan: Plan, deny: DenyList): Plan {
+  const kept = plan.changes.filter((change) => !('text' in change) || deny.breaks(change.text) === undefined);
+  return { changes: kept, dropped: plan.dropped + plan.changes.length - kept.length };
 }
 
 /** Applies one planned change inside the transaction; undefined when it no longer applies. */

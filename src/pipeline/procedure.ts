@@ -7,6 +7,8 @@ import { observationTime, type CommitExtraction, type Extraction } from './extra
 import { callLlm, storeNewFact, type InferDeps } from './infer-add.js';
 import { PROCEDURE_JSON_SCHEMA, ProcedureSchema, parseModelOutput } from './operations.js';
 import { procedurePrompt } from './prompts.js';
+import { compileDenyList } from './deny-rules.js';
+import { readPolicy } from './store-policy.js';
 
 /**
  * `add(messages, { agentId, kind: 'procedural' })`: one LLM call summarizes an
@@ -35,7 +37,11 @@ export async function summarizeProcedure(deps: InferDeps, input: Extraction, com
   });
   const raw = await callLlm(deps.llm, { messages: prompt, schema: PROCEDURE_JSON_SCHEMA });
   // The same checks as every inferred fact: what is stored must also export and import.
-  const text = usableText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
+  const stated = usableText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
+  if (stated === undefined) return finish(1);
+  // A run's summary is one memory: what breaks the store's deny rules is redacted from it rather than losing the whole procedure.
+  const policy = await deps.storage.transaction('read', 'reading the policy', readPolicy);
+  const text = usableText(compileDenyList(policy).redact(stated).text);
   if (text === undefined) return finish(1);
   const [vector] = await embedChecked(deps.embedder, [text]);
   const hash = textHash(text);

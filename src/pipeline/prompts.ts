@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../llm/llm.js';
+import type { Policy } from '../policy.js';
 
 const RECONCILE_RULES = `You keep an assistant's long-term memory of its user. Compare the NEW messages with the EXISTING memories and answer with JSON operations:
 - ADD: a new fact worth remembering (preference, personal detail, relationship, plan, health, event). "text": one short self-contained sentence in the user's language, about the user. "kind": "semantic" (lasting fact or preference), "episodic" (an event, with its date), "procedural" (how the user wants things done).
@@ -47,6 +48,31 @@ assistant: You might like Dune.
 export const RECONCILE_INSTRUCTIONS = `${RECONCILE_RULES}\n${examples(false)}`;
 export const GRAPH_RECONCILE_INSTRUCTIONS = `${RECONCILE_RULES}\n${GRAPH_RULE}\n${examples(true)}`;
 
+const DENY_NAMES: Readonly<Record<string, string>> = { 'card-number': 'payment card numbers', iban: 'bank account numbers (IBAN)', email: 'email addresses', 'us-ssn': 'social security numbers' };
+
+/**
+ * The store's policy as lines of the fixed instructions, after the rules and
+ * before the examples: the system message stays the same for every add of the
+ * store, so llama.cpp still evaluates it once. Empty without a policy.
+ */
+export function policyLines(policy: Policy | undefined): string {
+  if (!policy) return '';
+  const lines: string[] = [];
+  if (policy.instructions?.trim()) lines.push(`This deployment's instructions (they come before the rules above): ${policy.instructions.trim()}`);
+  if (policy.includes?.length) lines.push(`Remember especially: ${policy.includes.join('; ')}.`);
+  if (policy.excludes?.length) lines.push(`Never remember: ${policy.excludes.join('; ')}.`);
+  const denied = (policy.deny ?? []).map((rule) => (typeof rule === 'string' ? (DENY_NAMES[rule] ?? rule) : rule.name));
+  if (denied.length > 0) lines.push(`Never write down: ${denied.join('; ')} (they are removed anyway).`);
+  return lines.join('\n');
+}
+
+/** The system message of the reconciliation call: the rules, the store's policy, the examples. */
+export function reconcileInstructions(graph: boolean, policy: Policy | undefined): string {
+  const lines = policyLines(policy);
+  if (lines === '') return graph ? GRAPH_RECONCILE_INSTRUCTIONS : RECONCILE_INSTRUCTIONS;
+  return graph ? `${RECONCILE_RULES}\n${GRAPH_RULE}\n${lines}\n${examples(true)}` : `${RECONCILE_RULES}\n${lines}\n${examples(false)}`;
+}
+
 export type PromptCandidate = { alias: string; text: string };
 /** `date`: shown when the new messages span several days (queued adds handled together), so relative dates resolve per message. */
 export type PromptMessage = { role: 'user' | 'assistant'; content: string; name?: string | undefined; date?: Date | undefined };
@@ -57,6 +83,8 @@ const MAX_CONTEXT_CHARS = 200;
 export function reconcilePrompt(input: {
   /** Ask for the relations each fact states too (the entity graph is on). */
   graph?: boolean | undefined;
+  /** The store's policy: its lines join the fixed instructions. */
+  policy?: Policy | undefined;
   observedAt: Date;
   candidates: PromptCandidate[];
   earlier: PromptMessage[];
@@ -72,7 +100,7 @@ export function reconcilePrompt(input: {
   lines.push('NEW:');
   for (const m of input.messages) lines.push(speaker(m, oneLine(m.content)));
   return [
-    { role: 'system', content: input.graph ? GRAPH_RECONCILE_INSTRUCTIONS : RECONCILE_INSTRUCTIONS },
+    { role: 'system', content: reconcileInstructions(input.graph ?? false, input.policy) },
     { role: 'user', content: lines.join('\n') },
   ];
 }

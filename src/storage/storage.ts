@@ -91,6 +91,12 @@ export interface StorageTransaction {
   /** Ends a current memory's validity (it stays in history and asOf); whether it was current. */
   closeMemory(id: string, at: number, actor: HistoryActor, reason?: string, validTo?: number): Promise<boolean>;
 
+  // ---- the store's policy (what it may hold; see PolicySchema) ----
+  /** The policy kept with the store, as `setPolicy` wrote it (JSON), or undefined. */
+  policy(): Promise<string | undefined>;
+  /** Keeps this policy (JSON) with the store; undefined removes it. */
+  setPolicy(json: string | undefined): Promise<void>;
+
   // ---- messages ----
   /** Appends messages to the conversation log of exactly this scope; their ids in order. */
   appendMessages(scope: Scope, messages: readonly NewMessage[], at: number): Promise<number[]>;

@@ -16,6 +16,8 @@ export const META_KEYS = {
   embeddingDimension: 'embedding_dimension',
   /** Bumped by every delete from memories (trigger) and by a reindex: in-memory search indexes rebuild. */
   searchEpoch: 'search_epoch',
+  /** The store's policy (JSON): configuration, not memories (reset keeps it). */
+  policy: 'policy',
 } as const;
 
 /** Tells every connection's in-memory search indexes to rebuild (see search-indexes.ts). */

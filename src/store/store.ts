@@ -14,7 +14,7 @@ import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
 import { adjacentRows, storedAsSaid } from './adjacent-memories.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
-import { META_KEYS, readMeta } from './meta.js';
+import { META_KEYS, readMeta, writeMeta } from './meta.js';
 import { exportMemoryPage, exportMessagePage, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
 import { clearAll, purgeScope, type PurgeCounts } from './purge.js';
 import * as reindex from './reindex.js';
@@ -419,6 +419,15 @@ export class Store {
       created_at: at,
     });
     return true;
+  }
+
+  policy(): string | undefined {
+    return readMeta(this.db, META_KEYS.policy);
+  }
+
+  setPolicy(json: string | undefined): void {
+    if (json === undefined) this.db.prepare('DELETE FROM meta WHERE key = ?').run(META_KEYS.policy);
+    else writeMeta(this.db, META_KEYS.policy, json);
   }
 
   /** Ids of every current memory in a scope. */

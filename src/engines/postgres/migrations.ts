@@ -203,6 +203,9 @@ export const META_KEYS = {
   embeddingDimension: 'embedding_dimension',
 } as const;
 
+/** The store's policy (JSON), a meta row like the embedding model: configuration, not memories (reset keeps it). */
+export const POLICY_KEY = 'policy';
+
 /** One key for every Engram schema change, so two processes opening (or binding) at once take turns. */
 export const SCHEMA_LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('engram.schema'))`;
 

@@ -18,6 +18,7 @@ import * as relations from './relations.js';
 import { json, num, toHistoryEntry, toMemoryItem } from './rows.js';
 import { scopeOfRow } from '../../scope.js';
 import { nearest } from './search.js';
+import { POLICY_KEY, readMeta, writeMeta } from './migrations.js';
 import type { SqlQueryable } from './sql-client.js';
 
 /**
@@ -52,6 +53,15 @@ export class PostgresTransaction implements StorageTransaction {
 
   async list(scope: Scope, options: { filter?: FilterNode | undefined; limit: number; offset: number; at?: number | undefined }): Promise<MemoryItem[]> {
     return (await memories.listMemories(this.sql, scope, options)).map(toMemoryItem);
+  }
+
+  policy(): Promise<string | undefined> {
+    return readMeta(this.sql, POLICY_KEY);
+  }
+
+  async setPolicy(json: string | undefined): Promise<void> {
+    if (json === undefined) await this.sql.query('DELETE FROM engram_meta WHERE key = $1', [POLICY_KEY]);
+    else await writeMeta(this.sql, POLICY_KEY, json);
   }
 
   countCurrent(scope: Scope): Promise<number> {

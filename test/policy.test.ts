@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { Policy } from 'engram-memory';
+import { compileDenyList } from '../src/pipeline/deny-rules.js';
+import { RECONCILE_INSTRUCTIONS } from '../src/pipeline/prompts.js';
+import { collect } from './support/collect.js';
+import { ops, ScriptedLlm } from './support/scripted-llm.js';
+import { openSharedTestMemories, openTestMemory } from './support/test-memory.js';
+
+// A store's policy: what it may hold. Instructions guide the model; deny rules are enforced whatever it says.
+
+const CARD = '4111 1111 1111 1111';
+const HEALTH_POLICY: Policy = {
+  instructions: 'This is a companion for patients. Keep medication changes exact: drug, dose, unit, frequency, date.',
+  includes: ['medications and doses', 'allergies', 'appointments'],
+  excludes: ['moods of the day', 'small talk'],
+  deny: ['card-number', 'iban', { name: 'insurance-number', pattern: 'INS-\\d{6}', flags: 'i' }],
+};
+
+describe('deny rules', () => {
+  it('redact card numbers that pass the Luhn check, IBANs that pass mod 97, emails, US SSNs and a deployment’s own patterns', () => {
+    const deny = compileDenyList({ deny: ['card-number', 'iban', 'email', 'us-ssn', { name: 'insurance-number', pattern: 'INS-\\d{6}', flags: 'i' }] });
+    expect(deny.redact(`Pay with ${CARD} or 4111-1111-1111-1111.`).text).toBe('Pay with [redacted: card-number] or [redacted: card-number].');
+    expect(deny.redact('Order 1234 5678 9012 3456 is not a card (Luhn fails); call 555 0100.').rules).toEqual([]);
+    expect(deny.redact('IBAN DE89 3704 0044 0532 0130 00, not DE89 3704 0044 0532 0130 02.').text).toBe(
+      'IBAN [redacted: iban], not DE89 3704 0044 0532 0130 02.',
+    );
+    expect(deny.redact('Mail ana.silva@example.pt, SSN 123-45-6789, ins-004211.')).toEqual({
+      text: 'Mail [redacted: email], SSN [redacted: us-ssn], [redacted: insurance-number].',
+      rules: ['email', 'us-ssn', 'insurance-number'],
+    });
+    expect(deny.breaks('Her card is 4111111111111111')).toBe('card-number');
+    expect(deny.breaks('Takes metformin 500 mg twice a day')).toBeUndefined();
+  });
+});
+
+describe('a store’s policy', () => {
+  it('is kept with the store, validated, and removed with null; reset keeps it', async () => {
+    const memory = await openTestMemory({ llm: null });
+    expect(await memory.policy()).toBeNull();
+    await memory.setPolicy(HEALTH_POLICY);
+    expect(await memory.policy()).toEqual(HEALTH_POLICY);
+    await expect(memory.setPolicy({ deny: ['passport'] } as unknown as Policy)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(memory.setPolicy({ deny: [{ name: 'bad', pattern: '(' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/regular expression/) });
+    await expect(memory.setPolicy({ instructions: 'x'.repeat(4_001) })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await memory.policy()).toEqual(HEALTH_POLICY);
+    await memory.reset();
+    expect(await memory.policy()).toEqual(HEALTH_POLICY);
+    await memory.setPolicy(null);
+    expect(await memory.policy()).toBeNull();
+  });
+
+  it('puts its instructions in the fixed part of the prompt: the same system message for every add, the plain one without a policy', async () => {
+    const llm = new ScriptedLlm(ops(), ops(), ops());
+    const memory = await openTestMemory({ llm });
+    await memory.add('I had a quiet day.', { userId: 'ana' });
+    expect(llm.requests[0]?.messages[0]?.content).toBe(RECONCILE_INSTRUCTIONS);
+    await memory.setPolicy(HEALTH_POLICY);
+    await memory.add('My doctor moved my appointment to Friday.', { userId: 'ana' });
+    await memory.add('Feeling grumpy today.', { userId: 'bea' });
+    const [, first = '', second] = llm.requests.map((r) => r.messages[0]?.content ?? '');
+    expect(first).toBe(second);
+    expect(first).toContain('companion for patients');
+    expect(first).toContain('Remember especially: medications and doses; allergies; appointments.');
+    expect(first).toContain('Never remember: moods of the day; small talk.');
+    expect(first).toContain('Never write down: payment card numbers; bank account numbers (IBAN); insurance-number');
+    // The rules stay first and the examples last, so the policy only adds lines to the cached prefix.
+    expect(first.startsWith(RECONCILE_INSTRUCTIONS.slice(0, RECONCILE_INSTRUCTIONS.indexOf('Examples:')))).toBe(true);
+  });
+
+  it('drops a fact the model states that breaks a deny rule, whatever the model says, and keeps the others', async () => {
+    const llm = new ScriptedLlm(
+      ops(
+        { event: 'ADD', text: `Pays the pharmacy with card ${CARD}`, kind: 'semantic' },
+        { event: 'ADD', text: 'Insurance number is INS-004211', kind: 'semantic' },
+        { event: 'ADD', text: 'Takes metformin 500 mg twice a day', kind: 'semantic' },
+      ),
+    );
+    const memory = await openTestMemory({ llm });
+    await memory.setPolicy(HEALTH_POLICY);
+    const result = await memory.add(`I take metformin 500 mg twice a day. My card is ${CARD}, insurance INS-004211.`, { userId: 'ana' });
+    expect(result.results.map((r) => r.memory)).toEqual(['Takes metformin 500 mg twice a day']);
+    expect(result.droppedOperations).toBe(2);
+    // The model never saw the numbers: the message was redacted before it was logged.
+    expect(llm.requests[0]?.messages.at(-1)?.content).toContain('My card is [redacted: card-number], insurance [redacted: insurance-number].');
+    expect(llm.requests[0]?.messages.at(-1)?.content).not.toContain('4111');
+    // Nothing of them is in the file: not in the memories, the message log or an export.
+    const exported = (await collect(memory.export())).map((r) => JSON.stringify(r)).join('\n');
+    expect(exported).not.toMatch(/4111|004211/);
+    expect((await memory.messages({ userId: 'ana' })).results[0]?.content).toBe(
+      'I take metformin 500 mg twice a day. My card is [redacted: card-number], insurance [redacted: insurance-number].',
+    );
+  });
+
+  it('redacts adds stored as said and updates, before they are stored', async () => {
+    const memory = await openTestMemory({ llm: null });
+    await memory.setPolicy({ deny: ['card-number'] });
+    const [added] = (await memory.add(`Card on file: ${CARD}.`, { userId: 'ana', infer: false })).results;
+    expect(added?.memory).toBe('Card on file: [redacted: card-number].');
+    const updated = await memory.update(added!.id, `New card: 5500 0000 0000 0004.`);
+    expect(updated.memory).toBe('New card: [redacted: card-number].');
+    const history = JSON.stringify(await memory.history(added!.id));
+    expect(history).not.toMatch(/4111|5500/);
+  });
+
+  it('reaches every process on the store: a queued add is worked by another Memory, which applies the stored policy', async () => {
+    const worker = new ScriptedLlm(ops({ event: 'ADD', text: `Card ${CARD} is for the pharmacy`, kind: 'semantic' }, { event: 'ADD', text: 'Allergic to penicillin', kind: 'semantic' }));
+    const [producer, consumer] = await openSharedTestMemories(2, (i) => (i === 0 ? { llm: null, queue: { worker: false } } : { llm: worker }));
+    await producer!.setPolicy(HEALTH_POLICY);
+    const { jobId } = await producer!.add(`I am allergic to penicillin; card ${CARD}.`, { userId: 'ana', wait: false });
+    await consumer!.flush({ userId: 'ana' });
+    const job = await producer!.job(jobId);
+    expect(job?.status).toBe('done');
+    expect(job?.results?.map((r) => r.memory)).toEqual(['Allergic to penicillin']);
+    expect(job?.droppedOperations).toBe(1);
+    expect(worker.requests[0]?.messages[0]?.content).toContain('companion for patients');
+  });
+});
