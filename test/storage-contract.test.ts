@@ -287,6 +287,24 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     expect(await storage.embeddingModel()).toEqual({ id: MODEL, dimension: DIMENSION });
   });
 
+  it('keeps the store’s policy as written, visible to every connection, across clear; a failed write leaves it as it was', async () => {
+    expect(await read((tx) => tx.policy())).toBeUndefined();
+    await write((tx) => tx.setPolicy('{"deny":["card-number"]}'));
+    expect(await read((tx) => tx.policy())).toBe('{"deny":["card-number"]}');
+    await expect(
+      write(async (tx) => {
+        await tx.setPolicy('{"deny":[]}');
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await write((tx) => tx.clear());
+    const other = await opened.connect();
+    others.push(other);
+    expect(await other.transaction('read', 'testing', (tx) => tx.policy())).toBe('{"deny":["card-number"]}');
+    await write((tx) => tx.setPolicy(undefined));
+    expect(await other.transaction('read', 'testing', (tx) => tx.policy())).toBeUndefined();
+  });
+
   it('keeps every table in a record type, and forget and clear leave no row behind in any of them', async () => {
     const registered = Object.values(opened.recordTables.records).flat();
     expect(Object.keys(opened.recordTables.records).sort()).toEqual(Object.keys(RECORD_TYPES).sort());

@@ -27,6 +27,7 @@ import {
   ScopeQuerySchema,
   ScopesQuerySchema,
   DeleteQuerySchema,
+  PolicyBodySchema,
   SourcesQuerySchema,
   SearchBodySchema,
   UpdateBodySchema,
@@ -150,6 +151,21 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
         DELETE: async (c) => {
           const erased = await memory.forget(requireScope(parseRequest(ScopeQuerySchema, query(c), 'query')));
           return { message: 'Scope forgotten', erased };
+        },
+      },
+    },
+    {
+      path: '/policy',
+      methods: {
+        // The store's policy (Memory.policy / setPolicy): every process working this store applies it.
+        GET: async () => ({ policy: await memory.policy() }),
+        PUT: async (c) => {
+          await memory.setPolicy(parseRequest(PolicyBodySchema, await body(c), 'body'));
+          return { policy: await memory.policy() };
+        },
+        DELETE: async () => {
+          await memory.setPolicy(null);
+          return { policy: null };
         },
       },
     },

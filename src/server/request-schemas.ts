@@ -14,6 +14,7 @@ import {
   type GraphRelationsOptions,
   type Message,
   type Metadata,
+  type Policy,
   type MetadataFilter,
   type Scope,
   type SearchOptions,
@@ -208,6 +209,29 @@ export const ScopeQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
 export const DeleteQuerySchema = z
   .strictObject({ ...ScopeWire, changed_by: optional(ChangedBySchema), if_version: Count.optional() })
   .transform(({ changed_by, if_version, ...scope }) => ({ ...scopeOf(scope), changedBy: changed_by, ifVersion: if_version }));
+
+/**
+ * `PUT /policy`: the store's policy; Mem0's `custom_instructions` is taken for
+ * `instructions`. Memory.setPolicy checks the values.
+ */
+export const PolicyBodySchema = z
+  .strictObject({
+    instructions: optional(z.string()),
+    custom_instructions: optional(z.string()),
+    includes: z.unknown().optional(),
+    excludes: z.unknown().optional(),
+    deny: z.unknown().optional(),
+  })
+  .refine(({ instructions, custom_instructions }) => instructions === undefined || custom_instructions === undefined, {
+    error: 'give the instructions as "instructions" or Mem0\'s "custom_instructions", not both',
+  })
+  .transform(({ custom_instructions, instructions, ...rest }) => {
+    const policy: Record<string, unknown> = { ...rest };
+    const text = instructions ?? custom_instructions;
+    if (text !== undefined) policy.instructions = text;
+    for (const key of Object.keys(policy)) if (policy[key] === undefined || policy[key] === null) delete policy[key];
+    return policy as Policy;
+  });
 
 /** `GET /scopes?limit=…&offset=…`. */
 export const ScopesQuerySchema = z.strictObject({ limit: Count.optional(), offset: Count.optional() });

@@ -13,6 +13,7 @@ import { importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { mcpCommand } from './mcp.js';
 import { modelsCommand } from './models.js';
+import { policyCommand } from './policy.js';
 import { reindexCommand } from './reindex.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CliCommand[] = [
   deleteCommand,
   historyCommand,
   forgetCommand,
+  policyCommand,
   exportCommand,
   importCommand,
   reindexCommand,

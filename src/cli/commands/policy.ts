@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises';
+import { EngramError, type Memory, type Policy } from '../../index.js';
+import { expectPositionals } from '../args.js';
+import { EXIT, UsageError } from '../command.js';
+import { JSON_OPTION, STORE_USAGE } from '../common-flags.js';
+import { defineCommand } from '../define-command.js';
+import { printJson } from '../format.js';
+import { readStdinText } from '../input.js';
+import { STORE_OPTIONS } from '../runtime-config.js';
+import { withMemory } from '../with-memory.js';
+
+const USAGE = `engram policy — what this store may hold: instructions for the model and rules it cannot break
+
+Usage:
+  engram policy [show] [--json]
+  engram policy set <file.json | ->
+  engram policy clear
+
+  The policy is kept in the store, so every process adding to it or working
+  its queue (engram serve, engram worker, your app) applies it from its next
+  add. A policy is a JSON object:
+    "instructions"  what to remember and how to phrase it (≤ 4,000 characters)
+    "includes"      topics to remember especially
+    "excludes"      topics never to remember (the model is told; not enforced)
+    "deny"          rules enforced whatever the model says: "card-number",
+                    "iban", "email", "us-ssn", or {"name", "pattern", "flags"?}
+                    with a regular expression. A match is redacted from every
+                    message before it is logged or shown to the model, from
+                    adds stored as said and updates; a fact the model states
+                    that still matches is dropped.
+  Memories stored before are not changed.
+
+${STORE_USAGE}
+
+Example:
+  engram policy set policy.json
+`;
+
+export const policyCommand = defineCommand({
+  name: 'policy',
+  summary: "show or set the store's policy: instructions for the model, deny rules it cannot break",
+  usage: USAGE,
+  options: { ...STORE_OPTIONS, ...JSON_OPTION },
+  async run({ values, positionals }, io) {
+    expectPositionals(positionals, { min: 0, max: 2 }, '[show | set <file> | clear]');
+    const [action = 'show', file] = positionals;
+    if (action === 'set' && file === undefined) throw new UsageError('engram policy set needs a JSON file, or - for stdin');
+    if (action !== 'set' && file !== undefined) throw new UsageError(`unexpected argument "${file}"`);
+    if (!['show', 'set', 'clear'].includes(action)) throw new UsageError(`unknown action "${action}": use show, set <file> or clear`);
+    const text = action === 'set' ? (file === '-' ? await readStdinText(io) : await readPolicyFile(file as string)) : undefined;
+    let policy: unknown;
+    if (text !== undefined) {
+      try {
+        policy = JSON.parse(text);
+      } catch (error) {
+        throw new EngramError('INVALID_INPUT', `the policy is not JSON: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const use = async (memory: Memory) => {
+      if (action === 'set') await memory.setPolicy(policy as Policy);
+      if (action === 'clear') await memory.setPolicy(null);
+      const now = await memory.policy();
+      if (values.json) printJson(io, { policy: now });
+      else if (action === 'clear') io.out('The policy was removed.');
+      else io.out(now === null ? 'No policy: the model follows its default rules.' : JSON.stringify(now, null, 2));
+      return EXIT.ok;
+    };
+    // Setting a policy may come before any memory: it creates the store (show and clear do not).
+    return withMemory(values, io, use, { create: action === 'set' });
+  },
+});
+
+async function readPolicyFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new EngramError('FILE_NOT_FOUND', `cannot read the policy file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}

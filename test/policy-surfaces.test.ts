@@ -1,0 +1,52 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { engram } from './support/engram-cli.js';
+import { expectError, startTestServer } from './support/rest-server.js';
+import { TEST_EMBEDDING_MODEL, tempDbPath, tempDir } from './support/test-memory.js';
+
+// The store's policy from the CLI and over REST; MCP clients need nothing: the store applies it.
+
+describe('engram policy', () => {
+  it('sets a policy from a file or stdin, shows it, clears it; an add as said is redacted by it', async () => {
+    const db = tempDbPath();
+    const env = { ENGRAM_DB: db, ENGRAM_EMBEDDING_MODEL: TEST_EMBEDDING_MODEL };
+    // Reading a store that does not exist creates nothing; setting a policy may come first and creates it.
+    expect((await engram(['policy'], { env })).code).toBe(1);
+    expect((await engram(['policy', 'clear'], { env })).code).toBe(1);
+    const file = join(tempDir(), 'policy.json');
+    writeFileSync(file, JSON.stringify({ instructions: 'Keep doses exact.', deny: ['card-number'] }));
+    expect((await engram(['policy', 'set', file], { env })).code).toBe(0);
+    expect((await engram(['policy', 'show', '--json'], { env })).json()).toEqual({ policy: { instructions: 'Keep doses exact.', deny: ['card-number'] } });
+    const added = await engram(['add', '--user', 'ana', '--no-infer', '--json', 'My card is 4111 1111 1111 1111.'], { env });
+    expect(added.stdout).toContain('My card is [redacted: card-number].');
+    expect(added.stdout).not.toContain('4111');
+    const bad = await engram(['policy', 'set', '-'], { env, stdin: '{"deny": ["passport"]}' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/INVALID_INPUT|built-in rule/);
+    expect((await engram(['policy', 'set', '-'], { env, stdin: 'not json' })).code).toBe(1);
+    expect((await engram(['policy', 'set'], { env })).code).toBe(2);
+    expect((await engram(['policy', 'show', '--json'], { env })).json()).toEqual({ policy: { instructions: 'Keep doses exact.', deny: ['card-number'] } });
+    expect((await engram(['policy', 'clear'], { env })).stdout).toMatch(/removed/);
+    expect((await engram(['policy', '--json'], { env })).json()).toEqual({ policy: null });
+    expect((await engram(['policy'], { env })).stdout).toMatch(/No policy/);
+  });
+});
+
+describe('REST /policy', () => {
+  it('reads, sets (Mem0’s custom_instructions too) and removes the policy; bad ones are 400 and change nothing', async () => {
+    const { api, memory } = await startTestServer({ memory: { llm: null } });
+    expect((await api.get('/policy')).body).toEqual({ policy: null });
+    const set = await api.put('/policy', { custom_instructions: 'A companion for patients.', includes: ['medications'], deny: ['iban', { name: 'ins', pattern: 'INS-\\d{6}' }] });
+    expect(set.status).toBe(200);
+    expect(set.body.policy).toEqual({ instructions: 'A companion for patients.', includes: ['medications'], deny: ['iban', { name: 'ins', pattern: 'INS-\\d{6}' }] });
+    expectError(await api.put('/policy', { instructions: 'a', custom_instructions: 'b' }), 400, 'INVALID_INPUT');
+    expectError(await api.put('/policy', { deny: [{ name: 'x', pattern: '(' }] }), 400, 'INVALID_INPUT');
+    expectError(await api.put('/policy', { forbid: ['iban'] }), 400, 'INVALID_INPUT');
+    expect((await memory.policy())?.instructions).toBe('A companion for patients.');
+    const added = await api.post('/memories', { messages: 'Insurance INS-123456, IBAN DE89 3704 0044 0532 0130 00.', user_id: 'ana', infer: false });
+    expect(added.body.results[0].memory).toBe('Insurance [redacted: ins], IBAN [redacted: iban].');
+    expect((await api.delete('/policy')).body).toEqual({ policy: null });
+    expect(await memory.policy()).toBeNull();
+  });
+});
