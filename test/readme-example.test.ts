@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
@@ -45,6 +45,18 @@ describe('the README examples', () => {
     ] as const) {
       expect(readmeExample(heading), heading).toBe(readFileSync(join(root, 'test', 'examples', file), 'utf8'));
     }
+  });
+
+  it('the policy example runs as written: the card and insurance numbers never reach the store', async () => {
+    const code = readmeExample('## What a store may hold: its policy');
+    const cwd = tempDir();
+    symlinkSync(join(root, 'models'), join(cwd, 'models'));
+    const expected = expectedOutput(code);
+    expect(expected).toHaveLength(1);
+    expect(await runInFolder(code, cwd, 'readme-policy')).toEqual(expected);
+    const files = readdirSync(cwd).filter((f) => f.startsWith('companion.db'));
+    expect(files).toContain('companion.db');
+    for (const file of files) expect(readFileSync(join(cwd, file)).includes('INS-004211'), file).toBe(false);
   });
 
   it('the loop of an assistant runs as written and prints what its comment says', { timeout: 120_000 }, async () => {
