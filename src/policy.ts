@@ -30,6 +30,26 @@ export type DenyRule = z.infer<typeof DenyRuleSchema>;
 
 const Topic = z.string().min(1).max(200);
 
+/** A category the model may file a fact under: a short name, and what belongs there (shown to the model). */
+export const CategorySchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,29}$/, { error: 'a category name is lower-case letters, digits and _ (at most 30)' }),
+  description: z.string().min(1).max(200).optional(),
+});
+export type Category = z.infer<typeof CategorySchema>;
+
+/** The categories of `categories: true`. */
+export const DEFAULT_CATEGORIES: readonly Category[] = [
+  { name: 'personal', description: 'who the user is: name, age, family status, home, languages' },
+  { name: 'health', description: 'conditions, medications and doses, allergies, appointments, symptoms' },
+  { name: 'relationships', description: 'family, friends, colleagues and pets, and how they relate to the user' },
+  { name: 'preferences', description: 'likes, dislikes, tastes, how the user wants things done' },
+  { name: 'work', description: 'job, employer, projects, skills, tools' },
+  { name: 'plans', description: 'intentions, goals, upcoming events and trips' },
+  { name: 'hobbies', description: 'pastimes, sports, reading, music, games' },
+  { name: 'finance', description: 'money matters: budgets, purchases, subscriptions (never card or account numbers)' },
+  { name: 'other', description: 'anything else worth remembering' },
+];
+
 /**
  * What a store may hold, kept in the store itself so that every process
  * adding to it or working its queue applies the same policy.
@@ -46,5 +66,27 @@ export const PolicySchema = z.strictObject({
   includes: z.array(Topic).max(50).optional(),
   excludes: z.array(Topic).max(50).optional(),
   deny: z.array(DenyRuleSchema).max(50).optional(),
+  /**
+   * Have the model file each fact it adds or updates under 1 to 3 of these
+   * categories, in the same call; they are stored as the memory's
+   * `metadata.categories` (filter with `{ categories: { contains: 'health' } }`).
+   * `true`: DEFAULT_CATEGORIES.
+   */
+  categories: z
+    .union([
+      z.literal(true),
+      z
+        .array(CategorySchema)
+        .min(1)
+        .max(30)
+        .refine((list) => new Set(list.map((c) => c.name)).size === list.length, { error: 'category names must differ' }),
+    ])
+    .optional(),
 });
+
+/** The categories a policy asks for, or none. */
+export function categoriesOf(policy: Policy | undefined): readonly Category[] {
+  if (policy?.categories === undefined) return [];
+  return policy.categories === true ? DEFAULT_CATEGORIES : policy.categories;
+}
 export type Policy = z.infer<typeof PolicySchema>;

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultLlmThreads, EngramError, GRAPH_OPERATIONS_JSON_SCHEMA, LlamaCppLlm, Memory, OPERATIONS_JSON_SCHEMA, type Scope } from 'engram-memory';
 import { availableParallelism } from 'node:os';
-import { GraphOperationsSchema, OperationsSchema } from '../src/pipeline/operations.js';
+import { answerContract, GraphOperationsSchema, OperationsSchema } from '../src/pipeline/operations.js';
 import { closeAfterTest, TEST_EMBEDDING_MODEL, tempDbPath } from './support/test-memory.js';
 
 /**
@@ -59,6 +59,24 @@ describe('LlamaCppLlm on the generated GGUF', { timeout: 120_000 }, () => {
       const parsed = GraphOperationsSchema.safeParse(JSON.parse(raw));
       expect(parsed.success, `seed ${SEED}, call ${i}: ${raw}`).toBe(true);
     }
+  });
+
+  it('files facts only under the policy’s categories, 1 to 3 each, when the grammar asks for them', async () => {
+    const names = ['health', 'work', 'plans'];
+    const contract = answerContract(true, names);
+    let filed = 0;
+    for (let i = 0; i < 10; i++) {
+      const raw = await llm.complete({ messages: [{ role: 'user', content: `NEW:\nuser: ${PHRASES[(i * 7) % PHRASES.length]}` }], schema: contract.json });
+      const { operations } = contract.schema.parse(JSON.parse(raw));
+      for (const op of operations) {
+        if (op.event !== 'ADD' && op.event !== 'UPDATE') continue;
+        filed += 1;
+        expect(op.categories?.length, `seed ${SEED}, call ${i}: ${raw}`).toBeGreaterThanOrEqual(1);
+        expect(op.categories?.length).toBeLessThanOrEqual(3);
+        for (const name of op.categories ?? []) expect(names, raw).toContain(name);
+      }
+    }
+    expect(filed).toBeGreaterThan(0);
   });
 
   it('runs on the physical cores this process may use by default, not node-llama-cpp\'s at-least-4', async () => {

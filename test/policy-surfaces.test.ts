@@ -49,4 +49,17 @@ describe('REST /policy', () => {
     expect((await api.delete('/policy')).body).toEqual({ policy: null });
     expect(await memory.policy()).toBeNull();
   });
+
+  it('Mem0’s categories filter reads the categories a policy files facts under', async () => {
+    const { api, memory } = await startTestServer({ memory: { llm: null } });
+    await memory.add('Takes metformin', { userId: 'ana', infer: false, metadata: { categories: ['health'] } });
+    await memory.add('Works night shifts', { userId: 'ana', infer: false, metadata: { categories: ['work', 'health'] } });
+    await memory.add('Plans a trip to Porto', { userId: 'ana', infer: false, metadata: { categories: ['plans'] } });
+    const texts = (reply: { body: { results: { memory: string }[] } }) => reply.body.results.map((m) => m.memory).sort();
+    expect(texts(await api.post('/v3/memories/', { filters: { user_id: 'ana', categories: { in: ['work', 'plans'] } } }))).toEqual(['Plans a trip to Porto', 'Works night shifts']);
+    expect(texts(await api.post('/v3/memories/', { filters: { AND: [{ user_id: 'ana' }, { categories: { contains: 'health' } }] } }))).toEqual(['Takes metformin', 'Works night shifts']);
+    expect(texts(await api.post('/v3/memories/search/', { query: 'work', filters: { user_id: 'ana', categories: 'plans' } }))).toEqual(['Plans a trip to Porto']);
+    const refused = await api.post('/v3/memories/', { filters: { user_id: 'ana', categories: { eq: 'plans' } } });
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+  });
 });

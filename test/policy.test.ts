@@ -114,4 +114,51 @@ describe('a store’s policy', () => {
     expect(job?.droppedOperations).toBe(1);
     expect(worker.requests[0]?.messages[0]?.content).toContain('companion for patients');
   });
+
+  it('files each fact under the policy’s categories in the same call: stored as metadata.categories, filterable everywhere metadata is', async () => {
+    const llm = new ScriptedLlm(
+      ops(
+        { event: 'ADD', text: 'Takes metformin 500 mg twice a day', kind: 'semantic', categories: ['health'] },
+        // Unknown names and repeats are dropped; at most three are kept.
+        { event: 'ADD', text: 'Works as a nurse at Santa Maria hospital', kind: 'semantic', categories: ['work', 'astrology', 'work', 'health', 'personal', 'plans'] },
+        { event: 'ADD', text: 'Likes long walks', kind: 'semantic' },
+      ),
+      (request) => ops({ event: 'UPDATE', id: /(\d+)\. Takes metformin/.exec(request.messages.at(-1)?.content ?? '')?.[1] ?? '?', text: 'Takes metformin 1000 mg twice a day', categories: ['health', 'plans'] }),
+    );
+    const memory = await openTestMemory({ llm });
+    await memory.setPolicy({ categories: true });
+    await memory.add('I take metformin 500 mg twice a day. I work as a nurse at Santa Maria. I like long walks.', { userId: 'ana', metadata: { source: 'chat' } });
+    // The grammar allows only the policy's names, 1 to 3 of them, on ADD and UPDATE.
+    const grammar = JSON.stringify(llm.requests[0]?.schema);
+    expect(grammar).toContain('"enum":["personal","health","relationships","preferences","work","plans","hobbies","finance","other"]');
+    expect(grammar).toContain('"minItems":1');
+    expect(llm.requests[0]?.messages[0]?.content).toContain('Each ADD and UPDATE also lists "categories": 1 to 3 of personal (');
+    const all = (await memory.getAll({ userId: 'ana' })).results;
+    const filed = Object.fromEntries(all.map((m) => [m.memory, m.metadata]));
+    expect(filed['Takes metformin 500 mg twice a day']).toEqual({ source: 'chat', categories: ['health'] });
+    expect(filed['Works as a nurse at Santa Maria hospital']).toEqual({ source: 'chat', categories: ['work', 'health', 'personal'] });
+    expect(filed['Likes long walks']).toEqual({ source: 'chat' });
+    const health = await memory.getAll({ userId: 'ana', filters: { categories: { contains: 'health' } } });
+    expect(health.results.map((m) => m.memory).sort()).toEqual(['Takes metformin 500 mg twice a day', 'Works as a nurse at Santa Maria hospital']);
+    // An update files the new text again.
+    await memory.add('My doctor raised metformin to 1000 mg twice a day.', { userId: 'ana' });
+    const raised = (await memory.getAll({ userId: 'ana', filters: { categories: { contains: 'plans' } } })).results;
+    expect(raised.map((m) => [m.memory, m.metadata])).toEqual([['Takes metformin 1000 mg twice a day', { source: 'chat', categories: ['health', 'plans'] }]]);
+    // Without categories in the policy, the answer has none and nothing is filed.
+    await memory.setPolicy({ instructions: 'Keep doses exact.' });
+    const plain = new ScriptedLlm(ops({ event: 'ADD', text: 'Sleeps badly', kind: 'semantic', categories: ['health'] }));
+    const other = await openTestMemory({ llm: plain });
+    await other.add('I sleep badly.', { userId: 'ana' });
+    expect(JSON.stringify(plain.requests[0]?.schema)).not.toContain('categories');
+    expect((await other.getAll({ userId: 'ana' })).results[0]?.metadata).toEqual({});
+  });
+
+  it('takes a deployment’s own categories, and refuses malformed ones', async () => {
+    const memory = await openTestMemory({ llm: null });
+    await memory.setPolicy({ categories: [{ name: 'medication', description: 'drugs and doses' }, { name: 'tooling' }] });
+    expect((await memory.policy())?.categories).toEqual([{ name: 'medication', description: 'drugs and doses' }, { name: 'tooling' }]);
+    await expect(memory.setPolicy({ categories: [{ name: 'Medication' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(memory.setPolicy({ categories: [{ name: 'a' }, { name: 'a' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/differ/) });
+    await expect(memory.setPolicy({ categories: [] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
 });

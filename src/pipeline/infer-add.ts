@@ -2,13 +2,14 @@ import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Llm, LlmRequest } from '../llm/llm.js';
-import type { MemoryEvent, MemoryItem, MemoryKind, Scope } from '../schema.js';
+import { MetadataSchema, type MemoryEvent, type MemoryItem, type MemoryKind, type Scope } from '../schema.js';
 import type { JobResult } from '../storage/job-records.js';
 import type { StorageTransaction, Storage, StoredMessage } from '../storage/storage.js';
 import { cleanText } from '../text-hash.js';
 import { observationTime, type CommitExtraction, type Extraction } from './extraction.js';
 import { GraphWriter } from './graph/graph-writer.js';
-import { GRAPH_OPERATIONS_JSON_SCHEMA, GraphOperationsSchema, OPERATIONS_JSON_SCHEMA, OperationsSchema, parseModelOutput } from './operations.js';
+import { answerContract, parseModelOutput } from './operations.js';
+import { categoriesOf } from '../policy.js';
 import { reconcilePrompt, type PromptMessage } from './prompts.js';
 import { planChanges, type Candidate, type Plan, type PlannedChange } from './reconcile.js';
 import { compileDenyList, type DenyList } from './deny-rules.js';
@@ -72,9 +73,11 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
     earlier: earlier.flatMap((m): PromptMessage[] => (m.role === 'system' ? [] : [{ role: m.role, content: m.content, name: m.name ?? undefined }])),
     messages: spoken.map((m) => ({ role: m.role, content: m.content, name: m.name ?? undefined, ...(spansDays ? { date: new Date(m.createdAt) } : {}) })),
   });
-  const raw = await callLlm(deps.llm, { messages: prompt, schema: deps.graph ? GRAPH_OPERATIONS_JSON_SCHEMA : OPERATIONS_JSON_SCHEMA });
-  const { operations } = deps.graph ? parseModelOutput(raw, GraphOperationsSchema, deps.llm.id) : parseModelOutput(raw, OperationsSchema, deps.llm.id);
-  const plan = withoutDenied(planChanges(operations, candidates), compileDenyList(policy));
+  const categories = categoriesOf(policy).map((c) => c.name);
+  const contract = answerContract(deps.graph, categories);
+  const raw = await callLlm(deps.llm, { messages: prompt, schema: contract.json });
+  const { operations } = parseModelOutput(raw, contract.schema, deps.llm.id);
+  const plan = withoutDenied(planChanges(operations, candidates, categories), compileDenyList(policy));
 
   const written = plan.changes.filter((c): c is Extract<PlannedChange, { text: string }> => 'text' in c);
   const vectors = await embedChecked(
@@ -130,6 +133,18 @@ function withoutDenied(plan: Plan, deny: DenyList): Plan {
   return { changes: kept, dropped: plan.dropped + plan.changes.length - kept.length };
 }
 
+/**
+ * The metadata with the fact's categories as `categories` (the policy's;
+ * replacing any there). Left as it was when there are none, or when one more
+ * key would break the metadata limits (64 keys, 16 KiB): what is stored must
+ * export and import.
+ */
+function filedUnder(metadata: Record<string, unknown>, categories: readonly string[]): Record<string, unknown> {
+  if (categories.length === 0) return metadata;
+  const filed = { ...metadata, categories: [...categories] };
+  return MetadataSchema.safeParse(filed).success ? filed : metadata;
+}
+
 /** Applies one planned change inside the transaction; undefined when it no longer applies. */
 async function applyChange(
   tx: StorageTransaction,
@@ -139,7 +154,9 @@ async function applyChange(
   observedAt: number,
   source: Provenance,
 ): Promise<MemoryEvent | undefined> {
-  if (change.event === 'ADD') return storeNewFact(tx, input, { ...change, vector: vector as Float32Array }, observedAt, source);
+  if (change.event === 'ADD') {
+    return storeNewFact(tx, { ...input, metadata: filedUnder(input.metadata, change.categories) }, { ...change, vector: vector as Float32Array }, observedAt, source);
+  }
   // The model saw a version; if another writer changed the memory since, its decision no longer applies.
   const current = await tx.memory(change.target.id);
   if (!current || current.version !== change.target.version) return undefined;
@@ -156,7 +173,15 @@ async function applyChange(
   }
   const revised = (await tx.reviseMemory(
     current.id,
-    { text: change.text, hash: change.hash, metadata: current.metadata, embedding: vector, validFrom: observedAt, source },
+    {
+      text: change.text,
+      hash: change.hash,
+      // Filed again with the new text's categories, when the store asks for them.
+      metadata: filedUnder(current.metadata, change.categories),
+      embedding: vector,
+      validFrom: observedAt,
+      source,
+    },
     input.now,
     'llm',
   )) as MemoryItem;

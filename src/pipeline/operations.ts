@@ -30,8 +30,44 @@ export const OperationsSchema = z.object({ operations: z.array(z.discriminatedUn
 export const GraphOperationsSchema = z.object({
   operations: z.array(z.discriminatedUnion('event', [Add.extend(stating), Update.extend(stating), Delete, None])).max(64),
 });
-/** An operation of either answer (relations are absent without the graph). */
-export type Operation = z.infer<typeof OperationsSchema>['operations'][number] | z.infer<typeof GraphOperationsSchema>['operations'][number];
+/** An operation of any answer (relations are absent without the graph, categories without a policy that asks for them). */
+export type Operation = (z.infer<typeof OperationsSchema>['operations'][number] | z.infer<typeof GraphOperationsSchema>['operations'][number]) & { categories?: string[] };
+
+/** Categories one fact may be filed under; the grammar asks for 1 to 3. */
+export const MAX_CATEGORIES_PER_FACT = 3;
+
+export type AnswerContract = { schema: z.ZodType<{ operations: Operation[] }>; json: JsonSchema };
+const contracts = new Map<string, AnswerContract>();
+
+/**
+ * The answer the model must give, with or without the graph's relations and
+ * the policy's categories. With categories, ADD and UPDATE also carry
+ * `categories`: the grammar allows only the policy's names (1 to 3); the zod
+ * schema is lenient (Engram keeps the known names, see planChanges).
+ */
+export function answerContract(graph: boolean, categories: readonly string[]): AnswerContract {
+  if (categories.length === 0) {
+    return graph ? { schema: GraphOperationsSchema, json: GRAPH_OPERATIONS_JSON_SCHEMA } : { schema: OperationsSchema, json: OPERATIONS_JSON_SCHEMA };
+  }
+  const key = `${graph}|${categories.join(',')}`;
+  let contract = contracts.get(key);
+  if (!contract) {
+    const build = (filing: z.ZodType) => {
+      const extra = graph ? { ...stating, categories: filing } : { categories: filing };
+      return z.object({ operations: z.array(z.discriminatedUnion('event', [Add.extend(extra), Update.extend(extra), Delete, None])).max(64) });
+    };
+    const lenient = build(z.array(z.string()).max(16).default([]));
+    const strict = build(
+      z
+        .array(z.enum(categories as [string, ...string[]]))
+        .min(1)
+        .max(MAX_CATEGORIES_PER_FACT),
+    );
+    contract = { schema: lenient as unknown as AnswerContract['schema'], json: grammarSchema(strict) };
+    contracts.set(key, contract);
+  }
+  return contract;
+}
 
 /** The procedural summary of an agent's run: one memory. */
 export const ProcedureSchema = z.object({ memory: z.string() });

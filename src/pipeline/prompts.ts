@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../llm/llm.js';
-import type { Policy } from '../policy.js';
+import { categoriesOf, type Policy } from '../policy.js';
+import { MAX_CATEGORIES_PER_FACT } from './operations.js';
 
 const RECONCILE_RULES = `You keep an assistant's long-term memory of its user. Compare the NEW messages with the EXISTING memories and answer with JSON operations:
 - ADD: a new fact worth remembering (preference, personal detail, relationship, plan, health, event). "text": one short self-contained sentence in the user's language, about the user. "kind": "semantic" (lasting fact or preference), "episodic" (an event, with its date), "procedural" (how the user wants things done).
@@ -63,6 +64,11 @@ export function policyLines(policy: Policy | undefined): string {
   if (policy.excludes?.length) lines.push(`Never remember: ${policy.excludes.join('; ')}.`);
   const denied = (policy.deny ?? []).map((rule) => (typeof rule === 'string' ? (DENY_NAMES[rule] ?? rule) : rule.name));
   if (denied.length > 0) lines.push(`Never write down: ${denied.join('; ')} (they are removed anyway).`);
+  const categories = categoriesOf(policy);
+  if (categories.length > 0) {
+    const listed = categories.map((c) => (c.description ? `${c.name} (${c.description})` : c.name)).join('; ');
+    lines.push(`Each ADD and UPDATE also lists "categories": 1 to ${MAX_CATEGORIES_PER_FACT} of ${listed}.`);
+  }
   return lines.join('\n');
 }
 

@@ -1,14 +1,14 @@
 import { LIMITS } from '../limits.js';
 import type { MemoryItem, MemoryKind } from '../schema.js';
 import { cleanText, textHash } from '../text-hash.js';
-import type { Operation, StatedRelation } from './operations.js';
+import { MAX_CATEGORIES_PER_FACT, type Operation, type StatedRelation } from './operations.js';
 
 /** A current memory shown to the model under a small alias ("0", "1", …) instead of its id. */
 export type Candidate = { alias: string; item: MemoryItem };
 
 export type PlannedChange =
-  | { event: 'ADD'; text: string; hash: string; kind: MemoryKind; relations: StatedRelation[] }
-  | { event: 'UPDATE'; target: MemoryItem; text: string; hash: string; relations: StatedRelation[] }
+  | { event: 'ADD'; text: string; hash: string; kind: MemoryKind; relations: StatedRelation[]; categories: string[] }
+  | { event: 'UPDATE'; target: MemoryItem; text: string; hash: string; relations: StatedRelation[]; categories: string[] }
   | { event: 'DELETE'; target: MemoryItem }
   | { event: 'NONE'; target: MemoryItem };
 
@@ -21,7 +21,10 @@ export type Plan = { changes: PlannedChange[]; dropped: number };
  * cleaned, empty or oversized texts are dropped, an ADD repeating a candidate
  * or an earlier ADD becomes NONE, and an UPDATE that changes nothing is NONE.
  */
-export function planChanges(operations: readonly Operation[], candidates: readonly Candidate[]): Plan {
+export function planChanges(operations: readonly Operation[], candidates: readonly Candidate[], categories: readonly string[] = []): Plan {
+  // Only the policy's category names, each once, at most MAX_CATEGORIES_PER_FACT: the grammar says so, but a model (or a script) may not.
+  const known = new Set(categories);
+  const filed = (op: Operation) => [...new Set((op.categories ?? []).map((c) => c.trim()).filter((c) => known.has(c)))].slice(0, MAX_CATEGORIES_PER_FACT);
   const byAlias = new Map(candidates.map((c) => [c.alias, c.item]));
   const candidateByHash = new Map(candidates.map((c) => [c.item.hash, c.item]));
   const touched = new Set<string>();
@@ -43,7 +46,7 @@ export function planChanges(operations: readonly Operation[], candidates: readon
         touched.add(known.id);
       } else if (!addedHashes.has(hash)) {
         addedHashes.add(hash);
-        changes.push({ event: 'ADD', text, hash, kind: op.kind, relations: 'relations' in op ? op.relations : [] });
+        changes.push({ event: 'ADD', text, hash, kind: op.kind, relations: 'relations' in op ? op.relations : [], categories: filed(op) });
       }
       continue;
     }
@@ -61,7 +64,7 @@ export function planChanges(operations: readonly Operation[], candidates: readon
       }
       const hash = textHash(text);
       if (text === target.memory) changes.push({ event: 'NONE', target });
-      else changes.push({ event: 'UPDATE', target, text, hash, relations: 'relations' in op ? op.relations : [] });
+      else changes.push({ event: 'UPDATE', target, text, hash, relations: 'relations' in op ? op.relations : [], categories: filed(op) });
     } else {
       changes.push({ event: op.event, target });
     }

@@ -13,7 +13,6 @@ const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   app_id: 'Engram has no app scope; use agent_id, or a metadata field',
   timestamp: 'filtering by timestamp is not supported yet',
   expiration_date: 'memories do not expire in Engram yet',
-  categories: 'Engram does not categorise memories yet; file them in a metadata field',
   keywords: 'keyword filters are not supported; hybrid search already weighs the query’s words',
   entity_ids: 'filtering by graph entity is not supported over this route',
 };
@@ -46,7 +45,7 @@ function refuse(path: string, why: string): never {
  * `run_id`, flat or inside a top-level `AND`) and Engram's metadata filter
  * (the rest: metadata fields, `metadata: {…}`, `AND`/`OR`/`NOT`), with
  * `created_at` / `updated_at` bounds and `memory_ids` beside. What Engram
- * cannot honour — wildcards, `app_id`, categories, keywords, a scope inside
+ * cannot honour — wildcards, `app_id`, keywords, a scope inside
  * `OR`/`NOT` — is INVALID_INPUT naming the key and why.
  *
  * @example mem0Filters({ AND: [{ user_id: 'fay' }, { topic: 'travel' }] }, 'body.filters')
@@ -94,6 +93,8 @@ function conditionsOf(filter: Record<string, unknown>, path: string, found: Mem0
     } else if (key in DATE_KEYS) {
       if (!topLevel) refuse(here, 'a date bound inside OR or NOT is not supported; put it at the top or in a top-level AND');
       takeDates(found, key as DateKey, value, here);
+    } else if (key === 'categories') {
+      conditions.push(categoriesCondition(value, here));
     } else if (key in UNSUPPORTED_KEYS) {
       refuse(here, UNSUPPORTED_KEYS[key] as string);
     } else if (key === 'metadata') {
@@ -136,6 +137,20 @@ function takeDates(found: Mem0Filter, key: DateKey, value: unknown, path: string
     bounds[op] = /^\d{4}-\d{2}-\d{2}$/.test(bound) ? `${bound}T00:00:00Z` : bound;
   }
   found[DATE_KEYS[key]] = bounds;
+}
+
+/**
+ * Mem0's `categories` filter, on the categories a store's policy files facts
+ * under (`metadata.categories`): a name, `{ contains: name }`, or
+ * `{ in: [names] }` (any of them).
+ */
+function categoriesCondition(value: unknown, path: string): MetadataFilter {
+  const names = typeof value === 'string' ? [value] : isObject(value) && Object.keys(value).length === 1 ? ('contains' in value ? [value.contains] : 'in' in value ? value.in : undefined) : undefined;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+    refuse(path, 'must be a category name, { "contains": name } or { "in": [names] }');
+  }
+  const each = (names as string[]).map((name): MetadataFilter => ({ categories: { contains: name } }));
+  return each.length === 1 ? (each[0] as MetadataFilter) : { OR: each };
 }
 
 /** One metadata field's condition: a value (equality) or operators; Mem0-only forms are refused. */
