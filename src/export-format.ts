@@ -4,6 +4,7 @@ import { ENTITY_TYPES, type EntityType, type RelationRecord } from './storage/gr
 import { toIso } from './time.js';
 import { ENTITY_NAME_MAX, RELATION_NAME_MAX } from './limits.js';
 import { MAX_TIME, MIN_TIME } from './time.js';
+import { PolicySchema } from './policy.js';
 
 /**
  * Engram's portable format: JSON Lines, one record per line. A header, then
@@ -12,12 +13,12 @@ import { MAX_TIME, MIN_TIME } from './time.js';
  * then the queued adds still to do, oldest first. Vectors are not exported: they belong to an embedding model, and
  * import re-embeds with the target's.
  */
-export const EXPORT_FORMAT_VERSION = 3;
+export const EXPORT_FORMAT_VERSION = 4;
 /**
- * Formats this Engram imports: 1 (before queued adds were exported), 2 (before the entity graph) and 3.
- * An older Engram refuses a newer export by its header.
+ * Formats this Engram imports: 1 (before queued adds were exported), 2 (before the entity graph), 3 (before
+ * the store's policy) and 4. An older Engram refuses a newer export by its header.
  */
-export const IMPORTABLE_FORMATS = [1, 2, 3] as const;
+export const IMPORTABLE_FORMATS = [1, 2, 3, 4] as const;
 
 const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >= MIN_TIME && Date.parse(s) <= MAX_TIME, {
   error: 'must lie between the years 0000 and 9999 (UTC)',
@@ -173,7 +174,15 @@ function needsScope(what: string) {
   };
 }
 
+/**
+ * The store's policy (format 4), right after the header of a whole-file
+ * export: a restored backup keeps its deny rules. A scope's export leaves it out.
+ */
+export const ExportPolicySchema = z.strictObject({ type: z.literal('policy'), policy: PolicySchema });
+export type ExportPolicy = z.infer<typeof ExportPolicySchema>;
+
 export const ExportRecordSchema = z.discriminatedUnion('type', [
+  ExportPolicySchema,
   ExportHeaderSchema,
   ExportMessageSchema,
   ExportMemorySchema,

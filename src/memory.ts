@@ -622,8 +622,15 @@ export class Memory {
   async *export(options: ExportOptions = {}): AsyncGenerator<ExportRecord> {
     this.assertOpen();
     const { scope } = validate(ExportOptionsSchema, options, 'options');
-    const wanted = (record: ExportRecord) => scope === undefined || record.type === 'engram' || isInScope(record, scope);
-    for await (const record of this.storage.exportRecords()) if (wanted(record)) yield record;
+    const wanted = (record: ExportRecord) => scope === undefined || record.type === 'engram' || (record.type !== 'policy' && isInScope(record, scope));
+    for await (const record of this.storage.exportRecords()) {
+      if (wanted(record)) yield record;
+      // The store's policy follows the header of a whole-file export: a restored backup keeps its deny rules.
+      if (record.type === 'engram' && scope === undefined) {
+        const policy = await this.storage.transaction('read', 'exporting the policy', readPolicy);
+        if (policy) yield { type: 'policy', policy };
+      }
+    }
     // The queued adds still to do, oldest first (so an import queues them in the same order).
     const pending: JobRecord[] = [];
     for (let offset = 0; ; offset += EXPORT_JOB_PAGE) {

@@ -272,6 +272,7 @@ describe('engram export, import and reindex', () => {
     expect((await engram(['list', '--user', 'alice', '--json', ...target], env)).stdout).toBe(source);
     const again = await engram(['import', '-', '--json', ...target], env, readFileSync(file, 'utf8'));
     expect(again.json()).toEqual({
+      policy: { added: 0, skipped: 0 },
       memories: { added: 0, skipped: 3 },
       messages: { added: 0, skipped: 3 },
       jobs: { added: 0, skipped: 0 },

@@ -28,11 +28,11 @@ describe('export and import', () => {
   it('round-trips every memory with its versions, validity, metadata, history and provenance', async () => {
     const { memory } = await populated();
     const exported = (await lines(memory.export()));
-    expect(JSON.parse(exported[0]!)).toMatchObject({ type: 'engram', format: 3, embeddingModel: 'engram/test-glove-sif-100d' });
+    expect(JSON.parse(exported[0]!)).toMatchObject({ type: 'engram', format: 4, embeddingModel: 'engram/test-glove-sif-100d' });
 
     const target = closeAfterTest(await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL } }));
     const result = await target.import(exported);
-    expect(result).toEqual({ memories: { added: 4, skipped: 0 }, messages: { added: 4, skipped: 0 }, jobs: { added: 0, skipped: 0 }, entities: { added: 0, skipped: 0 }, relations: { added: 0, skipped: 0 } });
+    expect(result).toEqual({ policy: { added: 0, skipped: 0 }, memories: { added: 4, skipped: 0 }, messages: { added: 4, skipped: 0 }, jobs: { added: 0, skipped: 0 }, entities: { added: 0, skipped: 0 }, relations: { added: 0, skipped: 0 } });
     const strip = (records: ExportRecord[]) => records.filter((r) => r.type !== 'engram');
     expect(strip(await collect(target.export()))).toEqual(strip(await collect(memory.export())));
     expect(await target.verify()).toEqual({ ok: true, problems: [] });
@@ -55,7 +55,7 @@ describe('export and import', () => {
     const target = closeAfterTest(await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL } }));
     await target.import(exported);
     const before = (await lines(target.export())).slice(1);
-    expect(await target.import(exported)).toEqual({ memories: { added: 0, skipped: 4 }, messages: { added: 0, skipped: 4 }, jobs: { added: 0, skipped: 0 }, entities: { added: 0, skipped: 0 }, relations: { added: 0, skipped: 0 } });
+    expect(await target.import(exported)).toEqual({ policy: { added: 0, skipped: 0 }, memories: { added: 0, skipped: 4 }, messages: { added: 0, skipped: 4 }, jobs: { added: 0, skipped: 0 }, entities: { added: 0, skipped: 0 }, relations: { added: 0, skipped: 0 } });
     expect((await lines(target.export())).slice(1)).toEqual(before);
     expect((await memory.import(exported)).memories).toEqual({ added: 0, skipped: 4 });
   });

@@ -31,7 +31,7 @@ const same = (a: Scope, b: Scope) => a.userId === b.userId && a.agentId === b.ag
 async function recordsOutside(memory: Memory, scope: Scope): Promise<string> {
   const outside = [];
   for await (const record of memory.export()) {
-    if (record.type === 'engram') continue;
+    if (record.type === 'engram' || record.type === 'policy') continue;
     if (!contains(scope, { userId: record.userId, agentId: record.agentId, runId: record.runId })) outside.push(record);
   }
   return JSON.stringify(outside);

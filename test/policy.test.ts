@@ -161,4 +161,29 @@ describe('a store’s policy', () => {
     await expect(memory.setPolicy({ categories: [{ name: 'a' }, { name: 'a' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/differ/) });
     await expect(memory.setPolicy({ categories: [] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
+
+  it('travels with a whole-file export: a restored backup keeps its deny rules; a store with its own policy keeps that one', async () => {
+    const source = await openTestMemory({ llm: null });
+    await source.setPolicy(HEALTH_POLICY);
+    await source.add('Takes metformin 500 mg.', { userId: 'ana', infer: false });
+    const whole = (await collect(source.export())).map((r) => JSON.stringify(r));
+    expect(JSON.parse(whole[1] as string)).toEqual({ type: 'policy', policy: HEALTH_POLICY });
+    expect((await collect(source.export({ scope: { userId: 'ana' } }))).map((r) => r.type)).not.toContain('policy');
+
+    const restored = await openTestMemory({ llm: null });
+    expect((await restored.import(whole)).policy).toEqual({ added: 1, skipped: 0 });
+    expect(await restored.policy()).toEqual(HEALTH_POLICY);
+    const [added] = (await restored.add(`Card ${CARD}.`, { userId: 'ana', infer: false })).results;
+    expect(added?.memory).toBe('Card [redacted: card-number].');
+    expect((await restored.import(whole)).policy).toEqual({ added: 0, skipped: 1 });
+
+    const other = await openTestMemory({ llm: null });
+    await other.setPolicy({ deny: ['email'] });
+    expect((await other.import(whole)).policy).toEqual({ added: 0, skipped: 1 });
+    expect(await other.policy()).toEqual({ deny: ['email'] });
+
+    const broken = [whole[0] as string, JSON.stringify({ type: 'policy', policy: { deny: ['passport'] } })];
+    await expect(other.import(broken)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/line 2/) });
+    await expect(other.import([whole[0] as string, whole[1] as string, whole[1] as string])).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/second policy/) });
+  });
 });

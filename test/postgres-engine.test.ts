@@ -384,7 +384,7 @@ describe('export, import, verify, binding', () => {
     );
     const exported = await collect(storage.exportRecords());
     expect(exported.map((r) => r.type)).toEqual(['engram', 'message', 'message', 'message', 'memory', 'memory', 'memory']);
-    expect(exported[0]).toMatchObject({ format: 3, embeddingModel: MODEL });
+    expect(exported[0]).toMatchObject({ format: 4, embeddingModel: MODEL });
     expect(exported[4]).toEqual({
       type: 'memory',
       id: first.id,

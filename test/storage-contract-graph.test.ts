@@ -218,7 +218,7 @@ describe.each(ENGINES)('storage contract, the entity graph: $name', (engine) => 
   it('exports entities (with the memories naming them) and relations after the memories, before the queued adds', async () => {
     const seeded = await seedGraph(storage);
     const records = await collect(storage.exportRecords());
-    expect(records[0]).toMatchObject({ type: 'engram', format: 3 });
+    expect(records[0]).toMatchObject({ type: 'engram', format: 4 });
     const types = records.map((r) => r.type);
     const last = (type: string) => types.lastIndexOf(type as (typeof types)[number]);
     const first = (type: string) => types.indexOf(type as (typeof types)[number]);

@@ -1,6 +1,6 @@
 import { embedChecked, type Embedder } from '../embed/embedder.js';
 import { EngramError } from '../errors.js';
-import { ExportRecordSchema, type ExportEntity, type ExportJob, type ExportMemory, type ExportMessage, type ExportRelation } from '../export-format.js';
+import { ExportRecordSchema, type ExportEntity, type ExportJob, type ExportMemory, type ExportMessage, type ExportPolicy, type ExportRelation } from '../export-format.js';
 import { normalizeEntityName } from '../graph/entity-linker.js';
 import type { Scope } from '../schema.js';
 import { USER_KEY } from './graph/entity-resolver.js';
@@ -10,6 +10,11 @@ import { textHash } from '../text-hash.js';
 
 export type ImportProgress = { phase: 'reading' | 'messages' | 'memories'; done: number; total: number };
 export type ImportResult = {
+  /**
+   * The store's policy: added when the target had none; skipped when it has
+   * one (the target's stands) or the import holds none.
+   */
+  policy: { added: number; skipped: number };
   memories: { added: number; skipped: number };
   messages: { added: number; skipped: number };
   /** Queued adds still to do; the importing store's worker applies them. */
@@ -37,14 +42,25 @@ export async function importLines(
   lines: Iterable<string> | AsyncIterable<string> | string,
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportResult> {
-  const { messages, memories, jobs, entities, relations } = await readRecords(lines, onProgress);
+  const { policy, messages, memories, jobs, entities, relations } = await readRecords(lines, onProgress);
   const result: ImportResult = {
+    policy: { added: 0, skipped: 0 },
     memories: { added: 0, skipped: 0 },
     messages: { added: 0, skipped: 0 },
     jobs: { added: 0, skipped: 0 },
     entities: { added: 0, skipped: 0 },
     relations: { added: 0, skipped: 0 },
   };
+
+  // The policy first: a store restored from a backup must not take a message before its deny rules.
+  if (policy) {
+    const added = await storage.transaction('write', 'importing the policy', async (tx) => {
+      if ((await tx.policy()) !== undefined) return false;
+      await tx.setPolicy(JSON.stringify(policy));
+      return true;
+    });
+    result.policy[added ? 'added' : 'skipped'] += 1;
+  }
 
   const messageIds = new Map<number, number>();
   // A transaction's work may run again (PostgreSQL retries serialization failures): it only returns what it did.
@@ -241,6 +257,7 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
   const jobs: ExportJob[] = [];
   const entities: ExportEntity[] = [];
   const relations: ExportRelation[] = [];
+  let policy: ExportPolicy['policy'] | undefined;
   const errors: string[] = [];
   let lineNumber = 0;
   for await (const line of asLines(input)) {
@@ -263,7 +280,10 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
       errors.push(`line ${lineNumber}: ${issue ? `${issue.path.join('.') || 'record'}: ${issue.message}` : 'invalid record'}`);
       continue;
     }
-    if (parsed.data.type === 'message') messages.push(parsed.data);
+    if (parsed.data.type === 'policy') {
+      if (policy !== undefined) errors.push(`line ${lineNumber}: a second policy record`);
+      policy = parsed.data.policy;
+    } else if (parsed.data.type === 'message') messages.push(parsed.data);
     else if (parsed.data.type === 'memory') memories.push(parsed.data);
     else if (parsed.data.type === 'job') jobs.push(parsed.data);
     else if (parsed.data.type === 'entity') entities.push(parsed.data);
@@ -293,7 +313,7 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
     }
   }
   checkGraph(entities, relations);
-  return { messages, memories, jobs, entities, relations };
+  return { policy, messages, memories, jobs, entities, relations };
 }
 
 /** Every relation links two entities of the import in its own exact scope; no exact scope names one entity twice. */

@@ -17,7 +17,8 @@ const USAGE = `engram export — the whole file, or one scope, in Engram's porta
 Usage:
   engram export [--out <file>] [--json] [--user <id>] [--agent <id>] [--run <id>]
 
-  One JSON record per line: a header, the message log, then every memory with
+  One JSON record per line: a header, the store's policy (if any; not in a
+  scope's export), the message log, then every memory with
   all its versions, validity, metadata, history and provenance, the entity
   graph (entities and relations, with both time axes), then the queued adds
   not yet applied (\`engram import\` queues them again). Vectors are not

@@ -24,10 +24,12 @@ Usage:
   interrupted import can simply be run again. Progress goes to stderr. The
   export's entity graph (entities and relations) is imported with it; an
   entity whose name its scope already has here is skipped, the one here kept.
+  The store's policy comes with a whole-file export: it is set here when this
+  store has none (a policy already here stands).
 
 Options:
-  --json                      print {"memories": {added, skipped}, "messages": {added, skipped}, "jobs": {added, skipped},
-                              "entities": {added, skipped}, "relations": {added, skipped}}
+  --json                      print {"policy": {added, skipped}, "memories": {added, skipped}, "messages": {added, skipped},
+                              "jobs": {added, skipped}, "entities": {added, skipped}, "relations": {added, skipped}}
 
 ${STORE_USAGE}
 
@@ -37,7 +39,7 @@ Examples:
   engram export --db memory.db | engram import --db postgres://engram:secret@db.internal:5432/engram -
 `;
 
-const IMPORT_LABELS = { jobs: 'queued adds', entities: 'entities', relations: 'relations' } as const;
+const IMPORT_LABELS = { policy: 'policy', jobs: 'queued adds', entities: 'entities', relations: 'relations' } as const;
 
 const PHASE_LABELS: Record<ImportProgress['phase'], string> = { reading: 'checking lines', messages: 'messages', memories: 'memories' };
 
@@ -76,7 +78,7 @@ export const importCommand = defineCommand({
           }
           const { memories: m, messages: s } = result;
           // Queued adds and the graph only when the export had some: most files have neither.
-          const more = (['jobs', 'entities', 'relations'] as const)
+          const more = (['policy', 'jobs', 'entities', 'relations'] as const)
             .filter((key) => result[key].added + result[key].skipped > 0)
             .map((key) => `; ${IMPORT_LABELS[key]}: ${result[key].added} added, ${result[key].skipped} skipped`)
             .join('');
