@@ -186,4 +186,26 @@ describe('a store’s policy', () => {
     await expect(other.import(broken)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/line 2/) });
     await expect(other.import([whole[0] as string, whole[1] as string, whole[1] as string])).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/second policy/) });
   });
+
+  it('keeps what breaks a deny rule out of the entity graph too: a relation naming it is dropped, the fact kept', async () => {
+    const llm = new ScriptedLlm(
+      ops({
+        event: 'ADD',
+        text: 'Pays the pharmacy by card',
+        kind: 'semantic',
+        relations: [
+          { source: 'I', relation: 'pays_with', target: CARD },
+          { source: 'I', relation: 'uses', target: 'Farmácia Central' },
+        ],
+      }),
+    );
+    const memory = await openTestMemory({ llm, graph: true });
+    await memory.setPolicy({ deny: ['card-number'] });
+    const result = await memory.add('I pay the pharmacy by card.', { userId: 'ana' });
+    expect(result.results.map((r) => r.memory)).toEqual(['Pays the pharmacy by card']);
+    expect(result.droppedOperations).toBe(1);
+    const names = (await memory.graph.entities({ userId: 'ana' })).results.map((e) => e.name);
+    expect(names).toContain('Farmácia Central');
+    expect(JSON.stringify(await collect(memory.export()))).not.toContain('4111');
+  });
 });

@@ -124,13 +124,24 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
 }
 
 /**
- * Drops the ADDs and UPDATEs whose text breaks the store's deny rules: the
+ * Drops the ADDs and UPDATEs whose text breaks the store's deny rules, and
+ * the relations naming what breaks one (entity names are stored too): the
  * messages were redacted before the model saw them, but a model can still
  * write a number out (or make one up). Counted as dropped operations.
  */
 function withoutDenied(plan: Plan, deny: DenyList): Plan {
-  const kept = plan.changes.filter((change) => !('text' in change) || deny.breaks(change.text) === undefined);
-  return { changes: kept, dropped: plan.dropped + plan.changes.length - kept.length };
+  let dropped = plan.dropped;
+  const changes: PlannedChange[] = [];
+  for (const change of plan.changes) {
+    if (!('text' in change)) changes.push(change);
+    else if (deny.breaks(change.text) !== undefined) dropped += 1;
+    else {
+      const relations = change.relations.filter((r) => [r.source, r.relation, r.target].every((part) => deny.breaks(part) === undefined));
+      dropped += change.relations.length - relations.length;
+      changes.push({ ...change, relations });
+    }
+  }
+  return { changes, dropped };
 }
 
 /**
