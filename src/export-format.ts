@@ -13,12 +13,12 @@ import { PolicySchema } from './policy.js';
  * then the queued adds still to do, oldest first. Vectors are not exported: they belong to an embedding model, and
  * import re-embeds with the target's.
  */
-export const EXPORT_FORMAT_VERSION = 4;
+export const EXPORT_FORMAT_VERSION = 5;
 /**
  * Formats this Engram imports: 1 (before queued adds were exported), 2 (before the entity graph), 3 (before
- * the store's policy) and 4. An older Engram refuses a newer export by its header.
+ * the store's policy), 4 (before expiry) and 5. An older Engram refuses a newer export by its header.
  */
-export const IMPORTABLE_FORMATS = [1, 2, 3, 4] as const;
+export const IMPORTABLE_FORMATS = [1, 2, 3, 4, 5] as const;
 
 const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >= MIN_TIME && Date.parse(s) <= MAX_TIME, {
   error: 'must lie between the years 0000 and 9999 (UTC)',
@@ -55,6 +55,8 @@ export const ExportVersionSchema = z.strictObject({
   metadata: MetadataSchema,
   validFrom: IsoSchema,
   validTo: IsoSchema.optional(),
+  /** Format 5: when the version leaves reads (an expired one stays in history and asOf). */
+  expiresAt: IsoSchema.optional(),
   updatedAt: IsoSchema,
   source: z.record(z.string(), z.unknown()).optional(),
 });
@@ -118,6 +120,8 @@ export const ExportJobSchema = z
     attempts: z.number().int().min(0),
     error: z.strictObject({ code: z.string().max(64), message: z.string().max(10_000) }).optional(),
     createdAt: IsoSchema,
+    /** Format 5: the add's own expiresAt. */
+    expiresAt: IsoSchema.optional(),
   })
   .superRefine((job, ctx) => {
     if (job.userId === undefined && job.agentId === undefined && job.runId === undefined) {

@@ -54,7 +54,9 @@ export {
   type SearchOptions,
   type UpdateOptions,
   type DeleteOptions,
+  type PurgeExpiredOptions,
   type ExportOptions,
   type ChangedBy,
   type SourcesOptions,
 } from './schema.js';
+export type { ErasedCounts } from './storage/storage.js';

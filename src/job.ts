@@ -64,6 +64,7 @@ export function toExportJob(record: JobRecord): ExportJob {
     attempts: record.status === 'running' ? Math.max(0, record.attempts - 1) : record.attempts,
     ...(record.error ? { error: record.error } : {}),
     createdAt: iso(record.createdAt),
+    ...(record.expiresAt == null ? {} : { expiresAt: iso(record.expiresAt) }),
   };
 }
 

@@ -30,6 +30,7 @@ import { timeOptions } from './pipeline/query-time.js';
 import { toLoggedMessage, withSources } from './pipeline/sources.js';
 import { compileDenyList, type DenyList } from './pipeline/deny-rules.js';
 import { readPolicy } from './pipeline/store-policy.js';
+import { expiryRule } from './pipeline/expiry.js';
 import { PolicySchema, type Policy } from './policy.js';
 import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
 import {
@@ -47,6 +48,8 @@ import {
   TextSchema,
   UpdateOptionsSchema,
   DeleteOptionsSchema,
+  PurgeExpiredOptionsSchema,
+  type PurgeExpiredOptions,
   ExportOptionsSchema,
   SourcesOptionsSchema,
   type AddOptions,
@@ -71,7 +74,7 @@ import {
   type UpdateOptions,
 } from './schema.js';
 import { rekeyDatabase } from './store/rekey.js';
-import type { Storage, StorageTransaction } from './storage/storage.js';
+import type { ErasedCounts, Storage, StorageTransaction } from './storage/storage.js';
 import { openStorage } from './open-storage.js';
 import { cleanText, textHash } from './text-hash.js';
 import { toEpochMs, toIso } from './time.js';
@@ -188,14 +191,17 @@ export class Memory {
     const scope = scopeOf(opts);
     requireScope(scope, 'add');
     // The store's deny rules apply before anything is logged: the raw text never reaches the file or the model.
-    const deny = await this.denyList();
+    const policy = await this.storage.transaction('read', 'reading the policy', readPolicy);
+    const deny = compileDenyList(policy);
     const redacted = validate(MessagesSchema, messages, 'messages').map((m) => ({ ...m, content: deny.redact(m.content).text }));
     // Checked again: what is stored must fit the limits (and so export and import) after redaction too.
     const list = validate(MessagesSchema, redacted, 'messages');
     const now = Date.now();
+    requireFuture(opts.expiresAt, now);
     if (!opts.infer) {
       if (!opts.wait) throw new EngramError('INVALID_INPUT', 'options.wait: false queues the LLM\'s work; with infer: false the messages are stored at once, so leave wait out');
-      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { messages: list, scope, metadata: opts.metadata ?? {}, now, kind: opts.kind, graph: this.keepsGraph }));
+      const expiry = expiryRule(opts.expiresAt, policy);
+      const results = await this.queue.run(scope, () => addRaw(this.storage, this.embedder, { messages: list, scope, metadata: opts.metadata ?? {}, now, kind: opts.kind, graph: this.keepsGraph, expiry }));
       return { results, droppedOperations: 0 };
     }
     const procedural = opts.kind === 'procedural';
@@ -214,7 +220,7 @@ export class Memory {
         list.map((m) => ({ role: m.role, name: m.name ?? null, content: m.content, createdAt: toEpochMs(m.createdAt) ?? now })),
         now,
       );
-      await tx.insertJob({ id: jobId, scope, kind: procedural ? 'procedure' : 'extract', messageIds, metadata: opts.metadata ?? {}, createdAt: now });
+      await tx.insertJob({ id: jobId, scope, kind: procedural ? 'procedure' : 'extract', messageIds, metadata: opts.metadata ?? {}, createdAt: now, expiresAt: opts.expiresAt ?? null });
     });
     if (!opts.wait) {
       this.runner?.kick();
@@ -505,7 +511,10 @@ export class Memory {
     const current = await this.requireCurrent(memoryId, within);
     requireVersion(current, opts.ifVersion);
     const metadata = opts.metadata ?? current.metadata;
-    if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata)) return current;
+    requireFuture(opts.expiresAt ?? undefined, Date.now());
+    const expiresAt = opts.expiresAt === undefined ? undefined : opts.expiresAt;
+    const sameExpiry = expiresAt === undefined || expiresAt === toEpochMs(current.expiresAt) || (expiresAt === null && current.expiresAt === undefined);
+    if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata) && sameExpiry) return current;
     const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];
     const hash = textHash(newText);
     const graphWriter = this.keepsGraph && embedding ? await GraphWriter.prepare(this.embedder, [{ text: newText, relations: [] }]) : undefined;
@@ -521,7 +530,7 @@ export class Memory {
       if (latest === undefined || !isInScope(latest, within)) throw notFound(memoryId);
       // Checked again inside the write: a change that landed while the text was embedded counts too.
       requireVersion(latest, opts.ifVersion);
-      const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now }, now, opts.changedBy ?? 'api');
+      const updated = await tx.reviseMemory(memoryId, { text: newText, hash, metadata, embedding, validFrom: now, expiresAt }, now, opts.changedBy ?? 'api');
       if (!updated) throw notFound(memoryId);
       // The relations the old text stated end now; the new text's names are linked again (without the graph: unlinked).
       if (graphWriter) await graphWriter.in(tx, scopeOf(current), now).record(memoryId, 0, now, []);
@@ -580,6 +589,41 @@ export class Memory {
       if (!owner || !isInScope(owner, within)) throw new EngramError('NOT_FOUND', `no memory with id ${memoryId}`);
       return tx.history(memoryId);
     });
+  }
+
+  /**
+   * Erases expired memories for good, as `forget` would (see `expiresAt` on
+   * add and the policy's `expireAfterDays`): every version, the history, what
+   * they named and stated in the entity graph (entities left naming nothing go
+   * too) and the logged messages only they cited. Until then an expired memory
+   * is out of searches and lists but still in history and `asOf` reads. With
+   * scope fields, only that scope (and everything under it). `dryRun: true`
+   * erases nothing and says what a purge would erase.
+   */
+  async purgeExpired(options: PurgeExpiredOptions = {}): Promise<ErasedCounts> {
+    this.assertOpen();
+    const { dryRun, ...fields } = validate(PurgeExpiredOptionsSchema, options, 'options');
+    const scope = Object.keys(fields).length > 0 ? scopeOf(fields) : undefined;
+    const now = Date.now();
+    if (dryRun) {
+      try {
+        await this.storage.transaction('write', 'counting expired memories', async (tx) => {
+          throw new DryRun(await tx.eraseMemories(await tx.expiredMemoryIds(now, scope)));
+        });
+      } catch (error) {
+        const dry = dryRunIn(error);
+        if (dry) return dry.result as ErasedCounts;
+        throw error;
+      }
+    }
+    const total: ErasedCounts = { memories: 0, messages: 0, entities: 0, relations: 0 };
+    for (;;) {
+      const erased = await this.storage.transaction('write', 'erasing expired memories', async (tx) =>
+        tx.eraseMemories((await tx.expiredMemoryIds(now, scope)).slice(0, PURGE_BATCH)),
+      );
+      if (erased.memories === 0) return total;
+      for (const key of Object.keys(total) as (keyof ErasedCounts)[]) total[key] += erased[key];
+    }
   }
 
   /**
@@ -778,6 +822,30 @@ function requireVersion(current: MemoryItem, expected: number | undefined): void
     });
   }
 }
+
+/** INVALID_INPUT when an expiry given is not in the future: an add or update must not store what is already gone. */
+function requireFuture(expiresAt: number | undefined, now: number): void {
+  if (expiresAt !== undefined && expiresAt <= now) {
+    throw new EngramError('INVALID_INPUT', `expiresAt ${toIso(expiresAt)} is not in the future; give a later time (or leave it out: the memory then never expires)`);
+  }
+}
+
+/** Thrown inside a dry run's write transaction, carrying its result out, so that everything it did rolls back. */
+class DryRun<T> {
+  constructor(readonly result: T) {}
+}
+
+/** The dry run an error carries (engines wrap what a transaction throws, keeping it as the cause). */
+function dryRunIn(error: unknown): DryRun<unknown> | undefined {
+  for (let at = error, depth = 0; at !== undefined && depth < 4; at = (at as { cause?: unknown }).cause, depth++) {
+    if (at instanceof DryRun) return at;
+    if (typeof at !== 'object' || at === null) return undefined;
+  }
+  return undefined;
+}
+
+/** Expired memories erased per write transaction. */
+const PURGE_BATCH = 500;
 
 function notFound(id: string): EngramError {
   return new EngramError('NOT_FOUND', `no current memory with id ${id}`);

@@ -61,6 +61,9 @@ export const DEFAULT_CATEGORIES: readonly Category[] = [
  *   model states that still matches is dropped. `update` and adds as said
  *   are redacted too.
  */
+/** A lifetime in whole days: a day to a hundred years. */
+const Days = z.number().int().min(1).max(36_500);
+
 export const PolicySchema = z.strictObject({
   instructions: z.string().max(4_000).optional(),
   includes: z.array(Topic).max(50).optional(),
@@ -81,6 +84,16 @@ export const PolicySchema = z.strictObject({
         .max(30)
         .refine((list) => new Set(list.map((c) => c.name)).size === list.length, { error: 'category names must differ' }),
     ])
+    .optional(),
+  /**
+   * Default lifetimes, in days from a memory's last change, for memories
+   * whose add gives no `expiresAt`: per kind, and `run` for every memory of a
+   * run (a session). Where several apply, the shortest wins. An expired
+   * memory leaves searches and lists; `purgeExpired` erases it.
+   */
+  expireAfterDays: z
+    .strictObject({ semantic: Days.optional(), episodic: Days.optional(), procedural: Days.optional(), run: Days.optional() })
+    .refine((days) => Object.values(days).some((d) => d !== undefined), { error: 'give at least one of semantic, episodic, procedural, run' })
     .optional(),
 });
 

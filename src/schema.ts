@@ -3,7 +3,7 @@ import { LIMITS } from './limits.js';
 import { metadataProblem, stringProblem, type JsonObject } from './json-value.js';
 import { FilterShapeError, parseFilter, type MetadataFilter } from './filter.js';
 import { cleanText } from './text-hash.js';
-import { MAX_TIME, MIN_TIME } from './time.js';
+import { MAX_TIME, MIN_TIME, toEpochMs } from './time.js';
 
 /** A string that SQLite, the tokenizer and the models can all hold faithfully. */
 const safeString = (what: string, max: number) =>
@@ -64,6 +64,17 @@ export const TimestampSchema = z.union([
     .refine((s) => inStorableRange(Date.parse(s)), { error: RANGE_ERROR }),
 ]);
 
+/**
+ * When a memory expires (leaves searches and lists): an instant, or a
+ * calendar day 'YYYY-MM-DD' (Mem0's `expiration_date`), meaning the memory
+ * lasts through that day (UTC) and expires at the next midnight. Parsed to
+ * epoch ms; `Memory` checks it lies in the future.
+ */
+export const ExpiresAtSchema = z
+  .union([TimestampSchema, z.iso.date({ error: 'must be an ISO 8601 date-time or a day, e.g. 2027-01-31' })])
+  .transform((value) => (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/u.test(value) ? Date.parse(`${value}T00:00:00Z`) + 86_400_000 : (toEpochMs(value) as number)))
+  .refine((ms) => ms <= MAX_TIME, { error: RANGE_ERROR });
+
 /** Bounds on one of a memory's dates: `{ gte: '2026-01-01T00:00:00Z', lt: … }`, any of gt, gte, lt, lte. */
 export const TimeRangeSchema = z
   .strictObject({ gt: TimestampSchema.optional(), gte: TimestampSchema.optional(), lt: TimestampSchema.optional(), lte: TimestampSchema.optional() })
@@ -115,6 +126,12 @@ export const AddOptionsSchema = ScopeSchema.extend({
    * @default true
    */
   wait: z.boolean().default(true),
+  /**
+   * When every memory this add stores or changes expires: it then leaves
+   * searches and lists, and stays in history and `asOf` reads until
+   * `purgeExpired`. Without it, the store policy's `expireAfterDays` applies.
+   */
+  expiresAt: ExpiresAtSchema.optional(),
 });
 export type AddOptions = z.input<typeof AddOptionsSchema>;
 
@@ -288,6 +305,8 @@ export const UpdateOptionsSchema = ScopeSchema.extend({
    * and nothing is written, rather than overwriting a change unseen.
    */
   ifVersion: z.number().int().min(1).optional(),
+  /** When the new version expires; null: never. Without it, the memory keeps its expiry. */
+  expiresAt: ExpiresAtSchema.nullable().optional(),
 });
 export type UpdateOptions = z.input<typeof UpdateOptionsSchema>;
 
@@ -298,6 +317,10 @@ export type SourcesOptions = z.input<typeof SourcesOptionsSchema>;
 /** `delete`'s options: the scope the memory must lie in, who asked, and (as for `update`) the version the caller read. */
 export const DeleteOptionsSchema = ScopeSchema.extend({ changedBy: ChangedBySchema.optional(), ifVersion: z.number().int().min(1).optional() });
 export type DeleteOptions = z.input<typeof DeleteOptionsSchema>;
+
+/** `purgeExpired`: scope fields narrow it (nothing: every scope); `dryRun` erases nothing and counts what would go. */
+export const PurgeExpiredOptionsSchema = ScopeSchema.extend({ dryRun: z.boolean().default(false) });
+export type PurgeExpiredOptions = z.input<typeof PurgeExpiredOptionsSchema>;
 
 /** `export`'s options: with a scope, only its records (as `getAll` matches: a user covers their agents and runs). */
 export const ExportOptionsSchema = z.strictObject({ scope: ScopeSchema.optional() });
@@ -318,6 +341,8 @@ export const MemoryItemSchema = z.object({
   updatedAt: z.string(),
   validFrom: z.string(),
   validTo: z.string().optional(),
+  /** When it leaves searches and lists (it stays in history and point-in-time reads until `purgeExpired`). */
+  expiresAt: z.string().optional(),
 });
 export type MemoryItem = z.infer<typeof MemoryItemSchema>;
 

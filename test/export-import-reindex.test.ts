@@ -1,3 +1,4 @@
+import { EXPORT_FORMAT_VERSION } from '../src/export-format.js';
 import { collect } from './support/collect.js';
 import { describe, expect, it } from 'vitest';
 import { Memory, type ExportRecord } from 'engram-memory';
@@ -28,7 +29,7 @@ describe('export and import', () => {
   it('round-trips every memory with its versions, validity, metadata, history and provenance', async () => {
     const { memory } = await populated();
     const exported = (await lines(memory.export()));
-    expect(JSON.parse(exported[0]!)).toMatchObject({ type: 'engram', format: 4, embeddingModel: 'engram/test-glove-sif-100d' });
+    expect(JSON.parse(exported[0]!)).toMatchObject({ type: 'engram', format: EXPORT_FORMAT_VERSION, embeddingModel: 'engram/test-glove-sif-100d' });
 
     const target = closeAfterTest(await Memory.open({ path: tempDbPath(), embedder: { model: TEST_EMBEDDING_MODEL } }));
     const result = await target.import(exported);

@@ -1,3 +1,4 @@
+import { EXPORT_FORMAT_VERSION } from '../src/export-format.js';
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EngramError } from '../src/errors.js';
@@ -384,7 +385,7 @@ describe('export, import, verify, binding', () => {
     );
     const exported = await collect(storage.exportRecords());
     expect(exported.map((r) => r.type)).toEqual(['engram', 'message', 'message', 'message', 'memory', 'memory', 'memory']);
-    expect(exported[0]).toMatchObject({ format: 4, embeddingModel: MODEL });
+    expect(exported[0]).toMatchObject({ format: EXPORT_FORMAT_VERSION, embeddingModel: MODEL });
     expect(exported[4]).toEqual({
       type: 'memory',
       id: first.id,
@@ -577,6 +578,8 @@ describe('migrations', () => {
     await old.query(`INSERT INTO engram_meta (key, value) VALUES ('schema_version', $1)`, [String(version)]);
     if (bound) {
       await old.exec(`ALTER TABLE memories ADD COLUMN embedding vector(${DIM})`);
+      // A bound store of version 3 (the entity graph) or later has its entities' vectors too.
+      if (version >= 3) await old.exec(`ALTER TABLE entities ADD COLUMN embedding vector(${DIM})`);
       await old.exec('CREATE INDEX memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops) WHERE valid_to IS NULL');
       await old.query(`INSERT INTO engram_meta (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2)`, [MODEL, String(DIM)]);
       await old.query(

@@ -59,6 +59,15 @@ describe('the README examples', () => {
     for (const file of files) expect(readFileSync(join(cwd, file)).includes('INS-004211'), file).toBe(false);
   });
 
+  it('the expiry example runs as written and prints what its comments say', async () => {
+    const code = readmeExample('### When to let go: expiry');
+    const expected = expectedOutput(code);
+    expect(expected).toHaveLength(3);
+    const cwd = tempDir();
+    symlinkSync(join(root, 'models'), join(cwd, 'models'));
+    expect(await runInFolder(code, cwd, 'readme-expiry')).toEqual(expected);
+  });
+
   it('the loop of an assistant runs as written and prints what its comment says', { timeout: 120_000 }, async () => {
     const code = readmeExample('## The loop of an assistant');
     const cwd = tempDir();

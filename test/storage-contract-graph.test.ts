@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExportEntity, ExportRelation } from '../src/export-format.js';
+import { EXPORT_FORMAT_VERSION, type ExportEntity, type ExportRelation } from '../src/export-format.js';
 import type { Storage, StorageTransaction } from '../src/storage/storage.js';
 import { collect } from './support/collect.js';
 import { ALICE, ALICE_COACH, BOB, DIMENSION, T, entity, memory, relation, seedGraph, unit } from './support/graph-seed.js';
@@ -218,7 +218,7 @@ describe.each(ENGINES)('storage contract, the entity graph: $name', (engine) => 
   it('exports entities (with the memories naming them) and relations after the memories, before the queued adds', async () => {
     const seeded = await seedGraph(storage);
     const records = await collect(storage.exportRecords());
-    expect(records[0]).toMatchObject({ type: 'engram', format: 4 });
+    expect(records[0]).toMatchObject({ type: 'engram', format: EXPORT_FORMAT_VERSION });
     const types = records.map((r) => r.type);
     const last = (type: string) => types.lastIndexOf(type as (typeof types)[number]);
     const first = (type: string) => types.indexOf(type as (typeof types)[number]);

@@ -18,7 +18,7 @@ function job(id: string, scope: Scope, extra: Partial<NewJob> = {}): NewJob {
 
 /** What insertJob stores besides the job itself. */
 function queued(newJob: NewJob): JobRecord {
-  return { ...newJob, status: 'queued', attempts: 0, notBefore: 0, leaseOwner: null, leaseExpiresAt: null, error: null, result: null, updatedAt: newJob.createdAt, finishedAt: null };
+  return { expiresAt: null, ...newJob, status: 'queued', attempts: 0, notBefore: 0, leaseOwner: null, leaseExpiresAt: null, error: null, result: null, updatedAt: newJob.createdAt, finishedAt: null };
 }
 
 describe.each(ENGINES)('storage contract: $name', (engine) => {

@@ -56,6 +56,7 @@ export function itemDetails(item: MemoryItem): string[] {
     ['run', item.runId],
     ['metadata', Object.keys(item.metadata).length === 0 ? undefined : JSON.stringify(item.metadata)],
     ['valid', `from ${item.validFrom}${item.validTo ? ` to ${item.validTo}` : ''}`],
+    ['expires', item.expiresAt],
     ['created', item.createdAt],
     ['updated', item.updatedAt],
   ];

@@ -91,6 +91,13 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
             .boolean()
             .default(true)
             .describe('true: extract facts and reconcile them with existing memories (needs the local LLM). false: store the text as said.'),
+          expires_at: z
+            .string()
+            .optional()
+            .describe(
+              'Only for what should be forgotten later (a trip, a temporary situation): when it expires, as a day ("2027-01-31", through that day) or an ISO date-time. ' +
+                'Expired memories leave searches. Leave it out for lasting facts.',
+            ),
         },
         allowScopeOverride,
       ),
@@ -103,16 +110,17 @@ export function registerMemoryTools(server: McpServer, context: ToolContext): vo
       },
       annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: false },
     },
-    handle(async ({ text, infer }, scope) => {
+    handle(async ({ text, infer, expires_at }, scope) => {
+      const expiresAt = expires_at;
       // As OpenMemory does: which client said it, for the user to see later.
       const metadata = context.client === undefined ? undefined : { mcp_client: context.client };
       try {
         // The local LLM may take longer than a client waits for a tool (some give up after 60 s): queue, answer at once.
         if (infer && context.queueAdds()) {
-          const queued = await memory.add(text, { ...scope, metadata, infer, wait: false });
+          const queued = await memory.add(text, { ...scope, metadata, infer, expiresAt, wait: false });
           return toolResult(queuedJson(queued), queued);
         }
-        const added = await memory.add(text, { ...scope, metadata, infer, wait: true });
+        const added = await memory.add(text, { ...scope, metadata, infer, expiresAt, wait: true });
         return toolResult(addJson(added), added);
       } catch (error) {
         const noLlm = infer && (isEngramError(error, 'MODEL_NOT_FOUND') || isEngramError(error, 'LLM_NOT_CONFIGURED'));

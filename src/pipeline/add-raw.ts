@@ -5,6 +5,7 @@ import type { Message, MemoryEvent, MemoryKind, Scope } from '../schema.js';
 import type { Storage } from '../storage/storage.js';
 import { cleanText, textHash } from '../text-hash.js';
 import { toEpochMs } from '../time.js';
+import { expiryFor, type ExpiryRule } from './expiry.js';
 
 export type RawAddInput = {
   messages: Message[];
@@ -14,6 +15,8 @@ export type RawAddInput = {
   now: number;
   /** Link each stored memory to the entities its text names (the offline linker: no model). */
   graph?: boolean | undefined;
+  /** When what is stored expires (see expiryFor). */
+  expiry?: ExpiryRule | undefined;
 };
 
 type Candidate = { messageIndex: number; text: string; hash: string; validFrom: number; firstOfHash: boolean };
@@ -66,6 +69,7 @@ export async function addRaw(storage: Storage, embedder: Embedder, input: RawAdd
           validFrom: candidate.validFrom,
           source: { messageIds: [messageIds[candidate.messageIndex]], role: message.role, ...(message.name ? { name: message.name } : {}) },
           embedding: embeddingByHash.get(candidate.hash) as Float32Array,
+          expiresAt: expiryFor(input.expiry ?? {}, input.kind, input.scope, input.now) ?? null,
         },
         input.now,
         'api',

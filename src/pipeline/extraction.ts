@@ -15,6 +15,8 @@ export type Extraction = {
   metadata: Record<string, unknown>;
   /** When the changes are made (history, created_at). */
   now: number;
+  /** The add's own expiresAt (ms) for what it stores or changes; absent: the store policy's defaults. */
+  expiresAt?: number | undefined;
   /** `queuedAt`: when the add was made; its messages given no date were logged with it. */
   jobs: { id: string; queuedAt: number; messages: StoredMessage[] }[];
 };

@@ -222,7 +222,7 @@ async function importJob(tx: StorageTransaction, job: ExportJob, messageIds: Map
   if (await tx.job(job.id)) return false;
   const createdAt = Date.parse(job.createdAt);
   const scope = scopeOf(job);
-  await tx.insertJob({ id: job.id, scope, kind: job.kind, messageIds: job.messageIds.map((id) => messageIds.get(id) as number), metadata: job.metadata, createdAt });
+  await tx.insertJob({ id: job.id, scope, kind: job.kind, messageIds: job.messageIds.map((id) => messageIds.get(id) as number), metadata: job.metadata, createdAt, expiresAt: job.expiresAt === undefined ? null : Date.parse(job.expiresAt) });
   if (job.status === 'failed' || job.attempts > 0 || job.error) {
     const now = Date.now();
     await tx.updateJob(job.id, { status: job.status, attempts: job.attempts, error: job.error ?? null, finishedAt: job.status === 'failed' ? now : null, updatedAt: now });

@@ -14,6 +14,7 @@ import { reconcilePrompt, type PromptMessage } from './prompts.js';
 import { planChanges, type Candidate, type Plan, type PlannedChange } from './reconcile.js';
 import { compileDenyList, type DenyList } from './deny-rules.js';
 import { readPolicy } from './store-policy.js';
+import { expiryFor, expiryRule, type ExpiryRule } from './expiry.js';
 
 export type InferDeps = {
   storage: Storage;
@@ -24,7 +25,7 @@ export type InferDeps = {
 };
 
 /** The part of an extraction a change is applied with. */
-export type ApplyContext = { scope: Scope; metadata: Record<string, unknown>; now: number };
+export type ApplyContext = { scope: Scope; metadata: Record<string, unknown>; now: number; expiry: ExpiryRule };
 
 /** Current memories shown to the model, best match first. */
 const MAX_CANDIDATES = 10;
@@ -96,7 +97,7 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
   };
 
   return deps.storage.transaction('write', 'storing inferred memories', async (tx) => {
-    const context: ApplyContext = { scope: input.scope, metadata: input.metadata, now: input.now };
+    const context: ApplyContext = { scope: input.scope, metadata: input.metadata, now: input.now, expiry: expiryRule(input.expiresAt, policy) };
     const results = emptyResults();
     let dropped = plan.dropped + (graphWriter?.dropped ?? 0);
     const graph = graphWriter?.in(tx, input.scope, input.now);
@@ -192,6 +193,7 @@ async function applyChange(
       embedding: vector,
       validFrom: observedAt,
       source,
+      expiresAt: expiryFor(input.expiry, current.kind, input.scope, input.now),
     },
     input.now,
     'llm',
@@ -226,6 +228,7 @@ export async function storeNewFact(
       validFrom: observedAt,
       source,
       embedding: fact.vector,
+      expiresAt: expiryFor(input.expiry, fact.kind, input.scope, input.now) ?? null,
     },
     input.now,
     'llm',

@@ -246,7 +246,7 @@ export class JobRunner {
     const batch: JobRecord[] = [];
     for (const job of (await tx.unfinishedJobs(head.scope, MAX_BATCH_JOBS)).slice(1)) {
       const fits = messages + job.messageIds.length <= this.settings.batchMessages;
-      const alike = job.kind === 'extract' && JSON.stringify(job.metadata) === metadata && !this.waiters.has(job.id);
+      const alike = job.kind === 'extract' && JSON.stringify(job.metadata) === metadata && job.expiresAt === head.expiresAt && !this.waiters.has(job.id);
       if (job.status !== 'queued' || job.attempts > 0 || job.notBefore > now || !alike || !fits) break;
       batch.push(job);
       messages += job.messageIds.length;
@@ -269,6 +269,7 @@ export class JobRunner {
         scope: head.scope,
         metadata: head.metadata,
         now: Date.now(),
+        expiresAt: head.expiresAt ?? undefined,
         jobs: batch.map((job, i) => ({ id: job.id, queuedAt: job.createdAt, messages: messages[i] ?? [] })),
       };
       let finishedAt = 0;

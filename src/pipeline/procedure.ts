@@ -9,6 +9,7 @@ import { PROCEDURE_JSON_SCHEMA, ProcedureSchema, parseModelOutput } from './oper
 import { procedurePrompt } from './prompts.js';
 import { compileDenyList } from './deny-rules.js';
 import { readPolicy } from './store-policy.js';
+import { expiryRule } from './expiry.js';
 
 /**
  * `add(messages, { agentId, kind: 'procedural' })`: one LLM call summarizes an
@@ -47,7 +48,7 @@ export async function summarizeProcedure(deps: InferDeps, input: Extraction, com
   const hash = textHash(text);
   const source = { messageIds: job.messages.map((m) => m.id), jobId: job.id };
   return deps.storage.transaction('write', 'storing a procedural memory', async (tx) => {
-    const context = { scope: input.scope, metadata: input.metadata, now: input.now };
+    const context = { scope: input.scope, metadata: input.metadata, now: input.now, expiry: expiryRule(input.expiresAt, policy) };
     const event = await storeNewFact(tx, context, { text, hash, kind: 'procedural', vector: vector as Float32Array }, observedAt, source);
     // Built inside the transaction attempt: an engine may run a write again after a conflict.
     const results = new Map<string, JobResult>([[job.id, { results: [event], droppedOperations: 0 }]]);

@@ -11,6 +11,7 @@ import {
   toWireMessage,
   toWireScopeOwner,
   toWireScoredMemory,
+  toWirePolicy,
 } from './mem0-mapping.js';
 import { exportResponse } from './export-response.js';
 import {
@@ -31,6 +32,7 @@ import {
   SourcesQuerySchema,
   SearchBodySchema,
   UpdateBodySchema,
+  PurgeExpiredBodySchema,
 } from './request-schemas.js';
 import { Answer, type Route, type ServerContext } from './route-table.js';
 
@@ -53,7 +55,10 @@ export const idScope = (c: ServerContext) => parseRequest(ScopeQuerySchema, quer
 export async function updateMemory(
   memory: Memory,
   id: string,
-  change: { text?: string | undefined; options: { metadata?: Metadata | undefined; changedBy?: ChangedBy | undefined; ifVersion?: number | undefined } },
+  change: {
+    text?: string | undefined;
+    options: { metadata?: Metadata | undefined; changedBy?: ChangedBy | undefined; ifVersion?: number | undefined; expiresAt?: string | null | undefined };
+  },
   scope: Scope,
 ): Promise<MemoryItem> {
   const text = change.text ?? (await currentMemory(memory, id, scope)).memory;
@@ -155,13 +160,23 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
       },
     },
     {
+      path: '/expired/purge',
+      methods: {
+        // Erases expired memories for good (Memory.purgeExpired); `dry_run` says what would go.
+        POST: async (c) => {
+          const options = parseRequest(PurgeExpiredBodySchema, await body(c), 'body');
+          return { dry_run: options.dryRun ?? false, erased: await memory.purgeExpired(options) };
+        },
+      },
+    },
+    {
       path: '/policy',
       methods: {
         // The store's policy (Memory.policy / setPolicy): every process working this store applies it.
-        GET: async () => ({ policy: await memory.policy() }),
+        GET: async () => ({ policy: toWirePolicy(await memory.policy()) }),
         PUT: async (c) => {
           await memory.setPolicy(parseRequest(PolicyBodySchema, await body(c), 'body'));
-          return { policy: await memory.policy() };
+          return { policy: toWirePolicy(await memory.policy()) };
         },
         DELETE: async () => {
           await memory.setPolicy(null);

@@ -45,13 +45,15 @@ const REFUSED = {
   agent_custom_instructions: refused(`agent_custom_instructions ${NOT_YET}`),
   includes: refused(`includes ${NOT_YET}`),
   excludes: refused(`excludes ${NOT_YET}`),
-  expiration_date: refused(`expiration_date ${NOT_YET}: memories do not expire`),
   structured_data_schema: refused(`structured_data_schema ${NOT_YET}`),
   immutable: refused(`immutable ${NOT_YET}`),
-  categories: refused(`categories ${NOT_YET}: Engram does not categorise memories`),
+  categories: refused(`categories ${NOT_YET} on a request: the store policy names them (PUT /policy), and the model files each memory`),
   start_date: refused(`start_date ${NOT_YET}`),
   end_date: refused(`end_date ${NOT_YET}`),
 };
+
+/** On a search or a list: expiry is set by add and update; expired memories leave reads on their own. */
+const EXPIRY_ON_READS = { expiration_date: refused('expiration_date belongs to an add or an update: expired memories leave searches and lists on their own') };
 
 /** Query parameters older clients append to every request (their org and project, from ping). */
 const IGNORED_PARAMS = { org_id: z.unknown().optional(), project_id: z.unknown().optional(), org_name: z.unknown().optional(), project_name: z.unknown().optional() };
@@ -107,13 +109,15 @@ export const HostedAddSchema = z
     async_mode: optional(z.boolean()),
     /** Unix seconds: when the messages were said (for those without created_at). */
     timestamp: optional(UnixSeconds),
+    /** 'YYYY-MM-DD' (through that day, UTC) or a date-time: when what the add stores expires. */
+    expiration_date: optional(z.string({ error: 'expiration_date must be a date (2027-01-31) or a date-time' })),
     ...IGNORED,
     ...REFUSED,
   })
   .transform((body) => {
     const said = body.timestamp === undefined ? undefined : new Date(body.timestamp * 1000).toISOString();
     const messages = body.messages.map((m) => ({ ...m, createdAt: m.createdAt ?? said }));
-    const options: AddOptions = { ...scopeOf(body), metadata: body.metadata, infer: body.infer };
+    const options: AddOptions = { ...scopeOf(body), metadata: body.metadata, infer: body.infer, expiresAt: body.expiration_date };
     // The hosted API queues by default (async_mode true); false waits for the results.
     const asyncMode = body.async_mode;
     return { messages, options, asyncMode };
@@ -133,6 +137,7 @@ export const HostedSearchSchema = z
     reference_date: optional(z.union([UnixSeconds, z.string()])),
     ...IGNORED,
     ...REFUSED,
+    ...EXPIRY_ON_READS,
   })
   .transform((body) => {
     const { scope, filters, createdAt, updatedAt, ids } = mem0Filters(body.filters, 'body.filters');
@@ -160,6 +165,7 @@ export const HostedListSchema = z
     page_size: optional(z.number().int().min(1)),
     ...IGNORED,
     ...REFUSED,
+    ...EXPIRY_ON_READS,
   })
   .transform((body) => {
     const { scope, filters, createdAt, updatedAt, ids } = mem0Filters(body.filters, 'body.filters');
@@ -171,7 +177,6 @@ export const HostedUpdateSchema = updateOf(
   z.strictObject({
     ...UpdateFields,
     timestamp: refused(`timestamp ${NOT_YET} on update`),
-    expiration_date: refused(`expiration_date ${NOT_YET}: memories do not expire`),
   }),
 );
 

@@ -12,7 +12,7 @@ type ScopeKey = keyof typeof SCOPE_KEYS;
 const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   app_id: 'Engram has no app scope; use agent_id, or a metadata field',
   timestamp: 'filtering by timestamp is not supported yet',
-  expiration_date: 'memories do not expire in Engram yet',
+  expiration_date: 'filtering by expiration_date is not supported: expired memories leave searches and lists on their own',
   keywords: 'keyword filters are not supported; hybrid search already weighs the query’s words',
   entity_ids: 'filtering by graph entity is not supported over this route',
 };

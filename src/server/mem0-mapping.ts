@@ -1,4 +1,4 @@
-import { EngramError, type Entity, type HistoryEntry, type Job, type LoggedMessage, type MemoryEvent, type MemoryItem, type Neighbourhood, type Relation, type ScopeOwner, type ScoredMemory } from '../index.js';
+import { EngramError, type Entity, type HistoryEntry, type Job, type LoggedMessage, type MemoryEvent, type MemoryItem, type Neighbourhood, type Policy, type Relation, type ScopeOwner, type ScoredMemory } from '../index.js';
 
 /** Values that belong to the user, whose keys are never renamed. */
 const OPAQUE_KEYS: ReadonlySet<string> = new Set(['metadata', 'filters']);
@@ -57,6 +57,7 @@ export function toWireMemory(item: MemoryItem) {
     version: item.version,
     valid_from: item.validFrom,
     valid_to: item.validTo,
+    expiration_date: item.expiresAt,
   };
 }
 
@@ -176,4 +177,11 @@ export function toWireNeighbourhood(found: Neighbourhood) {
     entities: found.entities.map((entity) => ({ ...toWireEntity(entity), distance: entity.distance })),
     relations: found.relations.map(toWireRelation),
   };
+}
+
+/** A policy as the REST API answers it: snake_case, like every answer. */
+export function toWirePolicy(policy: Policy | null) {
+  if (policy === null) return null;
+  const { expireAfterDays, ...rest } = policy;
+  return { ...rest, ...(expireAfterDays === undefined ? {} : { expire_after_days: expireAfterDays }) };
 }

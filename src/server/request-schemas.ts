@@ -15,6 +15,7 @@ import {
   type Message,
   type Metadata,
   type Policy,
+  type PurgeExpiredOptions,
   type MetadataFilter,
   type Scope,
   type SearchOptions,
@@ -82,9 +83,10 @@ export const AddBodySchema = z
     infer: optional(z.boolean()),
     kind: optional(MemoryItemSchema.shape.kind),
     async_mode: optional(z.boolean()),
+    expiration_date: optional(z.string({ error: 'expiration_date must be a date (2027-01-31) or a date-time' })),
   })
-  .transform(({ messages, metadata, infer, kind, async_mode, ...scope }) => {
-    const options: AddOptions = { ...scopeOf(scope), metadata, infer, kind };
+  .transform(({ messages, metadata, infer, kind, async_mode, expiration_date, ...scope }) => {
+    const options: AddOptions = { ...scopeOf(scope), metadata, infer, kind, expiresAt: expiration_date };
     return { messages, options, asyncMode: async_mode ?? false };
   });
 
@@ -104,21 +106,39 @@ export const SearchBodySchema = z
   .strictObject({ query: z.string({ error: 'query must be a string' }), ...wireOptions(SearchOptionsSchema.shape).in.shape })
   .transform(({ query, ...rest }) => ({ query, options: toCamelKeys(rest) as SearchOptions }));
 
-/** The fields of an update: new text as `text` (Engram, Mem0's platform) or `data` (Mem0's OSS clients), new metadata, or both. */
-export const UpdateFields = { text: optional(z.string()), data: optional(z.string()), metadata: optional(MetadataWire) };
+/**
+ * The fields of an update: new text as `text` (Engram, Mem0's platform) or `data` (Mem0's OSS clients), new metadata,
+ * a new `expiration_date` (null: never expires), or any of them.
+ */
+export const UpdateFields = {
+  text: optional(z.string()),
+  data: optional(z.string()),
+  metadata: optional(MetadataWire),
+  expiration_date: z.string({ error: 'expiration_date must be a date (2027-01-31), a date-time, or null' }).nullable().optional(),
+};
 
 /** Checks and joins UpdateFields: text may be left out when metadata is given (a metadata-only update keeps the text). */
 export function updateOf<
-  T extends { text?: string | undefined; data?: string | undefined; metadata?: Metadata | undefined; changed_by?: ChangedBy | undefined; if_version?: number | undefined },
+  T extends {
+    text?: string | undefined;
+    data?: string | undefined;
+    metadata?: Metadata | undefined;
+    expiration_date?: string | null | undefined;
+    changed_by?: ChangedBy | undefined;
+    if_version?: number | undefined;
+  },
 >(
   schema: z.ZodType<T>,
 ) {
   return schema
     .refine(({ text, data }) => text === undefined || data === undefined, { error: 'give the new text as "text" or "data", not both' })
-    .refine(({ text, data, metadata }) => text !== undefined || data !== undefined || metadata !== undefined, {
-      error: 'give the new text ("text", or Mem0\'s "data"), new metadata, or both',
+    .refine(({ text, data, metadata, expiration_date }) => text !== undefined || data !== undefined || metadata !== undefined || expiration_date !== undefined, {
+      error: 'give the new text ("text", or Mem0\'s "data"), new metadata, a new expiration_date, or several',
     })
-    .transform(({ text, data, metadata, changed_by, if_version }) => ({ text: text ?? data, options: { metadata, changedBy: changed_by, ifVersion: if_version } }));
+    .transform(({ text, data, metadata, expiration_date, changed_by, if_version }) => ({
+      text: text ?? data,
+      options: { metadata, changedBy: changed_by, ifVersion: if_version, expiresAt: expiration_date },
+    }));
 }
 
 /**
@@ -205,6 +225,11 @@ export const GraphMergeBodySchema = z
  */
 export const ScopeQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
 
+/** `POST /expired/purge`: `{ user_id?, agent_id?, run_id?, dry_run? }` (no scope: every scope). */
+export const PurgeExpiredBodySchema = z
+  .strictObject({ ...ScopeWire, dry_run: optional(z.boolean({ error: 'dry_run must be true or false' })) })
+  .transform(({ dry_run, ...scope }): PurgeExpiredOptions => ({ ...scopeOf(scope), dryRun: dry_run }));
+
 /** `DELETE /memories/:id?user_id=…&changed_by=user&if_version=2`. */
 export const DeleteQuerySchema = z
   .strictObject({ ...ScopeWire, changed_by: optional(ChangedBySchema), if_version: Count.optional() })
@@ -221,12 +246,14 @@ export const PolicyBodySchema = z
     includes: z.unknown().optional(),
     excludes: z.unknown().optional(),
     deny: z.unknown().optional(),
+    categories: z.unknown().optional(),
+    expire_after_days: z.unknown().optional(),
   })
   .refine(({ instructions, custom_instructions }) => instructions === undefined || custom_instructions === undefined, {
     error: 'give the instructions as "instructions" or Mem0\'s "custom_instructions", not both',
   })
-  .transform(({ custom_instructions, instructions, ...rest }) => {
-    const policy: Record<string, unknown> = { ...rest };
+  .transform(({ custom_instructions, instructions, expire_after_days, ...rest }) => {
+    const policy: Record<string, unknown> = { ...rest, expireAfterDays: expire_after_days };
     const text = instructions ?? custom_instructions;
     if (text !== undefined) policy.instructions = text;
     for (const key of Object.keys(policy)) if (policy[key] === undefined || policy[key] === null) delete policy[key];

@@ -28,6 +28,8 @@ export type NewJob = {
   /** The metadata every memory the job stores gets. */
   metadata: Record<string, unknown>;
   createdAt: number;
+  /** The add's own `expiresAt` (ms) for every memory the job stores or changes; null or absent: the policy's default. */
+  expiresAt?: number | null | undefined;
 };
 
 export type JobRecord = NewJob & {

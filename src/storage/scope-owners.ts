@@ -19,8 +19,11 @@ export type ScopeOwnerRecord = {
  * engine's placeholder for the i-th value (limit, then offset).
  */
 export function scopeOwnersSql(param: (index: 1 | 2) => string): string {
+  // Built per call: "current" leaves out memories expired by now (a number this module writes, never input).
+  const now = Math.trunc(Date.now());
   const part = (type: ScopeOwnerType) =>
-    `SELECT '${type}' AS type, ${type}_id AS id, created_at, updated_at FROM memories WHERE valid_to IS NULL AND ${type}_id IS NOT NULL`;
+    `SELECT '${type}' AS type, ${type}_id AS id, created_at, updated_at FROM memories
+     WHERE valid_to IS NULL AND (expires_at IS NULL OR expires_at > ${now}) AND ${type}_id IS NOT NULL`;
   // total: how many owners in all (the window counts the groups before LIMIT applies).
   return `SELECT type, id, count(*) AS memories, min(created_at) AS created_at, max(updated_at) AS updated_at, count(*) OVER () AS total
     FROM (${part('user')} UNION ALL ${part('agent')} UNION ALL ${part('run')}) owners

@@ -91,6 +91,17 @@ export interface StorageTransaction {
   /** Ends a current memory's validity (it stays in history and asOf); whether it was current. */
   closeMemory(id: string, at: number, actor: HistoryActor, reason?: string, validTo?: number): Promise<boolean>;
 
+  // ---- expiry (a memory with expiresAt leaves every read of a later instant; see "Expiry" below) ----
+  /** Ids of memories that expired at or before `now` (in a scope and everything under it, or anywhere), oldest first. */
+  expiredMemoryIds(now: number, scope?: Scope): Promise<string[]>;
+  /**
+   * Erases these memories for good: every version with its vector and keyword entry, their history, which
+   * entities they name, the relations they stated, entities left naming nothing (no mention, no relation), and
+   * logged messages only they cited (a message another memory's version, a relation or an unfinished or
+   * failed job cites stays). Unknown ids are skipped.
+   */
+  eraseMemories(ids: readonly string[]): Promise<ErasedCounts>;
+
   // ---- the store's policy (what it may hold; see PolicySchema) ----
   /** The policy kept with the store, as `setPolicy` wrote it (JSON), or undefined. */
   policy(): Promise<string | undefined>;
@@ -171,10 +182,24 @@ export interface StorageTransaction {
   importMemory(memory: ExportMemory, hashes: string[], vectors: Float32Array[]): Promise<boolean>;
 }
 
+/** What eraseMemories (and `purgeExpired`) erased: memories, and the messages, entities and relations only they held. */
+export type ErasedCounts = { memories: number; messages: number; entities: number; relations: number };
+
 /** The memories stored before and after one, each side oldest first. */
 export type Adjacent = { before: MemoryItem[]; after: MemoryItem[] };
 
 export type AdjacencyOptions = { window: number; gapMs: number; at?: number | undefined; filter?: FilterNode | undefined };
+
+/*
+ * Expiry. A version with `expiresAt` is visible at instant t only while
+ * t < expiresAt, besides its validity (validFrom <= t < validTo): current reads
+ * (t = now) and point-in-time reads alike. Every read of the port applies it,
+ * and so do reviseMemory and closeMemory (an expired memory cannot change).
+ * An expired version stays a row (history, asOf) until eraseMemories. When a
+ * text is stored again in the scope where it expired, insertMemory (and
+ * importMemory) first closes the expired version: validTo = max(expiresAt,
+ * validFrom), with a DELETE history entry by 'api', reason "expired".
+ */
 
 export type NewMemory = {
   id: string;
@@ -186,6 +211,8 @@ export type NewMemory = {
   validFrom: number;
   source: Record<string, unknown> | null;
   embedding: Float32Array;
+  /** When it leaves reads (ms); null or absent: never. */
+  expiresAt?: number | null | undefined;
 };
 
 export type Revision = {
@@ -197,6 +224,8 @@ export type Revision = {
   /** When the new version starts being true (and the old one stops). */
   validFrom: number;
   source?: Record<string, unknown> | null | undefined;
+  /** When the new version leaves reads (ms); null: never; undefined: as the version it replaces. */
+  expiresAt?: number | null | undefined;
 };
 
 export type NewMessage = { role: 'user' | 'assistant' | 'system'; name: string | null; content: string; createdAt: number };

@@ -24,6 +24,7 @@ type JobRow = {
   created_at: number;
   updated_at: number;
   finished_at: number | null;
+  expires_at: number | null;
 };
 
 const UNFINISHED = `status IN ('queued', 'running')`;
@@ -31,8 +32,8 @@ const UNFINISHED = `status IN ('queued', 'running')`;
 export function insertJob(db: Database, job: NewJob): void {
   const columns = scopeColumns(job.scope);
   db.prepare(
-    `INSERT INTO jobs (id, scope_key, user_id, agent_id, run_id, kind, status, message_ids, metadata, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+    `INSERT INTO jobs (id, scope_key, user_id, agent_id, run_id, kind, status, message_ids, metadata, created_at, updated_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
   ).run(
     job.id,
     scopeKey(job.scope),
@@ -44,6 +45,7 @@ export function insertJob(db: Database, job: NewJob): void {
     JSON.stringify(job.metadata),
     job.createdAt,
     job.createdAt,
+    job.expiresAt ?? null,
   );
 }
 
@@ -143,5 +145,6 @@ function toJobRecord(row: JobRow): JobRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    expiresAt: row.expires_at,
   };
 }

@@ -19,27 +19,34 @@ export type MemoryRow = {
   valid_from: number;
   valid_to: number | null;
   source: string | null;
+  /** When the version leaves reads (see the port's Expiry); null: never. */
+  expires_at: number | null;
 };
 
 export type NewMemoryRow = Omit<MemoryRow, 'seq' | 'valid_to'>;
 
-/** Which versions a read sees: the current ones, or those valid at an instant (ms). */
+/** Which versions a read sees: the current ones (not expired now), or those valid at an instant (ms). */
 export type Validity = { at?: number | undefined };
 
-/** SQL selecting the versions of `m` a read sees. */
+/** SQL selecting the versions of `m` a read sees: current and not expired (now), or valid and not expired at `at`. */
 export function validityWhere(validity: Validity, table: string): { sql: string; params: number[] } {
-  if (validity.at === undefined) return { sql: `${table}.valid_to IS NULL`, params: [] };
+  if (validity.at === undefined) return { sql: `${table}.valid_to IS NULL AND ${notExpired(table)}`, params: [Date.now()] };
   return {
-    sql: `${table}.valid_from <= ? AND (${table}.valid_to IS NULL OR ${table}.valid_to > ?)`,
-    params: [validity.at, validity.at],
+    sql: `${table}.valid_from <= ? AND (${table}.valid_to IS NULL OR ${table}.valid_to > ?) AND ${notExpired(table)}`,
+    params: [validity.at, validity.at, validity.at],
   };
+}
+
+/** SQL (one parameter: the instant) true while a version of `table` has not expired. */
+export function notExpired(table: string): string {
+  return `(${table}.expires_at IS NULL OR ${table}.expires_at > ?)`;
 }
 
 export function insertMemory(db: Database, row: NewMemoryRow): number {
   const result = db
     .prepare(
-      `INSERT INTO memories (id, version, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, source)
-       VALUES (@id, @version, @text, @hash, @kind, @user_id, @agent_id, @run_id, @metadata, @created_at, @updated_at, @valid_from, @source)`,
+      `INSERT INTO memories (id, version, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, source, expires_at)
+       VALUES (@id, @version, @text, @hash, @kind, @user_id, @agent_id, @run_id, @metadata, @created_at, @updated_at, @valid_from, @source, @expires_at)`,
     )
     .run(row);
   return Number(result.lastInsertRowid);
@@ -65,12 +72,19 @@ export function visibleMemoriesById(db: Database, ids: readonly string[], validi
     .all(JSON.stringify(ids), ...valid.params) as MemoryRow[];
 }
 
+/** The current version of a memory, unless it expired. */
 export function currentMemoryById(db: Database, id: string): MemoryRow | undefined {
-  return db.prepare('SELECT * FROM memories WHERE id = ? AND valid_to IS NULL').get(id) as MemoryRow | undefined;
+  return db.prepare(`SELECT * FROM memories m WHERE m.id = ? AND m.valid_to IS NULL AND ${notExpired('m')}`).get(id, Date.now()) as MemoryRow | undefined;
 }
 
-/** The current memory with this text hash in exactly this scope, if any. */
+/** The current memory with this text hash in exactly this scope, if any and not expired. */
 export function currentMemoryByHash(db: Database, scope: ScopeColumns, hash: string): MemoryRow | undefined {
+  const row = openMemoryByHash(db, scope, hash);
+  return row && (row.expires_at === null || row.expires_at > Date.now()) ? row : undefined;
+}
+
+/** The open version (valid_to NULL, expired or not) with this text hash in exactly this scope: the one the unique index allows. */
+export function openMemoryByHash(db: Database, scope: ScopeColumns, hash: string): MemoryRow | undefined {
   // Written exactly as the expressions of the memories_current_hash index, so SQLite uses it (IS ? would scan).
   return db
     .prepare(

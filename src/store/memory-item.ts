@@ -19,6 +19,7 @@ export function toMemoryItem(row: MemoryRow): MemoryItem {
   };
   Object.assign(item, scopeOfRow(row));
   if (row.valid_to !== null) item.validTo = toIso(row.valid_to);
+  if (row.expires_at !== null) item.expiresAt = toIso(row.expires_at);
   return item;
 }
 

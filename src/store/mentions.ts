@@ -1,5 +1,6 @@
 import { EngramError } from '../errors.js';
 import type { Database } from './database.js';
+import { notExpired } from './memories.js';
 
 /**
  * Which entities a memory names (`memory_entities`), by memory id: one set
@@ -52,10 +53,10 @@ export function mentionCounts(db: Database, entityIds: readonly string[]): Map<s
     .prepare(
       `SELECT me.entity_id AS entityId, count(*) AS count FROM memory_entities me
        WHERE me.entity_id IN (SELECT value FROM json_each(?))
-         AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL)
+         AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL AND ${notExpired('m')})
        GROUP BY me.entity_id`,
     )
-    .all(JSON.stringify([...new Set(entityIds)])) as { entityId: string; count: number }[];
+    .all(JSON.stringify([...new Set(entityIds)]), Date.now()) as { entityId: string; count: number }[];
   return new Map(rows.map((r) => [r.entityId, r.count]));
 }
 
@@ -65,10 +66,10 @@ export function memoriesMentioning(db: Database, entityIds: readonly string[], l
     .prepare(
       `SELECT me.memory_id AS memoryId, count(*) AS count FROM memory_entities me
        WHERE me.entity_id IN (SELECT value FROM json_each(?))
-         AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL)
+         AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL AND ${notExpired('m')})
        GROUP BY me.memory_id
        ORDER BY count DESC, me.memory_id
        LIMIT ?`,
     )
-    .all(JSON.stringify(entityIds), limit) as { memoryId: string; count: number }[];
+    .all(JSON.stringify(entityIds), Date.now(), limit) as { memoryId: string; count: number }[];
 }

@@ -236,6 +236,17 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 6,
+    name: 'memory expiry',
+    sql: `
+      -- When a version leaves reads (epoch ms); NULL: never. Its vector's valid_to holds the earlier of the two ends.
+      ALTER TABLE memories ADD COLUMN expires_at INTEGER;
+      CREATE INDEX memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
+      -- A queued add's own expiresAt, for the memories it will store.
+      ALTER TABLE jobs ADD COLUMN expires_at INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,7 +8,7 @@ import { toHistoryEntry } from './memory-item.js';
 import type { MessageRow } from './messages.js';
 import { toRelationRecord, type RelationRow } from './relations.js';
 import { scopeOfRow } from '../scope.js';
-import { insertVector, OPEN_END, closeVector } from './vectors.js';
+import { insertVector, closeVector } from './vectors.js';
 
 type FullMessageRow = MessageRow & { user_id: string | null; agent_id: string | null; run_id: string | null; added_at: number };
 
@@ -50,6 +50,7 @@ export function exportMemoryPage(db: Database, afterSeq: number, limit: number):
         metadata: JSON.parse(v.metadata) as ExportMemory['versions'][number]['metadata'],
         validFrom: toIso(v.valid_from),
         ...(v.valid_to === null ? {} : { validTo: toIso(v.valid_to) }),
+        ...(v.expires_at === null ? {} : { expiresAt: toIso(v.expires_at) }),
         updatedAt: toIso(v.updated_at),
         ...(v.source === null ? {} : { source: JSON.parse(v.source) as Record<string, unknown> }),
       })),
@@ -140,6 +141,7 @@ function messageValues(message: ExportMessage): (string | number | null)[] {
 export function insertImportedMemory(db: Database, memory: ExportMemory, hashes: string[], vectors: Float32Array[]): void {
   const scope = { user_id: memory.userId, agent_id: memory.agentId, run_id: memory.runId };
   memory.versions.forEach((v, i) => {
+    const expiresAt = v.expiresAt === undefined ? null : Date.parse(v.expiresAt);
     const seq = insertMemory(db, {
       id: memory.id,
       version: v.version,
@@ -154,12 +156,13 @@ export function insertImportedMemory(db: Database, memory: ExportMemory, hashes:
       updated_at: Date.parse(v.updatedAt),
       valid_from: Date.parse(v.validFrom),
       source: v.source === undefined ? null : JSON.stringify(v.source),
+      expires_at: expiresAt,
     });
-    insertVector(db, seq, vectors[i] as Float32Array, scope, Date.parse(v.validFrom));
+    insertVector(db, seq, vectors[i] as Float32Array, scope, Date.parse(v.validFrom), expiresAt);
     if (v.validTo !== undefined) {
       const validTo = Date.parse(v.validTo);
       db.prepare('UPDATE memories SET valid_to = ? WHERE seq = ?').run(validTo, seq);
-      closeVector(db, seq, validTo);
+      closeVector(db, seq, validTo, expiresAt);
     }
   });
   const history = historyToImport(memory);

@@ -1,6 +1,6 @@
 import type { Database } from './database.js';
 import { bumpSearchEpoch, META_KEYS, readMeta, writeMeta } from './meta.js';
-import { createVectorTable, OPEN_END, vectorBlob } from './vectors.js';
+import { createVectorTable, vectorBlob, vectorEndSql } from './vectors.js';
 
 const PENDING_MODEL = 'reindex_model';
 
@@ -79,9 +79,9 @@ export function finishReindex(db: Database, modelId: string, dimension: number):
   createVectorTable(db, dimension);
   db.prepare(
     `INSERT INTO memory_vectors (memory_seq, embedding, user_id, agent_id, run_id, valid_from, valid_to)
-     SELECT m.seq, r.embedding, ifnull(m.user_id, ''), ifnull(m.agent_id, ''), ifnull(m.run_id, ''), m.valid_from, ifnull(m.valid_to, ?)
+     SELECT m.seq, r.embedding, ifnull(m.user_id, ''), ifnull(m.agent_id, ''), ifnull(m.run_id, ''), m.valid_from, ${vectorEndSql('m')}
      FROM memories m JOIN reindex_vectors r ON r.memory_id = m.id AND r.version = m.version AND r.hash = m.hash`,
-  ).run(BigInt(OPEN_END));
+  ).run();
   db.exec('UPDATE entities SET embedding = reindex_embedding, reindex_name = NULL, reindex_embedding = NULL');
   writeMeta(db, META_KEYS.embeddingModel, modelId);
   writeMeta(db, META_KEYS.embeddingDimension, String(dimension));

@@ -1,4 +1,4 @@
-import { typedArrayBytes } from './heap-bytes.js';
+import { mapBytes, typedArrayBytes } from './heap-bytes.js';
 import { KeywordIndex } from './keyword-index.js';
 import { inverseNorm, ScopeVectors } from './scope-vectors.js';
 
@@ -36,6 +36,10 @@ export class ScopeIndex {
   maxSeq = 0;
   /** The change token (see SearchIndexes) the index was last brought up to date at. */
   checkedAt = '';
+  /** When each living slot that expires does (ms), by seq: most memories never expire, so a map, made when one does. */
+  private expiries: Map<number, number> | undefined;
+  /** The earliest of `expiries`. */
+  private nextExpiry = Number.POSITIVE_INFINITY;
 
   get size(): number {
     return this.count;
@@ -57,7 +61,14 @@ export class ScopeIndex {
 
   /** Bytes held (typed arrays at their full length, the term dictionary, the objects), for the cache's budget. */
   get bytes(): number {
-    return INDEX_OBJECT_BYTES + typedArrayBytes(this.seqs) + typedArrayBytes(this.aliveFlags) + this.keyword.bytes + (this.scopeVectors?.bytes ?? 0);
+    return (
+      INDEX_OBJECT_BYTES +
+      typedArrayBytes(this.seqs) +
+      typedArrayBytes(this.aliveFlags) +
+      this.keyword.bytes +
+      (this.scopeVectors?.bytes ?? 0) +
+      (this.expiries ? mapBytes(this.expiries.size) : 0)
+    );
   }
 
   /**
@@ -76,6 +87,29 @@ export class ScopeIndex {
       this.maxSeq = seq;
     }
     this.keyword.addAll(first, terms);
+  }
+
+  /** A version just added expires at `at` (ms). */
+  expiresAt(seq: number, at: number): void {
+    this.expiries ??= new Map();
+    this.expiries.set(seq, at);
+    this.nextExpiry = Math.min(this.nextExpiry, at);
+  }
+
+  /**
+   * Retires the versions that expired by `now`: no read may see them, and
+   * proposing them would only cost the search another round (see retire).
+   */
+  retireExpired(now: number): void {
+    if (now < this.nextExpiry || !this.expiries) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [seq, at] of this.expiries) {
+      if (at <= now) {
+        this.retire(seq);
+        this.expiries.delete(seq);
+      } else next = Math.min(next, at);
+    }
+    this.nextExpiry = next;
   }
 
   /** A first build is done: spare room in the postings goes (slot arrays were sized exactly). */

@@ -257,11 +257,12 @@ function distancesFromIndex(index: ScopeIndex, query: CandidateQuery, hits: read
 /** The scope's current memories that pass the filter. */
 function passingFilter(db: Database, query: CandidateQuery): number[] {
   const where = scopeWhere(query.scope, 'm');
+  const valid = validityWhere({}, 'm');
   const filter = query.filter as SqlFragment;
   return db
-    .prepare(`SELECT m.seq FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL AND ${filter.sql}`)
+    .prepare(`SELECT m.seq FROM memories m WHERE ${where.sql} AND ${valid.sql} AND ${filter.sql}`)
     .pluck()
-    .all(...where.params, ...filter.params) as number[];
+    .all(...where.params, ...valid.params, ...filter.params) as number[];
 }
 
 /** Exact nearest versions of a scope among those passing the filter (sqlite-vec computes every distance). */

@@ -2,6 +2,7 @@ import type { Database } from './database.js';
 import { FtsTokenizer } from './fts-tokenizer.js';
 import { mapBytes, stringBytes } from './heap-bytes.js';
 import { META_KEYS, readMeta } from './meta.js';
+import { validityWhere } from './memories.js';
 import { ScopeIndex } from './scope-index.js';
 import { scopeWhere, type ScopeColumns } from './scope-sql.js';
 
@@ -99,6 +100,7 @@ export class SearchIndexes {
       this.catchUp(index, scope);
       index.checkedAt = token;
     }
+    index.retireExpired(Date.now());
     if (vectorDimension !== undefined && !index.vectors) this.loadAllVectors(index, vectorDimension);
     const vectors = index.vectors;
     if (vectors && !vectors.sketched && index.aliveCount >= this.options.sketchMinVectors) vectors.sketch(index.size);
@@ -137,11 +139,13 @@ export class SearchIndexes {
   private catchUp(index: ScopeIndex, scope: ScopeColumns): void {
     // Catching up, the seq range is the selective part, not the scope.
     const where = scopeWhere(scope, 'm', { unindexed: index.maxSeq > 0 });
-    const seqs = this.db
-      .prepare(`SELECT m.seq FROM memories m WHERE m.seq > ? AND ${where.sql} AND m.valid_to IS NULL ORDER BY m.seq`)
-      .pluck()
-      .all(index.maxSeq, ...where.params) as number[];
-    if (seqs.length === 0) return;
+    const valid = validityWhere({}, 'm');
+    const rows = this.db
+      .prepare(`SELECT m.seq, m.expires_at FROM memories m WHERE m.seq > ? AND ${where.sql} AND ${valid.sql} ORDER BY m.seq`)
+      .raw()
+      .all(index.maxSeq, ...where.params, ...valid.params) as [number, number | null][];
+    if (rows.length === 0) return;
+    const seqs = rows.map((row) => row[0]);
     const building = index.size === 0;
     const select = this.db.prepare('SELECT m.seq, m.text FROM json_each(?) AS wanted JOIN memories m ON m.seq = wanted.value').raw();
     for (let i = 0; i < seqs.length; i += LOAD_BATCH) {
@@ -155,6 +159,7 @@ export class SearchIndexes {
       index.addAll(batch, terms);
       if (index.vectors) this.loadVectors(index, batch);
     }
+    for (const [seq, expiresAt] of rows) if (expiresAt !== null) index.expiresAt(seq, expiresAt);
     if (building) index.trim();
   }
 

@@ -207,6 +207,8 @@ function sqliteTransaction(store: Store): StorageTransaction {
     insertMemory: async (memory, at, actor) => store.insertMemory(memory, at, actor),
     reviseMemory: async (id, revision, at, actor, reason) => store.reviseMemory(id, revision, at, actor, reason),
     closeMemory: async (id, at, actor, reason, validTo) => store.closeMemory(id, at, actor, reason, validTo),
+    expiredMemoryIds: async (now, scope) => store.expiredMemoryIds(now, scope),
+    eraseMemories: async (ids) => store.eraseMemories(ids),
     appendMessages: async (scope, messages, at) =>
       store.appendMessages(
         scope,

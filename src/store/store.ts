@@ -1,3 +1,4 @@
+import { eraseMemories, expiredMemoryIds } from './erase-memories.js';
 import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../storage/scope-owners.js';
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
@@ -5,7 +6,7 @@ import type { FilterNode } from '../filter.js';
 import type { KeywordQuery } from './fts-query.js';
 import type { HistoryEntry, MemoryItem, MemoryKind, Scope } from '../schema.js';
 import type { HistoryActor } from './history.js';
-import type { Adjacent, AdjacencyOptions, NewMemory, Revision } from '../storage/storage.js';
+import type { Adjacent, AdjacencyOptions, ErasedCounts, NewMemory, Revision } from '../storage/storage.js';
 import type { VectorHit } from './vectors.js';
 import { openDatabase, type Database } from './database.js';
 import { compileFilter } from './filter-sql.js';
@@ -340,8 +341,9 @@ export class Store {
 
   /** Inserts a new memory (version 1) with its vector, its full-text entry and an ADD history row. */
   insertMemory(memory: NewMemory, at: number, actor: HistoryActor): MemoryItem {
+    this.closeExpiredTwin(memory.scope, memory.hash, at);
     const metadata = JSON.stringify(memory.metadata);
-    this.insertVersion({ ...memory, version: 1, createdAt: at, updatedAt: at, metadata });
+    this.insertVersion({ ...memory, version: 1, createdAt: at, updatedAt: at, metadata, expiresAt: memory.expiresAt ?? null });
     appendHistory(this.db, {
       memory_id: memory.id,
       event: 'ADD',
@@ -366,6 +368,8 @@ export class Store {
     if (!current) return undefined;
     const embedding = revision.embedding ?? vectors.vectorOf(this.db, current.seq);
     if (!embedding) throw new Error(`memory ${id} has no vector`); // verify() reports this state; never expected
+    // The new text may be one that expired here: its open row gives way (one open version per text and scope).
+    if (revision.hash !== current.hash) this.closeExpiredTwin(scopeOfRow(current), revision.hash, at);
     // A version cannot end before it began (e.g. an old conversation imported after a newer one).
     const switchAt = Math.max(revision.validFrom, current.valid_from);
     this.closeVersion(current, switchAt);
@@ -384,6 +388,7 @@ export class Store {
       validFrom: switchAt,
       source: revision.source === undefined ? (current.source === null ? null : (JSON.parse(current.source) as Record<string, unknown>)) : revision.source,
       embedding,
+      expiresAt: revision.expiresAt === undefined ? current.expires_at : revision.expiresAt,
     });
     appendHistory(this.db, {
       memory_id: id,
@@ -406,7 +411,25 @@ export class Store {
   closeMemory(id: string, at: number, actor: HistoryActor, reason?: string, validTo: number = at): boolean {
     const row = memories.currentMemoryById(this.db, id);
     if (!row) return false;
-    this.closeVersion(row, Math.max(validTo, row.valid_from));
+    this.endVersion(row, Math.max(validTo, row.valid_from), at, actor, reason);
+    return true;
+  }
+
+  /**
+   * Closes the expired open version with this text in exactly this scope, if
+   * any, so the text can be stored again (one open version per text and scope):
+   * it ends at its expiry, with a DELETE by 'api' saying so.
+   */
+  private closeExpiredTwin(scope: Scope, hash: string, at: number): void {
+    const open = memories.openMemoryByHash(this.db, scopeColumns(scope), hash);
+    if (open?.expires_at == null || open.expires_at > Date.now()) return;
+    this.endVersion(open, Math.max(open.expires_at, open.valid_from), at, 'api', 'expired');
+  }
+
+  /** Ends a version at `validTo` with a DELETE history row. */
+  private endVersion(row: memories.MemoryRow, validTo: number, at: number, actor: HistoryActor, reason: string | undefined): void {
+    const id = row.id;
+    this.closeVersion(row, validTo);
     appendHistory(this.db, {
       memory_id: id,
       event: 'DELETE',
@@ -418,7 +441,16 @@ export class Store {
       reason: reason ?? null,
       created_at: at,
     });
-    return true;
+  }
+
+  /** Ids of memories that expired by `now` (in a scope and under it, or anywhere), oldest expiry first. */
+  expiredMemoryIds(now: number, scope?: Scope): string[] {
+    return expiredMemoryIds(this.db, now, scope && scopeColumns(scope));
+  }
+
+  /** Erases these memories for good, with what only they held (see erase-memories.ts). */
+  eraseMemories(ids: readonly string[]): ErasedCounts {
+    return eraseMemories(this.db, ids);
   }
 
   policy(): string | undefined {
@@ -433,7 +465,8 @@ export class Store {
   /** Ids of every current memory in a scope. */
   countCurrent(scope: Scope): number {
     const where = scopeWhere(scopeColumns(scope), 'm');
-    return this.db.prepare(`SELECT count(*) FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL`).pluck().get(...where.params) as number;
+    const valid = memories.validityWhere({}, 'm');
+    return this.db.prepare(`SELECT count(*) FROM memories m WHERE ${where.sql} AND ${valid.sql}`).pluck().get(...where.params, ...valid.params) as number;
   }
 
   scopeOwners(limit: number, offset: number): Promise<ScopeOwnerPage> {
@@ -443,8 +476,9 @@ export class Store {
 
   currentIds(scope: Scope): string[] {
     const where = scopeWhere(scopeColumns(scope), 'm');
+    const valid = memories.validityWhere({}, 'm');
     return (
-      this.db.prepare(`SELECT m.id FROM memories m WHERE ${where.sql} AND m.valid_to IS NULL ORDER BY m.seq`).all(...where.params) as {
+      this.db.prepare(`SELECT m.id FROM memories m WHERE ${where.sql} AND ${valid.sql} ORDER BY m.seq`).all(...where.params, ...valid.params) as {
         id: string;
       }[]
     ).map((r) => r.id);
@@ -500,7 +534,13 @@ export class Store {
     if (memory.userId !== undefined) scope.userId = memory.userId;
     if (memory.agentId !== undefined) scope.agentId = memory.agentId;
     if (memory.runId !== undefined) scope.runId = memory.runId;
-    if (last && last.validTo === undefined && this.currentMemoryByHash(scope, hashes.at(-1) as string)) return false;
+    if (last && last.validTo === undefined) {
+      const hash = hashes.at(-1) as string;
+      const lastExpired = last.expiresAt !== undefined && Date.parse(last.expiresAt) <= Date.now();
+      // One open version per text and scope: an expired one here gives way to a live import; an expired import to anything open.
+      if (this.currentMemoryByHash(scope, hash) || (lastExpired && memories.openMemoryByHash(this.db, scopeColumns(scope), hash))) return false;
+      this.closeExpiredTwin(scope, hash, Date.now());
+    }
     insertImportedMemory(this.db, memory, hashes, vectors);
     return true;
   }
@@ -553,6 +593,7 @@ export class Store {
     validFrom: number;
     source: Record<string, unknown> | null;
     embedding: Float32Array;
+    expiresAt: number | null;
   }): void {
     const columns = scopeColumns(version.scope);
     const seq = memories.insertMemory(this.db, {
@@ -569,12 +610,13 @@ export class Store {
       updated_at: version.updatedAt,
       valid_from: version.validFrom,
       source: version.source && JSON.stringify(version.source),
+      expires_at: version.expiresAt,
     });
-    vectors.insertVector(this.db, seq, version.embedding, columns, version.validFrom);
+    vectors.insertVector(this.db, seq, version.embedding, columns, version.validFrom, version.expiresAt);
   }
 
   private closeVersion(row: memories.MemoryRow, at: number): void {
     memories.closeVersion(this.db, row.seq, at);
-    vectors.closeVector(this.db, row.seq, at);
+    vectors.closeVector(this.db, row.seq, at, row.expires_at);
   }
 }

@@ -58,11 +58,24 @@ export function createVectorTable(db: Database, dimension: number): void {
     )`);
 }
 
-export function insertVector(db: Database, seq: number, embedding: Float32Array, scope: ScopeColumns, validFrom: number): void {
+/**
+ * The end a vector's `valid_to` holds: the earlier of its row's validTo and
+ * expiresAt (either NULL: open), so KNN filters expiry with validity.
+ */
+export function vectorEnd(validTo: number | null, expiresAt: number | null): number {
+  return Math.min(validTo ?? OPEN_END, expiresAt ?? OPEN_END);
+}
+
+/** vectorEnd in SQL, for a row of `memories` named `table`. */
+export function vectorEndSql(table: string): string {
+  return `min(ifnull(${table}.valid_to, ${OPEN_END}), ifnull(${table}.expires_at, ${OPEN_END}))`;
+}
+
+export function insertVector(db: Database, seq: number, embedding: Float32Array, scope: ScopeColumns, validFrom: number, expiresAt: number | null): void {
   db.prepare(
     `INSERT INTO memory_vectors (memory_seq, embedding, user_id, agent_id, run_id, valid_from, valid_to)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  ).run(BigInt(seq), vectorBlob(embedding), scope.user_id ?? '', scope.agent_id ?? '', scope.run_id ?? '', BigInt(validFrom), BigInt(OPEN_END));
+  ).run(BigInt(seq), vectorBlob(embedding), scope.user_id ?? '', scope.agent_id ?? '', scope.run_id ?? '', BigInt(validFrom), BigInt(vectorEnd(null, expiresAt)));
 }
 
 /** The stored embedding of a version (used when a new version keeps the text). */
@@ -72,8 +85,8 @@ export function vectorOf(db: Database, seq: number): Float32Array | undefined {
   return new Float32Array(row.embedding.buffer.slice(row.embedding.byteOffset, row.embedding.byteOffset + row.embedding.byteLength));
 }
 
-export function closeVector(db: Database, seq: number, validTo: number): void {
-  db.prepare('UPDATE memory_vectors SET valid_to = ? WHERE memory_seq = ?').run(BigInt(validTo), BigInt(seq));
+export function closeVector(db: Database, seq: number, validTo: number, expiresAt: number | null): void {
+  db.prepare('UPDATE memory_vectors SET valid_to = ? WHERE memory_seq = ?').run(BigInt(vectorEnd(validTo, expiresAt)), BigInt(seq));
 }
 
 export function deleteVectors(db: Database, seqs: readonly number[]): void {
@@ -98,8 +111,9 @@ export function nearestVectors(db: Database, query: Float32Array, k: number, opt
   const where = ['embedding MATCH ?', 'k = ?'];
   const params: unknown[] = [vectorBlob(query), BigInt(k)];
   if (options.at === undefined) {
-    where.push('valid_to = ?');
-    params.push(BigInt(OPEN_END));
+    // Current and not expired: open rows end at OPEN_END, expiring ones at their expiry (see vectorEnd).
+    where.push('valid_to > ?');
+    params.push(BigInt(Date.now()));
   } else {
     where.push('valid_from <= ?', 'valid_to > ?');
     params.push(BigInt(Math.trunc(options.at)), BigInt(Math.trunc(options.at)));

@@ -3,7 +3,7 @@ import type { Database } from './database.js';
 import { META_KEYS, readMeta } from './meta.js';
 import { graphChecks } from './verify-graph.js';
 import { stagingFiles } from './staging-files.js';
-import { OPEN_END } from './vectors.js';
+import { vectorEndSql } from './vectors.js';
 
 /**
  * Every structural invariant of an Engram file. Returns one line per
@@ -36,7 +36,7 @@ export function verifyInvariants(db: Database): string[] {
   report(
     `SELECT m.id, m.version FROM memories m JOIN memory_vectors v ON v.memory_seq = m.seq
      WHERE v.user_id != ifnull(m.user_id, '') OR v.agent_id != ifnull(m.agent_id, '') OR v.run_id != ifnull(m.run_id, '')
-        OR v.valid_from != m.valid_from OR v.valid_to != ifnull(m.valid_to, ${OPEN_END})`,
+        OR v.valid_from != m.valid_from OR v.valid_to != ${vectorEndSql('m')}`,
     (r) => `memory ${r.id} version ${r.version}: its vector's scope or validity differs from the row`,
   );
   report(

@@ -37,6 +37,7 @@ export function memoryCard(memory: WireMemory | WireScoredMemory, actions: CardA
         scored && h('span', { class: 'score' }, `score ${score(scored.score)}`),
         h('span', {}, `added ${when(memory.created_at)}`),
         memory.version > 1 && h('span', {}, `changed ${when(memory.updated_at)} · version ${memory.version}`),
+        memory.expiration_date && h('span', { class: 'expires' }, `expires ${when(memory.expiration_date)}`),
         scopeLine(memory),
       ),
       metadataList(memory.metadata),

@@ -8,6 +8,7 @@ import { showElapsed } from '../elapsed-line.js';
 import { count, eventLine, printJson } from '../format.js';
 import { readStdinText } from '../input.js';
 import { metadataFlag } from '../json-flags.js';
+import { expiresFlag } from '../expires-flag.js';
 import { GRAPH_OPTION, GRAPH_USAGE, STORE_OPTIONS } from '../runtime-config.js';
 import { describeScope, SCOPE_OPTIONS, scopeFromFlags } from '../scope-flags.js';
 import { withMemory } from '../with-memory.js';
@@ -15,7 +16,7 @@ import { withMemory } from '../with-memory.js';
 const USAGE = `engram add — remember what was said
 
 Usage:
-  engram add <text...> [--no-infer] [--no-wait] [--kind <kind>] [--metadata <json>] [--graph] [--json]
+  engram add <text...> [--no-infer] [--no-wait] [--kind <kind>] [--metadata <json>] [--expires <when>] [--graph] [--json]
   engram add - [...]     read from stdin: plain text (one user message), or a JSON array of
                          {"role": "user" | "assistant" | "system", "content": "...", "createdAt"?: "<iso>"}
 
@@ -33,6 +34,10 @@ Options:
   --kind <kind>               semantic (default), episodic or procedural; with inference, procedural
                               summarizes an agent's run into one memory (needs --agent)
   --metadata <json>           metadata of the new memories, e.g. '{"topic":"health"}'
+  --expires <when>            when what this add stores or changes expires: a lifetime (12h, 30d, 6w), a day
+                              (2027-01-31: through that day, UTC) or a date-time. Expired memories leave search
+                              and list, stay in history and --as-of reads until \`engram purge --expired\`.
+                              Without it, the store policy's expireAfterDays applies (\`engram policy\`)
 ${GRAPH_USAGE},
                               and how they relate (the LLM says so in the same call; --no-infer links the names)
   --json                      print {"results": [{id, memory, event, previousMemory?}], "droppedOperations"};
@@ -46,6 +51,7 @@ Examples:
   engram add --user alice "I am allergic to penicillin"
   engram add --user alice --no-infer --metadata '{"topic":"health"}' "I take metformin 500 mg twice a day"
   engram add --user alice --no-wait "I moved to Berlin"       # Queued as job 019a… (engram jobs show 019a…)
+  engram add --user alice --run trip --expires 30d "We are staying at Hotel Lux
   echo '[{"role":"user","content":"I moved to Berlin"}]' | engram add --user alice -
 `;
 
@@ -68,6 +74,7 @@ export const addCommand = defineCommand({
     wait: { type: 'string' },
     kind: { type: 'string' },
     metadata: { type: 'string' },
+    expires: { type: 'string' },
   },
   prepare: (argv) => normalizeBooleanFlag(normalizeBooleanFlag(argv, 'infer'), 'wait'),
   async run({ values, positionals }, io) {
@@ -81,6 +88,7 @@ export const addCommand = defineCommand({
       infer,
       kind: values.kind === undefined ? undefined : flagValue('--kind', MemoryItemSchema.shape.kind, values.kind),
       metadata: metadataFlag(values.metadata),
+      expiresAt: expiresFlag(values.expires, Date.now()) ?? undefined,
     };
     const messages = await messagesFrom(positionals, io);
     return withMemory(

@@ -6,6 +6,7 @@ import { doctorCommand } from './doctor.js';
 import { decryptCommand, encryptCommand, rekeyCommand } from './encryption.js';
 import { exportCommand } from './export.js';
 import { forgetCommand } from './forget.js';
+import { purgeCommand } from './purge.js';
 import { getCommand } from './get.js';
 import { graphCommand } from './graph.js';
 import { historyCommand } from './history.js';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CliCommand[] = [
   deleteCommand,
   historyCommand,
   forgetCommand,
+  purgeCommand,
   policyCommand,
   exportCommand,
   importCommand,

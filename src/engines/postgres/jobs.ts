@@ -25,6 +25,7 @@ type JobRow = {
   created_at: number | string;
   updated_at: number | string;
   finished_at: number | string | null;
+  expires_at: number | string | null;
 };
 
 const COLUMNS = [
@@ -45,6 +46,7 @@ const COLUMNS = [
   'created_at',
   'updated_at',
   'finished_at',
+  'expires_at',
 ]
   .map((column) => `j.${column}`)
   .join(', ');
@@ -56,8 +58,8 @@ const asJson = (value: unknown) => (value === null || value === undefined ? null
 
 export async function insertJob(sql: SqlQueryable, job: NewJob): Promise<void> {
   await sql.query(
-    `INSERT INTO jobs (id, scope_key, user_id, agent_id, run_id, kind, status, message_ids, metadata, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7::text::jsonb, $8::text::jsonb, $9, $9)`,
+    `INSERT INTO jobs (id, scope_key, user_id, agent_id, run_id, kind, status, message_ids, metadata, created_at, updated_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7::text::jsonb, $8::text::jsonb, $9, $9, $10)`,
     [
       job.id,
       scopeKey(job.scope),
@@ -68,6 +70,7 @@ export async function insertJob(sql: SqlQueryable, job: NewJob): Promise<void> {
       JSON.stringify(job.messageIds),
       JSON.stringify(job.metadata),
       job.createdAt,
+      job.expiresAt ?? null,
     ],
   );
 }
@@ -171,5 +174,6 @@ function toJobRecord(row: JobRow): JobRecord {
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
     finishedAt: row.finished_at === null ? null : num(row.finished_at),
+    expiresAt: row.expires_at === null ? null : num(row.expires_at),
   };
 }

@@ -28,9 +28,10 @@ export async function latestVersionById(sql: SqlQueryable, id: string): Promise<
  * revising a version that is no longer current.
  */
 export async function lockCurrentVersion(sql: SqlQueryable, id: string): Promise<(MemoryRow & { has_vector: boolean }) | undefined> {
+  const p = new SqlParams();
   const rows = await sql.query<MemoryRow & { has_vector: boolean }>(
-    `SELECT ${COLUMNS}, m.embedding IS NOT NULL AS has_vector FROM memories m WHERE m.id = $1 AND m.valid_to IS NULL FOR UPDATE`,
-    [id],
+    `SELECT ${COLUMNS}, m.embedding IS NOT NULL AS has_vector FROM memories m WHERE m.id = ${p.add(id)} AND ${validityWhere(undefined, 'm', p)} FOR UPDATE`,
+    p.values,
   );
   return rows[0];
 }
@@ -38,7 +39,33 @@ export async function lockCurrentVersion(sql: SqlQueryable, id: string): Promise
 export async function currentMemoryByHash(sql: SqlQueryable, scope: Scope, hash: string): Promise<MemoryRow | undefined> {
   const p = new SqlParams();
   const rows = await sql.query<MemoryRow>(
+    `SELECT ${COLUMNS} FROM memories m WHERE ${exactScopeWhere(scope, 'm', p)} AND m.hash = ${p.add(hash)} AND ${validityWhere(undefined, 'm', p)}`,
+    p.values,
+  );
+  return rows[0];
+}
+
+/** The open version (valid_to IS NULL) of exactly this scope with this hash, expired or not: the row the memories_current_hash index allows. */
+export async function openVersionByHash(sql: SqlQueryable, scope: Scope, hash: string): Promise<MemoryRow | undefined> {
+  const p = new SqlParams();
+  const rows = await sql.query<MemoryRow>(
     `SELECT ${COLUMNS} FROM memories m WHERE ${exactScopeWhere(scope, 'm', p)} AND m.hash = ${p.add(hash)} AND m.valid_to IS NULL`,
+    p.values,
+  );
+  return rows[0];
+}
+
+/**
+ * Closes the version of exactly this scope with this hash that is still open
+ * but expired at `now` (it ends where it expired, never before it began),
+ * so the text can be stored again; the closed row, if there was one.
+ */
+export async function closeExpiredVersion(sql: SqlQueryable, scope: Scope, hash: string, now: number): Promise<MemoryRow | undefined> {
+  const p = new SqlParams();
+  const rows = await sql.query<MemoryRow>(
+    `UPDATE memories m SET valid_to = greatest(m.expires_at, m.valid_from)
+     WHERE ${exactScopeWhere(scope, 'm', p)} AND m.hash = ${p.add(hash)} AND m.valid_to IS NULL AND m.expires_at <= ${p.add(now)}::bigint
+     RETURNING ${COLUMNS}`,
     p.values,
   );
   return rows[0];
@@ -68,13 +95,29 @@ export async function countMemories(sql: SqlQueryable, scope: Scope, query: Omit
 
 export async function countCurrent(sql: SqlQueryable, scope: Scope): Promise<number> {
   const p = new SqlParams();
-  const rows = await sql.query<{ n: number | string }>(`SELECT count(*) AS n FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL`, p.values);
+  const rows = await sql.query<{ n: number | string }>(`SELECT count(*) AS n FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND ${validityWhere(undefined, 'm', p)}`, p.values);
   return Number(rows[0]?.n ?? 0);
 }
 
 export async function currentIds(sql: SqlQueryable, scope: Scope): Promise<string[]> {
   const p = new SqlParams();
-  const rows = await sql.query<{ id: string }>(`SELECT m.id FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL ORDER BY m.seq`, p.values);
+  const rows = await sql.query<{ id: string }>(`SELECT m.id FROM memories m WHERE ${scopeWhere(scope, 'm', p)} AND ${validityWhere(undefined, 'm', p)} ORDER BY m.seq`, p.values);
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Memories whose latest version expired at or before `now` (and ended by
+ * expiring, not by an earlier delete), in a scope or anywhere; oldest expiry first.
+ */
+export async function expiredMemoryIds(sql: SqlQueryable, now: number, scope: Scope | undefined): Promise<string[]> {
+  const p = new SqlParams();
+  const where = [
+    `m.expires_at <= ${p.add(Math.trunc(now))}::bigint`,
+    '(m.valid_to IS NULL OR m.valid_to >= m.expires_at)',
+    'NOT EXISTS (SELECT 1 FROM memories later WHERE later.id = m.id AND later.version > m.version)',
+  ];
+  if (scope !== undefined) where.push(scopeWhere(scope, 'm', p));
+  const rows = await sql.query<{ id: string }>(`SELECT m.id FROM memories m WHERE ${where.join(' AND ')} ORDER BY m.expires_at, m.id`, p.values);
   return rows.map((row) => row.id);
 }
 
@@ -91,6 +134,8 @@ export type NewVersion = {
   validFrom: number;
   validTo: number | null;
   source: unknown;
+  /** When it leaves reads (ms); null: never. */
+  expiresAt: number | null;
   /** The vector, or the seq of the version whose vector this one keeps. */
   embedding: Float32Array | { sameAs: number | string };
 };
@@ -117,10 +162,11 @@ export async function insertVersion(sql: SqlQueryable, v: NewVersion): Promise<M
     p.add(v.validFrom),
     p.add(v.validTo),
     `${p.add(v.source === null || v.source === undefined ? null : JSON.stringify(v.source))}::text::jsonb`,
+    p.add(v.expiresAt),
     embedding,
   ];
   const rows = await sql.query<MemoryRow>(
-    `INSERT INTO memories AS m (id, version, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, valid_to, source, embedding)
+    `INSERT INTO memories AS m (id, version, text, hash, kind, user_id, agent_id, run_id, metadata, created_at, updated_at, valid_from, valid_to, source, expires_at, embedding)
      VALUES (${values.join(', ')}) RETURNING ${COLUMNS}`,
     p.values,
   );

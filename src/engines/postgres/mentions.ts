@@ -1,7 +1,9 @@
 import { scopeKey, scopeOfRow } from '../../scope.js';
 import { latestVersionById } from './memories.js';
 import { num } from './rows.js';
+import { validityWhere } from './scope-sql.js';
 import type { SqlQueryable } from './sql-client.js';
+import { SqlParams } from './sql-params.js';
 
 /**
  * Sets which entities a memory names, replacing the previous set. Throws
@@ -38,27 +40,30 @@ export async function mentionsOf(sql: SqlQueryable, memoryIds: readonly string[]
   return mentions;
 }
 
+/** A mention (`me`) made by a current, unexpired memory. */
+const namedByCurrent = (p: SqlParams) => `EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND ${validityWhere(undefined, 'm', p)})`;
+
 /** Current memories naming any of these entities, with how many of them each names: most first, then by memory id; at most `limit`. */
 export async function mentionCounts(sql: SqlQueryable, entityIds: readonly string[]): Promise<Map<string, number>> {
   if (entityIds.length === 0) return new Map();
+  const p = new SqlParams();
   const rows = await sql.query<{ entity_id: string; n: number | string }>(
     `SELECT me.entity_id, count(*) AS n FROM memory_entities me
-     WHERE me.entity_id = ANY($1::text[])
-       AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL)
+     WHERE me.entity_id = ANY(${p.add([...new Set(entityIds)])}::text[]) AND ${namedByCurrent(p)}
      GROUP BY me.entity_id`,
-    [[...new Set(entityIds)]],
+    p.values,
   );
   return new Map(rows.map((row) => [row.entity_id, num(row.n)]));
 }
 
 export async function memoriesMentioning(sql: SqlQueryable, entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]> {
   if (entityIds.length === 0 || limit < 1) return [];
+  const p = new SqlParams();
   const rows = await sql.query<{ memory_id: string; n: number | string }>(
     `SELECT me.memory_id, count(*) AS n FROM memory_entities me
-     WHERE me.entity_id = ANY($1::text[])
-       AND EXISTS (SELECT 1 FROM memories m WHERE m.id = me.memory_id AND m.valid_to IS NULL)
-     GROUP BY me.memory_id ORDER BY count(*) DESC, me.memory_id LIMIT $2`,
-    [[...new Set(entityIds)], Math.trunc(limit)],
+     WHERE me.entity_id = ANY(${p.add([...new Set(entityIds)])}::text[]) AND ${namedByCurrent(p)}
+     GROUP BY me.memory_id ORDER BY count(*) DESC, me.memory_id LIMIT ${p.add(Math.trunc(limit))}`,
+    p.values,
   );
   return rows.map((row) => ({ memoryId: row.memory_id, count: num(row.n) }));
 }

@@ -193,6 +193,18 @@ export const MIGRATIONS: readonly Migration[] = [
       END $$;
     `,
   },
+  {
+    version: 4,
+    name: 'memory expiry',
+    sql: `
+      -- When a version leaves every read (epoch ms); NULL: never (see the port's "Expiry").
+      ALTER TABLE memories ADD COLUMN expires_at BIGINT;
+      -- What expiredMemoryIds looks through: the few versions that expire, not every row.
+      CREATE INDEX memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
+      -- A queued add's own expiresAt, for the memories it will store.
+      ALTER TABLE jobs ADD COLUMN expires_at BIGINT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

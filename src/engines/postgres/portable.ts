@@ -58,6 +58,7 @@ export async function exportMemoryPage(sql: SqlQueryable, afterSeq: number): Pro
         metadata: json<ExportMemory['versions'][number]['metadata']>(v.metadata),
         validFrom: toIso(num(v.valid_from)),
         ...(v.valid_to === null ? {} : { validTo: toIso(num(v.valid_to)) }),
+        ...(v.expires_at === null ? {} : { expiresAt: toIso(num(v.expires_at)) }),
         updatedAt: toIso(num(v.updated_at)),
         ...(v.source === null ? {} : { source: json<Record<string, unknown>>(v.source) }),
       })),
@@ -153,6 +154,7 @@ export async function insertImportedMemory(sql: SqlQueryable, memory: ExportMemo
       validFrom: Date.parse(v.validFrom),
       validTo: v.validTo === undefined ? null : Date.parse(v.validTo),
       source: v.source ?? null,
+      expiresAt: v.expiresAt === undefined ? null : Date.parse(v.expiresAt),
       embedding: vectors[i] as Float32Array,
     });
   }

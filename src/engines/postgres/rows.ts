@@ -22,11 +22,12 @@ export type MemoryRow = {
   valid_from: number | string;
   valid_to: number | string | null;
   source: unknown;
+  expires_at: number | string | null;
 };
 
 /** Every column of a version but the vector and the tsvector (never sent over the wire for a read). */
 export const MEMORY_COLUMNS = (table: string) =>
-  ['seq', 'id', 'version', 'text', 'hash', 'kind', 'user_id', 'agent_id', 'run_id', 'metadata', 'created_at', 'updated_at', 'valid_from', 'valid_to', 'source']
+  ['seq', 'id', 'version', 'text', 'hash', 'kind', 'user_id', 'agent_id', 'run_id', 'metadata', 'created_at', 'updated_at', 'valid_from', 'valid_to', 'source', 'expires_at']
     .map((column) => `${table}.${column}`)
     .join(', ');
 
@@ -78,6 +79,7 @@ export function toMemoryItem(row: MemoryRow): MemoryItem {
   };
   Object.assign(item, scopeOfRow(row));
   if (row.valid_to !== null) item.validTo = toIso(num(row.valid_to));
+  if (row.expires_at !== null) item.expiresAt = toIso(num(row.expires_at));
   return item;
 }
 

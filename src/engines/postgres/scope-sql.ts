@@ -34,10 +34,16 @@ export function exactScopeWhereNullable(scope: Scope, table: string, params: Sql
   return SCOPE_COLUMNS.map(([field, column]) => `${table}.${column} IS NOT DISTINCT FROM ${params.add(scope[field] ?? null)}::text`).join(' AND ');
 }
 
-/** Versions a read sees: the current ones, or those valid at an instant (ms). */
+/**
+ * Versions a read sees: the current ones not yet expired now, or those valid
+ * and not yet expired at an instant (ms). "Now" is read when the query is
+ * built: an expiry needs no write to take effect.
+ */
 export function validityWhere(at: number | undefined, table: string, params: SqlParams): string {
-  if (at === undefined) return `${table}.valid_to IS NULL`;
+  if (at === undefined) return `${table}.valid_to IS NULL AND ${notExpired(table, params.add(Date.now()))}`;
   const instant = params.add(Math.trunc(at));
-  return `${table}.valid_from <= ${instant}::bigint AND (${table}.valid_to IS NULL OR ${table}.valid_to > ${instant}::bigint)`;
+  return `${table}.valid_from <= ${instant}::bigint AND (${table}.valid_to IS NULL OR ${table}.valid_to > ${instant}::bigint) AND ${notExpired(table, instant)}`;
 }
 
+/** Versions not yet expired at the instant `placeholder` binds. */
+const notExpired = (table: string, placeholder: string) => `(${table}.expires_at IS NULL OR ${table}.expires_at > ${placeholder}::bigint)`;

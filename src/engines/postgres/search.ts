@@ -132,6 +132,6 @@ async function keywordCandidates(sql: SqlQueryable, query: CandidateQuery, words
 /** The k current memories nearest to `vector` by exact cosine, in the scope or (exactScope) exactly that scope. */
 export async function nearest(sql: SqlQueryable, vector: Float32Array, k: number, scope: Scope, exactScope: boolean): Promise<{ item: MemoryItem; cosine: number }[]> {
   if (Math.trunc(k) < 1) return [];
-  const rows = await exactNearest(sql, vector, Math.trunc(k), (p) => `${exactScope ? exactScopeWhere(scope, 'm', p) : scopeWhere(scope, 'm', p)} AND m.valid_to IS NULL`);
+  const rows = await exactNearest(sql, vector, Math.trunc(k), (p) => `${exactScope ? exactScopeWhere(scope, 'm', p) : scopeWhere(scope, 'm', p)} AND ${validityWhere(undefined, 'm', p)}`);
   return rows.map((row) => ({ item: toMemoryItem(row), cosine: cosineOf(row.distance) }));
 }

@@ -3,10 +3,11 @@ import type { FilterNode } from '../../filter.js';
 import type { HistoryEntry, MemoryItem, Scope } from '../../schema.js';
 import type { EntityChange, EntityRecord, RelationQuery, RelationRecord } from '../../storage/graph-records.js';
 import type { JobChange, JobCounts, JobRecord, JobStatus, NewJob } from '../../storage/job-records.js';
-import type { Adjacent, AdjacencyOptions, HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
+import type { Adjacent, AdjacencyOptions, ErasedCounts, HistoryActor, NewMemory, NewMessage, ReadOptions, Revision, StorageTransaction, StoredMessage } from '../../storage/storage.js';
 import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../../storage/scope-owners.js';
 import { adjacentMemories } from './adjacent-memories.js';
 import * as entities from './entities.js';
+import { eraseMemories } from './erase.js';
 import { appendHistory, historyOf } from './history.js';
 import * as jobs from './jobs.js';
 import * as memories from './memories.js';
@@ -15,7 +16,7 @@ import * as messages from './messages.js';
 import { insertImportedMemory } from './portable.js';
 import { clearAll, type PurgeCounts, purgeScope } from './purge.js';
 import * as relations from './relations.js';
-import { json, num, toHistoryEntry, toMemoryItem } from './rows.js';
+import { json, type MemoryRow, num, toHistoryEntry, toMemoryItem } from './rows.js';
 import { scopeOfRow } from '../../scope.js';
 import { nearest } from './search.js';
 import { POLICY_KEY, readMeta, writeMeta } from './migrations.js';
@@ -105,10 +106,12 @@ export class PostgresTransaction implements StorageTransaction {
    * text in exactly this scope after this transaction looked (the
    * memories_current_hash index refuses the row), the whole transaction is
    * re-run by PostgresStorage.transaction, and its currentMemoryByHash then
-   * finds that memory, as a serialized SQLite writer would have.
+   * finds that memory, as a serialized SQLite writer would have. The same
+   * text expired but still open there is closed first (see closeExpiredText).
    */
   async insertMemory(memory: NewMemory, at: number, actor: HistoryActor): Promise<MemoryItem> {
     this.inserted += 1;
+    await this.closeExpiredText(memory.scope, memory.hash, at);
     const row = await memories.insertVersion(this.sql, {
       id: memory.id,
       version: 1,
@@ -122,6 +125,7 @@ export class PostgresTransaction implements StorageTransaction {
       validFrom: memory.validFrom,
       validTo: null,
       source: memory.source,
+      expiresAt: memory.expiresAt ?? null,
       embedding: memory.embedding,
     });
     await appendHistory(this.sql, {
@@ -142,7 +146,10 @@ export class PostgresTransaction implements StorageTransaction {
    * Closes the current version and adds the next (same id, kind, scope and
    * created_at). The new version starts at max(validFrom, the old start): a
    * version cannot end before it began. Without a new embedding the old
-   * vector is copied inside PostgreSQL.
+   * vector is copied inside PostgreSQL. An expired memory is no longer
+   * current; another memory's expired version of the new text is closed first
+   * (as insertMemory does), or the memories_current_hash index would refuse
+   * the new version.
    */
   async reviseMemory(id: string, revision: Revision, at: number, actor: HistoryActor, reason?: string): Promise<MemoryItem | undefined> {
     this.inserted += 1;
@@ -151,6 +158,7 @@ export class PostgresTransaction implements StorageTransaction {
     if (!revision.embedding && !current.has_vector) throw new Error(`memory ${id} has no vector`); // verify() reports this state; never expected
     const switchAt = Math.max(revision.validFrom, num(current.valid_from));
     await memories.closeVersion(this.sql, current.seq, switchAt);
+    if (revision.hash !== current.hash) await this.closeExpiredText(scopeOfRow(current), revision.hash, at);
     const row = await memories.insertVersion(this.sql, {
       id,
       version: current.version + 1,
@@ -164,6 +172,7 @@ export class PostgresTransaction implements StorageTransaction {
       validFrom: switchAt,
       validTo: null,
       source: revision.source === undefined ? current.source : revision.source,
+      expiresAt: revision.expiresAt === undefined ? nullableNum(current.expires_at) : revision.expiresAt,
       embedding: revision.embedding ?? { sameAs: current.seq },
     });
     await appendHistory(this.sql, {
@@ -184,18 +193,42 @@ export class PostgresTransaction implements StorageTransaction {
     const current = await memories.lockCurrentVersion(this.sql, id);
     if (!current) return false;
     await memories.closeVersion(this.sql, current.seq, Math.max(validTo, num(current.valid_from)));
+    await this.appendDelete(current, at, actor, reason);
+    return true;
+  }
+
+  /**
+   * Closes the version of this text in exactly this scope that expired but is
+   * still open (it ends where it expired), with a DELETE by 'api', "expired",
+   * at `at`: the text may then be stored again (see the port's "Expiry").
+   */
+  private async closeExpiredText(scope: Scope, hash: string, at: number): Promise<void> {
+    const expired = await memories.closeExpiredVersion(this.sql, scope, hash, Date.now());
+    if (expired) await this.appendDelete(expired, at, 'api', 'expired');
+  }
+
+  private async appendDelete(closed: MemoryRow, at: number, actor: HistoryActor, reason: string | undefined): Promise<void> {
     await appendHistory(this.sql, {
-      memoryId: id,
+      memoryId: closed.id,
       event: 'DELETE',
-      oldText: current.text,
+      oldText: closed.text,
       newText: null,
-      oldMetadata: json(current.metadata),
+      oldMetadata: json(closed.metadata),
       newMetadata: null,
       actor,
       reason: reason ?? null,
       createdAt: at,
     });
-    return true;
+  }
+
+  // ---- expiry ----
+
+  expiredMemoryIds(now: number, scope?: Scope): Promise<string[]> {
+    return memories.expiredMemoryIds(this.sql, now, scope);
+  }
+
+  eraseMemories(ids: readonly string[]): Promise<ErasedCounts> {
+    return eraseMemories(this.sql, ids);
   }
 
   // ---- messages ----
@@ -332,9 +365,26 @@ export class PostgresTransaction implements StorageTransaction {
     if (memory.userId !== undefined) scope.userId = memory.userId;
     if (memory.agentId !== undefined) scope.agentId = memory.agentId;
     if (memory.runId !== undefined) scope.runId = memory.runId;
-    if (last && last.validTo === undefined && (await this.currentMemoryByHash(scope, hashes.at(-1) as string))) return false;
+    if (last && last.validTo === undefined && !(await this.makeRoomForImport(scope, hashes.at(-1) as string, last.expiresAt))) return false;
     await insertImportedMemory(this.sql, memory, hashes, vectors);
     this.inserted += memory.versions.length;
     return true;
   }
+
+  /**
+   * Whether an imported memory whose last version is open may hold that text
+   * in its exact scope: not while the text is current there, nor (when the
+   * imported version has expired already) while any version of it is open
+   * there. An open but expired one is closed first, as insertMemory does.
+   */
+  private async makeRoomForImport(scope: Scope, hash: string, expiresAt: string | undefined): Promise<boolean> {
+    if (await memories.currentMemoryByHash(this.sql, scope, hash)) return false;
+    const now = Date.now();
+    if (expiresAt !== undefined && Date.parse(expiresAt) <= now) return (await memories.openVersionByHash(this.sql, scope, hash)) === undefined;
+    await this.closeExpiredText(scope, hash, now);
+    return true;
+  }
 }
+
+/** A nullable BIGINT, whichever way the driver returned it. */
+const nullableNum = (value: number | string | null): number | null => (value === null ? null : num(value));
