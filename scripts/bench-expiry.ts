@@ -2,8 +2,9 @@
  * What expiry costs the reads, and how fast a purge erases (a script, not a test):
  *   npm run bench:expiry            # 10,000 lasting + 10,000 expiring memories in one scope (≈ 1 min on 2 cores)
  *   npm run bench:expiry -- --quick # 2,000 + 2,000
+ *   npm run bench:expiry -- --postgres   # on PostgreSQL: PGlite (WASM, in this process), not a native server
  *
- * One SQLite file; user 'big' gets N lasting memories, then N more that expire
+ * One store (a SQLite file, or PGlite); user 'big' gets N lasting memories, then N more that expire
  * a few seconds after they are all stored (`add(..., { infer: false, expiresAt })`,
  * batches of 100). Embeddings: the hashed bag of words (bench/hashed-words.ts),
  * so the numbers are the store's, not a model's. Reads are measured
@@ -17,7 +18,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector as pgvector } from '@electric-sql/pglite-pgvector';
 import { Memory } from '../src/index.js';
+import { PostgresStorage } from '../src/engines/postgres/postgres-storage.js';
 import { HashedWordsEmbedder } from './bench/hashed-words.js';
 import { fmt, percentile } from './bench/stats.js';
 import { seededRandom, sentence } from './bench/synthetic-text.js';
@@ -56,21 +60,25 @@ async function measureReads(memory: Memory, queries: readonly string[]): Promise
 const cell = (samples: readonly number[]) => `${fmt(percentile(samples, 50))} / ${fmt(percentile(samples, 95))}`;
 
 runScript(async () => {
-  const flags = parseFlags(process.argv.slice(2), ['quick']);
+  const flags = parseFlags(process.argv.slice(2), ['quick', 'postgres']);
   const n = flags.quick ? 2_000 : 10_000;
   const dir = mkdtempSync(join(tmpdir(), 'engram-bench-expiry-'));
-  const memory = await Memory.open({ path: join(dir, 'bench.db'), embedder: new HashedWordsEmbedder(384), llm: null });
+  const embedder = new HashedWordsEmbedder(384);
+  const storage = flags.postgres ? await PostgresStorage.open({ pglite: await PGlite.create({ extensions: { vector: pgvector } }) }) : undefined;
+  const memory = storage ? await Memory.open({ storage, embedder, llm: null }) : await Memory.open({ path: join(dir, 'bench.db'), embedder, llm: null });
   try {
     const random = seededRandom(7);
     const queries = Array.from({ length: 100 }, (_, i) => sentence(1_000_000 + i, seededRandom(1_000 + i)));
     const rows: [string, Reads][] = [];
 
+    const addStart = performance.now();
     await addMany(memory, 0, n, random);
+    const addMs = performance.now() - addStart;
     await memory.search('warm up', USER);
     rows.push([`${n} lasting`, await measureReads(memory, queries)]);
 
-    // Long enough to store them all first (measured: well under 1 ms per memory here).
-    const expiresAt = new Date(Date.now() + n * 2 + 5_000);
+    // Long enough to store them all first: half as long again as the first N took, and 5 s.
+    const expiresAt = new Date(Date.now() + addMs * 1.5 + 5_000);
     await addMany(memory, n, n, random, expiresAt.toISOString());
     await memory.search('warm up', USER);
     rows.push([`+ ${n} expiring, before expiry`, await measureReads(memory, queries)]);
@@ -86,7 +94,7 @@ runScript(async () => {
     await memory.search('warm up', USER);
     rows.push([`after purgeExpired`, await measureReads(memory, queries)]);
 
-    console.log(`\nExpiry: one scope, SQLite, hashed-word vectors (384-d), ${queries.length} queries; p50 / p95 ms\n`);
+    console.log(`\nExpiry: one scope, ${flags.postgres ? 'PostgreSQL (PGlite)' : 'SQLite'}, hashed-word vectors (384-d), ${queries.length} queries; p50 / p95 ms\n`);
     console.log('| memories in the scope | hybrid search (10) | getAll (50) | count |');
     console.log('|---|---|---|---|');
     for (const [label, reads] of rows) console.log(`| ${label} | ${cell(reads.search)} | ${cell(reads.list)} | ${cell(reads.count)} |`);
@@ -96,6 +104,7 @@ runScript(async () => {
     if (left !== n || erased.memories !== n) throw new Error(`expected ${n} lasting memories and ${n} erased, found ${left} and ${erased.memories}`);
   } finally {
     await memory.close();
+    await storage?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
