@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Memory } from 'engram-memory';
 import { collect } from './support/collect.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
-import { openSharedTestMemories, openTestMemory } from './support/test-memory.js';
+import { openSharedTestMemories, openTestMemory, testEmbedder } from './support/test-memory.js';
 
 // Expiry: a memory with expiresAt leaves every read of a later instant (searches, lists, get, counts), stays in
 // history and asOf reads until purgeExpired erases it as forget would.
@@ -59,6 +59,21 @@ describe('expiry', () => {
     // An expired memory cannot change.
     await expect(memory.update(hotel, 'Ana is staying at Hotel Sol')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(memory.delete(hotel)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await memory.verify()).problems).toEqual([]);
+  });
+
+  it('an expiry that passes while the add or update is being written stores it, expired, without an error', async () => {
+    // The embedder takes longer than the memory has to live: it expires between validation and the write.
+    const inner = testEmbedder();
+    const slow = { id: inner.id, dimension: inner.dimension, embed: async (texts: string[]) => (await sleep(80), inner.embed(texts)) };
+    const memory = await openTestMemory({ llm: null, embedder: slow });
+    const [added] = (await memory.add('Ana is at the station', { userId: 'ana', infer: false, expiresAt: soon(40) })).results;
+    expect(added?.event).toBe('ADD');
+    expect(await memory.get(added!.id)).toBeNull();
+    const lasting = (await memory.add('Ana is at home', { userId: 'ana', infer: false })).results[0]!;
+    const updated = await memory.update(lasting.id, 'Ana is at the market', { expiresAt: soon(40) });
+    expect([updated.version, updated.memory]).toEqual([2, 'Ana is at the market']);
+    expect(await memory.get(lasting.id)).toBeNull();
     expect((await memory.verify()).problems).toEqual([]);
   });
 

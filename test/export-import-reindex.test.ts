@@ -106,4 +106,21 @@ describe('reindex', () => {
     expect(await reopened.verify()).toEqual({ ok: true, problems: [] });
     await expect(Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL } })).rejects.toMatchObject({ code: 'EMBEDDING_MISMATCH' });
   });
+
+  it('keeps expiry through a reindex: an expired memory stays out of every search, one still to expire stays in', async () => {
+    const path = tempDbPath();
+    const memory = await Memory.open({ path, embedder: { model: TEST_EMBEDDING_MODEL }, llm: null });
+    await memory.add('Staying at the bakery hotel this week', { userId: 'alice', infer: false, expiresAt: new Date(Date.now() + 300) });
+    await memory.add('Works at a bakery', { userId: 'alice', infer: false, expiresAt: '2099-01-01' });
+    await memory.close();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const other = new HashingEmbedder(48, 'test/hashing-48');
+    await Memory.reindex({ path, embedder: other });
+    const reopened = closeAfterTest(await Memory.open({ path, embedder: other, llm: null }));
+    for (const mode of ['vector', 'keyword', 'hybrid'] as const) {
+      expect((await reopened.search('bakery hotel', { userId: 'alice', mode })).results.map((m) => m.memory), mode).toEqual(['Works at a bakery']);
+      expect((await reopened.search('bakery hotel', { userId: 'alice', mode, exact: true })).results.map((m) => m.memory), mode).toEqual(['Works at a bakery']);
+    }
+    expect((await reopened.verify()).problems).toEqual([]);
+  });
 });

@@ -355,7 +355,7 @@ export class Store {
       reason: null,
       created_at: at,
     });
-    return this.memory(memory.id) as MemoryItem;
+    return this.writtenVersion(memory.id);
   }
 
   /**
@@ -401,7 +401,12 @@ export class Store {
       reason: reason ?? null,
       created_at: at,
     });
-    return this.memory(id);
+    return this.writtenVersion(id);
+  }
+
+  /** The version just written, even when its expiry has passed by now (a read of "current" would not show it). */
+  private writtenVersion(id: string): MemoryItem {
+    return toMemoryItem(memories.latestVersionById(this.db, id) as memories.MemoryRow);
   }
 
   /**
