@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Memory } from 'engram-memory';
 import { collect } from './support/collect.js';
+import { EchoLlm } from './support/echo-llm.js';
 import { ops, ScriptedLlm } from './support/scripted-llm.js';
 import { openSharedTestMemories, openTestMemory, testEmbedder } from './support/test-memory.js';
 
@@ -141,6 +142,21 @@ describe('expiry', () => {
     // Without expiresAt (and no policy default) a new fact never expires.
     const lasting = (await memory.add('I love sea views.', { userId: 'ana' })).results[0]!;
     expect((await memory.get(lasting.id))?.expiresAt).toBeUndefined();
+  });
+
+  it('queued adds with different expiries are never batched into one call: each memory gets its own add’s expiry', async () => {
+    const llm = new EchoLlm();
+    const memory = await openTestMemory({ llm, queue: { worker: false } });
+    const x = '2099-01-01T00:00:00.000Z';
+    const y = '2099-02-01T00:00:00.000Z';
+    await memory.add('I am in Porto.', { userId: 'ana', wait: false, expiresAt: x });
+    await memory.add('I am at the Ribeira.', { userId: 'ana', wait: false, expiresAt: x });
+    await memory.add('I am at the airport.', { userId: 'ana', wait: false, expiresAt: y });
+    await memory.add('I like trains.', { userId: 'ana', wait: false });
+    await memory.flush({ userId: 'ana' });
+    expect(llm.requests).toHaveLength(3);
+    const expiries = Object.fromEntries((await memory.getAll({ userId: 'ana' })).results.map((m) => [m.memory, m.expiresAt]));
+    expect(expiries).toEqual({ 'Said: I am in Porto.': x, 'Said: I am at the Ribeira.': x, 'Said: I am at the airport.': y, 'Said: I like trains.': undefined });
   });
 
   it('a queued add keeps its expiresAt in an export, and the import queues it with it', async () => {
