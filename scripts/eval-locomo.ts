@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { isEngramError, Memory, TransformersEmbedder, type Embedder, type SearchOptions } from '../src/index.js';
+import { isEngramError, Memory, TransformersEmbedder, type Embedder, type Policy, type SearchOptions } from '../src/index.js';
 import { summarizeGroups } from './eval/aggregate.js';
 import { emptyIngestStats, ingestAsSaid, ingestInferred, type IngestStats } from './eval/ingest.js';
 import { loadLocomo, type Conversation } from './eval/locomo-data.js';
@@ -43,6 +43,7 @@ const USAGE = `usage: npm run eval:locomo -- [options]
   --chunk-turns <n>          turns per add with --infer (default 10)
   --graph                    keep the entity graph while ingesting, and search with its entity signal
   --search <json>            extra search options for every question, e.g. '{"neighbours":false}'
+  --policy <json>            the store's policy, set before ingesting, e.g. '{"importance":true}' (with --infer)
   --ablation                 hybrid search in each configuration (signals only, + neighbours, + time, defaults;
                              + entity graph with --graph; + reranker with --reranker): what each step adds
   --reranker <folder>        a cross-encoder model folder; searches rerank (models/test/reranker: the generated one)`;
@@ -62,6 +63,8 @@ type Options = {
   graph: boolean;
   /** Extra search options for every question (JSON). */
   search: Partial<SearchOptions>;
+  /** The store's policy, set before ingesting (JSON). */
+  policy: Policy | undefined;
   /** Run hybrid search in each configuration of the ablation instead of the modes. */
   ablation: boolean;
   /** A cross-encoder folder: search with `rerank: true` (and, with --ablation, rows with the reranker). */
@@ -82,6 +85,7 @@ const OPTION_SPEC = {
   'chunk-turns': { type: 'string', default: '10' },
   graph: { type: 'boolean', default: false },
   search: { type: 'string' },
+  policy: { type: 'string' },
   ablation: { type: 'boolean', default: false },
   reranker: { type: 'string' },
   help: { type: 'boolean', default: false },
@@ -116,6 +120,7 @@ function parseOptions(argv: string[]): Options {
     chunkTurns: positiveInt(values['chunk-turns'], '--chunk-turns'),
     graph: values.graph,
     search: values.search === undefined ? {} : (JSON.parse(values.search) as Partial<SearchOptions>),
+    policy: values.policy === undefined ? undefined : (JSON.parse(values.policy) as Policy),
     ablation: values.ablation,
     reranker: values.reranker === undefined ? undefined : resolve(values.reranker),
   };
@@ -146,6 +151,7 @@ type IngestRun = { stats: IngestStats; provenance: Map<string, Provenance>; tota
 async function ingestAll(options: Options, embedder: Embedder, dbPath: string, conversations: Conversation[], log: (line: string) => void): Promise<IngestRun> {
   const llm = options.infer ? { model: options.llmModel, ...(options.llmThreads ? { threads: options.llmThreads } : {}) } : null;
   const memory = await Memory.open({ path: dbPath, embedder, llm, graph: options.graph });
+  if (options.policy) await memory.setPolicy(options.policy);
   const stats = emptyIngestStats();
   const provenance = new Map<string, Provenance>();
   const start = performance.now();

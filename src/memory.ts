@@ -365,6 +365,7 @@ export class Memory {
           fusion: opts.fusion,
           vectorWeight: opts.vectorWeight,
           recency: opts.recency,
+          importance: opts.importance,
           neighbours,
           time: timeOptions(opts.time ?? (opts.mode === 'hybrid'), text, toEpochMs(opts.referenceDate) ?? at ?? Date.now()),
           exact: opts.exact,

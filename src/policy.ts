@@ -86,6 +86,12 @@ export const PolicySchema = z.strictObject({
     ])
     .optional(),
   /**
+   * Have the model rate each fact it adds or updates from 1 (trivia that may
+   * fade) to 5 (must never be lost), in the same call; stored as the memory's
+   * `metadata.importance`, which `search({ importance: { weight } })` weighs.
+   */
+  importance: z.literal(true).optional(),
+  /**
    * Default lifetimes, in days from a memory's last change, for memories
    * whose add gives no `expiresAt`: per kind, and `run` for every memory of a
    * run (a session). Where several apply, the shortest wins. An expired

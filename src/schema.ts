@@ -214,6 +214,12 @@ export const SearchOptionsSchema = ScopeSchema.extend({
   withSources: z.boolean().default(false),
   /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
   recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
+  /**
+   * Favour important memories: the score becomes (1 - weight) * score + weight * (importance - 1) / 4, with
+   * `metadata.importance` from 1 to 5 (the model's rating when the policy asks for it, or yours); a memory
+   * without one counts as 3.
+   */
+  importance: z.strictObject({ weight: z.number().min(0).max(1).default(0.2) }).optional(),
   limit: z.number().int().min(1).max(LIMITS.maxSearchLimit).default(10),
   threshold: z.number().min(0).max(1).optional(),
   filters: FilterSchema.optional(),
@@ -355,6 +361,8 @@ export const SearchSignalsSchema = z.object({
   keywordRank: z.number().int().optional(),
   /** 2^(-age / halfLife), when recency weighting is on. */
   recency: z.number().optional(),
+  /** (importance - 1) / 4, when importance weighting is on. */
+  importance: z.number().optional(),
   /** The cross-encoder's relevance, when reranking. */
   rerank: z.number().optional(),
   /** The share (by rarity) of the query's entities, and their neighbours', the memory names, with the entity graph. */

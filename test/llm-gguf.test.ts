@@ -61,9 +61,9 @@ describe('LlamaCppLlm on the generated GGUF', { timeout: 120_000 }, () => {
     }
   });
 
-  it('files facts only under the policy’s categories, 1 to 3 each, when the grammar asks for them', async () => {
+  it('files facts only under the policy’s categories, 1 to 3 each, and rates them 1 to 5, when the grammar asks for them', async () => {
     const names = ['health', 'work', 'plans'];
-    const contract = answerContract(true, names);
+    const contract = answerContract(true, names, true);
     let filed = 0;
     let whole = 0;
     for (let i = 0; i < 10; i++) {
@@ -84,6 +84,7 @@ describe('LlamaCppLlm on the generated GGUF', { timeout: 120_000 }, () => {
         expect(op.categories?.length, `seed ${SEED}, call ${i}: ${raw}`).toBeGreaterThanOrEqual(1);
         expect(op.categories?.length).toBeLessThanOrEqual(3);
         for (const name of op.categories ?? []) expect(names, raw).toContain(name);
+        expect([1, 2, 3, 4, 5], `seed ${SEED}, call ${i}: ${raw}`).toContain(op.importance);
       }
     }
     expect(whole).toBeGreaterThanOrEqual(5);

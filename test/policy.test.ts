@@ -115,6 +115,43 @@ describe('a store’s policy', () => {
     expect(worker.requests[0]?.messages[0]?.content).toContain('companion for patients');
   });
 
+  it('rates each fact’s importance in the same call when the policy asks, stored as metadata.importance; search can weigh it', async () => {
+    const llm = new ScriptedLlm(
+      ops(
+        { event: 'ADD', text: 'Ana is allergic to aspirin', kind: 'semantic', importance: 5 },
+        { event: 'ADD', text: 'Ana took aspirin for a headache', kind: 'episodic', importance: 1.2 },
+        // Off the scale: brought onto it. Not a number: no rating, the add is not refused for it.
+        { event: 'ADD', text: 'Ana likes penguins', kind: 'semantic', importance: 9 },
+        { event: 'ADD', text: 'Ana reads before sleeping', kind: 'semantic', importance: 'high' },
+      ),
+      ops({ event: 'ADD', text: 'Ana waters the plants on Sundays', kind: 'semantic', importance: 4 }),
+    );
+    const memory = await openTestMemory({ llm });
+    await memory.setPolicy({ importance: true });
+    await memory.add('I am allergic to aspirin; took one for a headache anyway. I like penguins and read before sleeping.', { userId: 'ana' });
+    expect(JSON.stringify(llm.requests[0]?.schema)).toContain('"importance":{"type":"number","enum":[1,2,3,4,5]}');
+    expect(llm.requests[0]?.messages[0]?.content).toContain('Each ADD and UPDATE also rates its "importance"');
+    const rated = Object.fromEntries((await memory.getAll({ userId: 'ana' })).results.map((m) => [m.memory, m.metadata.importance]));
+    expect(rated).toEqual({ 'Ana is allergic to aspirin': 5, 'Ana took aspirin for a headache': 1, 'Ana likes penguins': 5, 'Ana reads before sleeping': undefined });
+    // Without it in the policy, a rating the model gives anyway is not stored, and the grammar asks for none.
+    await memory.setPolicy(null);
+    await memory.add('I water the plants on Sundays.', { userId: 'ana' });
+    expect(JSON.stringify(llm.requests[1]?.schema)).not.toContain('importance');
+    expect((await memory.getAll({ userId: 'ana' })).results.find((m) => m.memory.includes('plants'))?.metadata).toEqual({});
+
+    // Between the two aspirin memories: the exact words win, unless importance is weighed in.
+    const all = (await memory.getAll({ userId: 'ana' })).results;
+    const ids = all.filter((m) => m.memory.includes('aspirin')).map((m) => m.id);
+    const query = 'Ana took aspirin for a headache';
+    const plain = await memory.search(query, { userId: 'ana', ids });
+    expect(plain.results.map((m) => m.memory)).toEqual(['Ana took aspirin for a headache', 'Ana is allergic to aspirin']);
+    const weighed = await memory.search(query, { userId: 'ana', ids, importance: { weight: 0.5 }, explain: true });
+    expect(weighed.results.map((m) => [m.memory, m.signals?.importance])).toEqual([
+      ['Ana is allergic to aspirin', 1],
+      ['Ana took aspirin for a headache', 0],
+    ]);
+  });
+
   it('files each fact under the policy’s categories in the same call: stored as metadata.categories, filterable everywhere metadata is', async () => {
     const llm = new ScriptedLlm(
       ops(

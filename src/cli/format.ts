@@ -29,6 +29,7 @@ export function scoredLines(item: ScoredMemory): string[] {
       s.vector === undefined ? 'vector -' : `vector ${s.vector.toFixed(3)} (#${s.vectorRank ?? '?'})`,
       s.keyword === undefined ? 'keyword -' : `keyword ${s.keyword.toFixed(3)} (#${s.keywordRank ?? '?'})`,
       ...(s.recency === undefined ? [] : [`recency ${s.recency.toFixed(3)}`]),
+      ...(s.importance === undefined ? [] : [`importance ${s.importance.toFixed(3)}`]),
       ...(s.neighbour === undefined ? [] : [`neighbour ${s.neighbour.toFixed(3)}`]),
       ...(s.time === undefined ? [] : ['in the time asked']),
       ...(s.entity === undefined ? [] : [`entity ${s.entity.toFixed(3)}`]),

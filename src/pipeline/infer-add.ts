@@ -75,7 +75,8 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
     messages: spoken.map((m) => ({ role: m.role, content: m.content, name: m.name ?? undefined, ...(spansDays ? { date: new Date(m.createdAt) } : {}) })),
   });
   const categories = categoriesOf(policy).map((c) => c.name);
-  const contract = answerContract(deps.graph, categories);
+  const rating = policy?.importance === true;
+  const contract = answerContract(deps.graph, categories, rating);
   const raw = await callLlm(deps.llm, { messages: prompt, schema: contract.json });
   const { operations } = parseModelOutput(raw, contract.schema, deps.llm.id);
   const plan = withoutDenied(planChanges(operations, candidates, categories), compileDenyList(policy));
@@ -146,14 +147,15 @@ function withoutDenied(plan: Plan, deny: DenyList): Plan {
 }
 
 /**
- * The metadata with the fact's categories as `categories` (the policy's;
- * replacing any there). Left as it was when there are none, or when one more
- * key would break the metadata limits (64 keys, 16 KiB): what is stored must
- * export and import.
+ * The metadata with the fact's categories as `categories` and the model's
+ * rating as `importance` (when the policy asks for them; replacing any
+ * there). Left as it was when there are none, or when one more key would
+ * break the metadata limits (64 keys, 16 KiB): what is stored must export and import.
  */
-function filedUnder(metadata: Record<string, unknown>, categories: readonly string[]): Record<string, unknown> {
-  if (categories.length === 0) return metadata;
-  const filed = { ...metadata, categories: [...categories] };
+function filedUnder(metadata: Record<string, unknown>, change: { categories: readonly string[]; importance?: number | undefined }): Record<string, unknown> {
+  const filed = { ...metadata };
+  if (change.categories.length > 0) filed.categories = [...change.categories];
+  if (change.importance !== undefined) filed.importance = change.importance;
   return MetadataSchema.safeParse(filed).success ? filed : metadata;
 }
 
@@ -167,7 +169,7 @@ async function applyChange(
   source: Provenance,
 ): Promise<MemoryEvent | undefined> {
   if (change.event === 'ADD') {
-    return storeNewFact(tx, { ...input, metadata: filedUnder(input.metadata, change.categories) }, { ...change, vector: vector as Float32Array }, observedAt, source);
+    return storeNewFact(tx, { ...input, metadata: filedUnder(input.metadata, change) }, { ...change, vector: vector as Float32Array }, observedAt, source);
   }
   // The model saw a version; if another writer changed the memory since, its decision no longer applies.
   const current = await tx.memory(change.target.id);
@@ -189,7 +191,7 @@ async function applyChange(
       text: change.text,
       hash: change.hash,
       // Filed again with the new text's categories, when the store asks for them.
-      metadata: filedUnder(current.metadata, change.categories),
+      metadata: filedUnder(current.metadata, change),
       embedding: vector,
       validFrom: observedAt,
       source,

@@ -30,8 +30,12 @@ export const OperationsSchema = z.object({ operations: z.array(z.discriminatedUn
 export const GraphOperationsSchema = z.object({
   operations: z.array(z.discriminatedUnion('event', [Add.extend(stating), Update.extend(stating), Delete, None])).max(64),
 });
-/** An operation of any answer (relations are absent without the graph, categories without a policy that asks for them). */
-export type Operation = (z.infer<typeof OperationsSchema>['operations'][number] | z.infer<typeof GraphOperationsSchema>['operations'][number]) & { categories?: string[] };
+/** An operation of any answer (relations are absent without the graph, categories and importance without a policy that asks for them). */
+export type Operation = (z.infer<typeof OperationsSchema>['operations'][number] | z.infer<typeof GraphOperationsSchema>['operations'][number]) & {
+  categories?: string[];
+  /** Read by planChanges: a number on the scale, or no rating. */
+  importance?: unknown;
+};
 
 /** Categories one fact may be filed under; the grammar asks for 1 to 3. */
 export const MAX_CATEGORIES_PER_FACT = 3;
@@ -39,29 +43,37 @@ export const MAX_CATEGORIES_PER_FACT = 3;
 export type AnswerContract = { schema: z.ZodType<{ operations: Operation[] }>; json: JsonSchema };
 const contracts = new Map<string, AnswerContract>();
 
+/** The importance a fact may be rated, least to most. */
+export const IMPORTANCE_SCALE = [1, 2, 3, 4, 5] as const;
+
 /**
- * The answer the model must give, with or without the graph's relations and
- * the policy's categories. With categories, ADD and UPDATE also carry
- * `categories`: the grammar allows only the policy's names (1 to 3); the zod
- * schema is lenient (Engram keeps the known names, see planChanges).
+ * The answer the model must give, with or without the graph's relations, the
+ * policy's categories and its importance rating. With categories, ADD and
+ * UPDATE also carry `categories`: the grammar allows only the policy's names
+ * (1 to 3); with importance, `importance`: one of 1 to 5. The zod schema is
+ * lenient (Engram keeps the known names and a rating it can read, see planChanges).
  */
-export function answerContract(graph: boolean, categories: readonly string[]): AnswerContract {
-  if (categories.length === 0) {
+export function answerContract(graph: boolean, categories: readonly string[], importance = false): AnswerContract {
+  if (categories.length === 0 && !importance) {
     return graph ? { schema: GraphOperationsSchema, json: GRAPH_OPERATIONS_JSON_SCHEMA } : { schema: OperationsSchema, json: OPERATIONS_JSON_SCHEMA };
   }
-  const key = `${graph}|${categories.join(',')}`;
+  const key = `${graph}|${importance}|${categories.join(',')}`;
   let contract = contracts.get(key);
   if (!contract) {
-    const build = (filing: z.ZodType) => {
-      const extra = graph ? { ...stating, categories: filing } : { categories: filing };
+    const build = (filing: z.ZodType | undefined, rating: z.ZodType | undefined) => {
+      const extra = { ...(graph ? stating : {}), ...(filing ? { categories: filing } : {}), ...(rating ? { importance: rating } : {}) };
       return z.object({ operations: z.array(z.discriminatedUnion('event', [Add.extend(extra), Update.extend(extra), Delete, None])).max(64) });
     };
-    const lenient = build(z.array(z.string()).max(16).default([]));
+    const filed = categories.length > 0;
+    const lenient = build(filed ? z.array(z.string()).max(16).default([]) : undefined, importance ? z.unknown().optional() : undefined);
     const strict = build(
-      z
-        .array(z.enum(categories as [string, ...string[]]))
-        .min(1)
-        .max(MAX_CATEGORIES_PER_FACT),
+      filed
+        ? z
+            .array(z.enum(categories as [string, ...string[]]))
+            .min(1)
+            .max(MAX_CATEGORIES_PER_FACT)
+        : undefined,
+      importance ? z.literal(IMPORTANCE_SCALE) : undefined,
     );
     contract = { schema: lenient as unknown as AnswerContract['schema'], json: grammarSchema(strict) };
     contracts.set(key, contract);

@@ -69,6 +69,11 @@ export function policyLines(policy: Policy | undefined): string {
     const listed = categories.map((c) => (c.description ? `${c.name} (${c.description})` : c.name)).join('; ');
     lines.push(`Each ADD and UPDATE also lists "categories": 1 to ${MAX_CATEGORIES_PER_FACT} of ${listed}.`);
   }
+  if (policy.importance) {
+    lines.push(
+      'Each ADD and UPDATE also rates its "importance": 1 trivia that may fade, 2 a passing detail, 3 useful, 4 matters for a long time, 5 must never be lost (health, safety, lasting commitments).',
+    );
+  }
   return lines.join('\n');
 }
 

@@ -7,8 +7,8 @@ import { MAX_CATEGORIES_PER_FACT, type Operation, type StatedRelation } from './
 export type Candidate = { alias: string; item: MemoryItem };
 
 export type PlannedChange =
-  | { event: 'ADD'; text: string; hash: string; kind: MemoryKind; relations: StatedRelation[]; categories: string[] }
-  | { event: 'UPDATE'; target: MemoryItem; text: string; hash: string; relations: StatedRelation[]; categories: string[] }
+  | { event: 'ADD'; text: string; hash: string; kind: MemoryKind; relations: StatedRelation[]; categories: string[]; importance?: number | undefined }
+  | { event: 'UPDATE'; target: MemoryItem; text: string; hash: string; relations: StatedRelation[]; categories: string[]; importance?: number | undefined }
   | { event: 'DELETE'; target: MemoryItem }
   | { event: 'NONE'; target: MemoryItem };
 
@@ -25,6 +25,8 @@ export function planChanges(operations: readonly Operation[], candidates: readon
   // Only the policy's category names, each once, at most MAX_CATEGORIES_PER_FACT: the grammar says so, but a model (or a script) may not.
   const known = new Set(categories);
   const filed = (op: Operation) => [...new Set((op.categories ?? []).map((c) => c.trim()).filter((c) => known.has(c)))].slice(0, MAX_CATEGORIES_PER_FACT);
+  // A rating on the scale, rounded into it; anything else (a string, NaN) is no rating. Only a contract that asks for one keeps it.
+  const rated = (op: Operation) => (typeof op.importance === 'number' && Number.isFinite(op.importance) ? Math.min(5, Math.max(1, Math.round(op.importance))) : undefined);
   const byAlias = new Map(candidates.map((c) => [c.alias, c.item]));
   const candidateByHash = new Map(candidates.map((c) => [c.item.hash, c.item]));
   const touched = new Set<string>();
@@ -46,7 +48,7 @@ export function planChanges(operations: readonly Operation[], candidates: readon
         touched.add(known.id);
       } else if (!addedHashes.has(hash)) {
         addedHashes.add(hash);
-        changes.push({ event: 'ADD', text, hash, kind: op.kind, relations: 'relations' in op ? op.relations : [], categories: filed(op) });
+        changes.push({ event: 'ADD', text, hash, kind: op.kind, relations: 'relations' in op ? op.relations : [], categories: filed(op), importance: rated(op) });
       }
       continue;
     }
@@ -64,7 +66,7 @@ export function planChanges(operations: readonly Operation[], candidates: readon
       }
       const hash = textHash(text);
       if (text === target.memory) changes.push({ event: 'NONE', target });
-      else changes.push({ event: 'UPDATE', target, text, hash, relations: 'relations' in op ? op.relations : [], categories: filed(op) });
+      else changes.push({ event: 'UPDATE', target, text, hash, relations: 'relations' in op ? op.relations : [], categories: filed(op), importance: rated(op) });
     } else {
       changes.push({ event: op.event, target });
     }

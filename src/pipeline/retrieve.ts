@@ -24,6 +24,7 @@ export type RetrieveInput = {
   /** In linear fusion, the share of the vector signal (the rest is keyword). */
   vectorWeight: number;
   recency?: { halfLifeDays: number; weight: number } | undefined;
+  importance?: { weight: number } | undefined;
   /** Exact vector KNN even where an approximate first pass would answer. */
   exact?: boolean | undefined;
   /** The entities the query names (see graph/entity-signal.ts), and the weight of the entity signal. */
@@ -102,6 +103,7 @@ export async function retrieve(storage: Storage, input: RetrieveInput): Promise<
   const itemOf = (id: string) => candidates.byId.get(id)?.item ?? (extra.get(id) as MemoryItem);
   if (input.time) scored = weighByTime(scored, itemOf, signals, input.time.window, input.time.weight);
   if (input.recency) scored = weighByRecency(scored, (id) => Date.parse(itemOf(id).validFrom), signals, input.recency, input.at ?? Date.now());
+  if (input.importance) scored = weighByImportance(scored, (id) => itemOf(id).metadata.importance, signals, input.importance.weight);
 
   return scored
     .filter((s) => input.threshold === undefined || s.score >= input.threshold)
@@ -156,6 +158,27 @@ async function weighByEntities(
       const value = entity.get(id) ?? 0;
       if (value > 0) signals.set(id, { ...signals.get(id), entity: value });
       return { id, score: (score + graph.weight * value) / (1 + graph.weight) };
+    })
+    .sort(bestFirst);
+}
+
+/** A memory's importance on [0, 1] from its `metadata.importance` (1 to 5, clamped); none readable counts as the middle. */
+function importanceOf(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 0.5;
+  return (Math.min(5, Math.max(1, value)) - 1) / 4;
+}
+
+function weighByImportance(
+  scored: { id: string; score: number }[],
+  rating: (id: string) => unknown,
+  signals: Map<string, SearchSignals>,
+  weight: number,
+): { id: string; score: number }[] {
+  return scored
+    .map(({ id, score }) => {
+      const importance = importanceOf(rating(id));
+      signals.set(id, { ...signals.get(id), importance });
+      return { id, score: (1 - weight) * score + weight * importance };
     })
     .sort(bestFirst);
 }

@@ -83,6 +83,7 @@ export function toWireScoredMemory(item: ScoredMemory) {
       keyword: signals.keyword,
       keyword_rank: signals.keywordRank,
       recency: signals.recency,
+      importance: signals.importance,
       rerank: signals.rerank,
       entity: signals.entity,
       time: signals.time,

@@ -13,6 +13,7 @@ const SIGNALS: readonly [keyof NonNullable<WireScoredMemory['signals']>, string]
   ['vector', 'meaning (vector)'],
   ['keyword', 'words (keyword)'],
   ['recency', 'recency'],
+  ['importance', 'importance'],
   ['rerank', 'reranker'],
   ['entity', 'entities'],
   ['time', 'time in the query'],
