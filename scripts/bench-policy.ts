@@ -57,6 +57,14 @@ const [system0, system1] = [count(plain[0]?.content ?? ''), count(ruled[0]?.cont
 console.log(`fixed instructions (system turn, evaluated once per process): ${system0} → ${system1} tokens (+${system1 - system0})`);
 const [lines0, lines1] = [count(plain[1]?.content ?? ''), count(ruled[1]?.content ?? '')];
 console.log(`one add's own lines (3 memories, a user turn, a reply):          ${lines0} → ${lines1} tokens (${lines0 === lines1 ? 'unchanged' : 'CHANGED'})`);
+// What asking for categories and an importance rating adds to the fixed instructions (each a line there, and a field per fact in the answer).
+for (const [label, extra] of [
+  ['+ categories: true (9 defaults)', { categories: true }],
+  ['+ importance: true', { importance: true }],
+] as const) {
+  const system = count(reconcilePrompt({ ...SAMPLE_ADD, policy: { ...HEALTHCARE_POLICY, ...extra } })[0]?.content ?? '');
+  console.log(`fixed instructions with the policy ${label}: ${system} tokens (+${system - system1})`);
+}
 
 const deny = compileDenyList(HEALTHCARE_POLICY);
 const message = `${SAMPLE_ADD.messages[0]?.content} My card is 4111 1111 1111 1111 and my insurance is INS-004211; write to ana.silva@example.pt.`.repeat(4);
