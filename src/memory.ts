@@ -513,7 +513,7 @@ export class Memory {
     requireVersion(current, opts.ifVersion);
     const metadata = opts.metadata ?? current.metadata;
     requireFuture(opts.expiresAt ?? undefined, Date.now());
-    const expiresAt = opts.expiresAt === undefined ? undefined : opts.expiresAt;
+    const expiresAt = opts.expiresAt;
     const sameExpiry = expiresAt === undefined || expiresAt === toEpochMs(current.expiresAt) || (expiresAt === null && current.expiresAt === undefined);
     if (newText === current.memory && JSON.stringify(metadata) === JSON.stringify(current.metadata) && sameExpiry) return current;
     const embedding = newText === current.memory ? undefined : (await embedChecked(this.embedder, [newText]))[0];

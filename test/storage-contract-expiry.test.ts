@@ -259,11 +259,13 @@ describe.each(ENGINES)('storage contract, expiry: $name', (engine) => {
     const gone = memory('likes tea', ALICE, { expiresAt: now + HOUR, source: { messageIds: [onlyMine] } });
     const kept = memory('likes coffee', ALICE, { source: { messageIds: [shared] } });
     const bobs = memory('bob fact', BOB, { expiresAt: now - 1_000, source: { messageIds: [bobSaid] } });
+    // A source an imported file may carry (import keeps what it cannot read): a purge must read past it, not fail on it.
+    const odd = memory('odd source', ALICE, { source: { messageIds: 'abc' } });
     const likesTea = relation(me, 'likes', tea, gone.id);
     const likesDrinks = relation(me, 'likes', drinks, kept.id);
     await write(async (tx) => {
       for (const e of [me, tea, drinks]) await tx.insertEntity(e);
-      for (const m of [gone, kept, bobs]) await tx.insertMemory(m, then, 'llm');
+      for (const m of [gone, kept, bobs, odd]) await tx.insertMemory(m, then, 'llm');
       // Its second version cites other messages, and expires at once.
       await tx.reviseMemory(gone.id, { text: 'likes green tea', hash: textHash('likes green tea'), metadata: {}, validFrom: then + 1, source: { messageIds: [shared, queued, 'x', 1.5] }, expiresAt: now - 1_000 }, then + 1, 'llm');
       await tx.setMentions(gone.id, [tea.id, drinks.id]);

@@ -1,7 +1,6 @@
 import type { Database } from './database.js';
 import { scopeWhere, type ScopeColumns } from './scope-sql.js';
 import { deleteVectors } from './vectors.js';
-
 import type { ErasedCounts } from '../storage/storage.js';
 
 /**
@@ -81,7 +80,13 @@ function citedInScopes(db: Database, rows: readonly ScopeRow[]): Set<number> {
     const scope: ScopeColumns = { user_id: row.user_id ?? undefined, agent_id: row.agent_id ?? undefined, run_id: row.run_id ?? undefined };
     const lists: string[] = [];
     const m = scopeWhere(scope, 'm');
-    lists.push(...(db.prepare(`SELECT json_extract(m.source, '$.messageIds') FROM memories m WHERE ${m.sql} AND json_valid(m.source)`).pluck().all(...m.params) as (string | null)[]).filter((x): x is string => x !== null));
+    // Only an array cites (an imported source may hold anything there), as in sourceMessages.
+    lists.push(
+      ...(db
+        .prepare(`SELECT json_extract(m.source, '$.messageIds') FROM memories m WHERE ${m.sql} AND json_valid(m.source) AND json_type(m.source, '$.messageIds') = 'array'`)
+        .pluck()
+        .all(...m.params) as string[]),
+    );
     const r = scopeWhere(scope, 'r');
     lists.push(...(db.prepare(`SELECT r.message_ids FROM relations r WHERE ${r.sql}`).pluck().all(...r.params) as string[]));
     const j = scopeWhere(scope, 'j');
