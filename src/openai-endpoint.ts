@@ -62,22 +62,39 @@ type PostOptions = {
 export async function postJson(url: URL, body: unknown, options: PostOptions): Promise<EndpointResponse> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
-  try {
+  // The deadline is ours, not only fetch's: undici passes an abort to the body
+  // through a weak reference to its request, so a stalled body could outlive
+  // the signal. The race returns at the deadline whatever fetch does; the
+  // abort then frees the socket.
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new EngramError(options.code, `${options.what} at ${url.href} did not answer within ${options.timeoutMs} ms; is the model loaded? Raise timeoutMs for a slow machine`));
+    }, options.timeoutMs);
+  });
+  const exchange = (async (): Promise<EndpointResponse> => {
     const response = await fetch(url, {
       method: 'POST',
       headers,
       body: JSON.stringify(body),
       // A local server that redirects elsewhere would carry the text off the machine.
       redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: controller.signal,
     });
     const text = await response.text();
     return { status: response.status, json: parseJson(text), text };
+  })();
+  // Lost to the deadline, its abort error is nobody's.
+  exchange.catch(() => undefined);
+  try {
+    return await Promise.race([exchange, deadline]);
   } catch (error) {
-    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      throw new EngramError(options.code, `${options.what} at ${url.href} did not answer within ${options.timeoutMs} ms; is the model loaded? Raise timeoutMs for a slow machine`, { cause: error });
-    }
+    if (error instanceof EngramError) throw error;
     throw new EngramError(options.code, `could not reach ${options.what} at ${url.href} (${networkReason(error)}); ${startHint(url)}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

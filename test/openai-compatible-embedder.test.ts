@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Memory, OpenAiCompatibleEmbedder } from 'engram-memory';
 import { closedPort, startOpenAiStub, stubVector } from './support/openai-stub-server.js';
 import { engram } from './support/engram-cli.js';
@@ -101,6 +101,22 @@ describe('OpenAiCompatibleEmbedder', () => {
     for (const [answer, message] of answers) {
       stub.plan(answer);
       await expect(embedder.embed(['one', 'two']), message).rejects.toMatchObject({ code: 'EMBEDDING_FAILED', message: expect.stringContaining(message) });
+    }
+  });
+});
+
+describe('the deadline of a call to a local server', () => {
+  it('holds even when fetch ignores the abort (a body that stalls past it): EMBEDDING_FAILED at the deadline, not a hang', async () => {
+    const stub = await startOpenAiStub({ dimension: 4 });
+    const embedder = await OpenAiCompatibleEmbedder.connect({ baseUrl: stub.baseUrl, model: 'm', timeoutMs: 200 });
+    const deaf = vi.fn(() => new Promise<Response>(() => undefined));
+    vi.stubGlobal('fetch', deaf);
+    try {
+      await expect(embedder.embed(['one'])).rejects.toMatchObject({ code: 'EMBEDDING_FAILED', message: expect.stringContaining('did not answer within 200 ms') });
+      expect(deaf).toHaveBeenCalledOnce();
+      expect((deaf.mock.calls[0] as unknown as [URL, RequestInit])[1].signal?.aborted).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
     }
   });
 });

@@ -52,5 +52,7 @@ if (role === 'produce') {
   // What troubles a worker goes to the report, so a failed crash run says why (a run is not repeated at will).
   memory.onWorkerError((error) => appendFileSync(report, `trouble ${process.pid} ${String(error).replace(/\s+/gu, ' ').slice(0, 300)}\n`));
   appendFileSync(report, `worker ${process.pid} started\n`);
-  await new Promise(() => undefined);
+  // The queue's timers are unref'd (a library must not hold a process open), as `engram worker` knows:
+  // without this timer an idle worker, between polls with nothing claimed, would exit with code 13.
+  setInterval(() => undefined, 60_000);
 }
