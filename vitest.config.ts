@@ -32,6 +32,8 @@ const ON_EVERY_ENGINE = [
   'test/policy.test.ts',
   // Expiry is a rule of every read on every engine.
   'test/expiry.test.ts',
+  // A memory's last use is kept by the storage contract.
+  'test/memory-use.test.ts',
 ];
 
 export default defineConfig({

@@ -30,6 +30,7 @@ import { timeOptions } from './pipeline/query-time.js';
 import { toLoggedMessage, withSources } from './pipeline/sources.js';
 import { compileDenyList, type DenyList } from './pipeline/deny-rules.js';
 import { readPolicy } from './pipeline/store-policy.js';
+import { UseRecorder } from './pipeline/use-recorder.js';
 import { expiryRule } from './pipeline/expiry.js';
 import { PolicySchema, type Policy } from './policy.js';
 import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
@@ -110,14 +111,15 @@ export class Memory {
     private readonly graphSearch: GraphSearch | undefined,
   ) {
     this.graph = new MemoryGraph(storage, embedder, () => this.assertOpen());
+    this.uses = new UseRecorder(storage);
   }
 
-  /** Whether this Memory keeps the entity graph: links what adds name, asks the LLM for relations (`graph` option). */
   /** Whether `search` can rerank (a cross-encoder was given: `Memory.open({ reranker })`). */
   get canRerank(): boolean {
     return this.reranker !== undefined;
   }
 
+  /** Whether this Memory keeps the entity graph: links what adds name, asks the LLM for relations (`graph` option). */
   get keepsGraph(): boolean {
     return this.graphSearch !== undefined;
   }
@@ -127,6 +129,8 @@ export class Memory {
   /** The entity graph: entities, relations, neighbourhoods (kept when the Memory was opened with `graph: true`). */
   readonly graph: MemoryGraph;
   private readonly workerErrorListeners = new Set<(error: unknown) => void>();
+  /** Marks what searches return as used (a policy's trackAccess). */
+  private readonly uses: UseRecorder;
 
   /** Opens (or creates) a memory store. Models load lazily, on first use. */
   static async open(options: MemoryOptions): Promise<Memory> {
@@ -372,6 +376,8 @@ export class Memory {
           graph: graph && { entities: graph.entities, weight },
         });
     const ranked = reranker ? await rerank(reranker, text, found, { limit: opts.limit, threshold: opts.threshold, explain: opts.explain }) : found;
+    // What a search into the past returns is not in use now.
+    if (at === undefined) this.uses.note(ranked.map((r) => r.id), Date.now());
     const around = opts.withNeighbours ? await withNeighbours(this.storage, ranked, { ...(neighbours ?? DEFAULT_NEIGHBOURS), at, filter: filterOf(opts) }) : ranked;
     const results = opts.withSources ? await withSources(this.storage, around, at) : around;
     return graph ? { results, relations: graph.relations } : { results };
@@ -770,6 +776,7 @@ export class Memory {
     this.closed = true;
     // Work in flight lands (or fails) before the store closes under it.
     await this.runner?.close();
+    await this.uses.settled();
     if (this.ownsStorage) await this.storage.close();
     if (this.ownsEmbedder) await this.embedder.dispose?.();
     if (this.ownsLlm) await this.llm?.dispose?.();

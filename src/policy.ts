@@ -92,6 +92,13 @@ export const PolicySchema = z.strictObject({
    */
   importance: z.literal(true).optional(),
   /**
+   * Record when a search returns a memory (its last use, kept with its current
+   * version; not a change, not exported), so that `search({ recency: { from:
+   * 'access' } })` can favour memories in use. Searches into the past (`asOf`)
+   * record nothing.
+   */
+  trackAccess: z.literal(true).optional(),
+  /**
    * Default lifetimes, in days from a memory's last change, for memories
    * whose add gives no `expiresAt`: per kind, and `run` for every memory of a
    * run (a session). Where several apply, the shortest wins. An expired

@@ -212,8 +212,18 @@ export const SearchOptionsSchema = ScopeSchema.extend({
    * finds, its messages tell in full (the fact as the key, the message as the value).
    */
   withSources: z.boolean().default(false),
-  /** Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). */
-  recency: z.strictObject({ halfLifeDays: z.number().positive().max(36_500), weight: z.number().min(0).max(1).default(0.2) }).optional(),
+  /**
+   * Favour recent memories: the score becomes (1 - weight) * score + weight * 2^(-age / halfLifeDays). The age
+   * counts from the memory's last change, or with `from: 'access'` from its last use (the last time a search
+   * returned it, when the policy has `trackAccess`), whichever is later.
+   */
+  recency: z
+    .strictObject({
+      halfLifeDays: z.number().positive().max(36_500),
+      weight: z.number().min(0).max(1).default(0.2),
+      from: z.enum(['change', 'access']).default('change'),
+    })
+    .optional(),
   /**
    * Favour important memories: the score becomes (1 - weight) * score + weight * (importance - 1) / 4, with
    * `metadata.importance` from 1 to 5 (the model's rating when the policy asks for it, or yours); a memory
@@ -359,7 +369,7 @@ export const SearchSignalsSchema = z.object({
   /** BM25 squashed to [0, 1). */
   keyword: z.number().optional(),
   keywordRank: z.number().int().optional(),
-  /** 2^(-age / halfLife), when recency weighting is on. */
+  /** 2^(-age / halfLife), when recency weighting is on (age since the last change, or the last use with `from: 'access'`). */
   recency: z.number().optional(),
   /** (importance - 1) / 4, when importance weighting is on. */
   importance: z.number().optional(),

@@ -23,7 +23,7 @@ export type RetrieveInput = {
   fusion: 'linear' | 'rrf';
   /** In linear fusion, the share of the vector signal (the rest is keyword). */
   vectorWeight: number;
-  recency?: { halfLifeDays: number; weight: number } | undefined;
+  recency?: { halfLifeDays: number; weight: number; from: 'change' | 'access' } | undefined;
   importance?: { weight: number } | undefined;
   /** Exact vector KNN even where an approximate first pass would answer. */
   exact?: boolean | undefined;
@@ -102,7 +102,11 @@ export async function retrieve(storage: Storage, input: RetrieveInput): Promise<
   }
   const itemOf = (id: string) => candidates.byId.get(id)?.item ?? (extra.get(id) as MemoryItem);
   if (input.time) scored = weighByTime(scored, itemOf, signals, input.time.window, input.time.weight);
-  if (input.recency) scored = weighByRecency(scored, (id) => Date.parse(itemOf(id).validFrom), signals, input.recency, input.at ?? Date.now());
+  if (input.recency) {
+    const now = input.at ?? Date.now();
+    const used = input.recency.from === 'access' ? await lastUse(storage, scored.map((s) => s.id), now) : new Map<string, number>();
+    scored = weighByRecency(scored, (id) => Math.max(Date.parse(itemOf(id).validFrom), used.get(id) ?? 0), signals, input.recency, now);
+  }
   if (input.importance) scored = weighByImportance(scored, (id) => itemOf(id).metadata.importance, signals, input.importance.weight);
 
   return scored
@@ -181,6 +185,16 @@ function weighByImportance(
       return { id, score: (1 - weight) * score + weight * importance };
     })
     .sort(bestFirst);
+}
+
+/**
+ * When each memory was last used, as known at `at`: only the last use is
+ * kept, so one after `at` (a read into the past) tells nothing of `at`.
+ */
+async function lastUse(storage: Storage, ids: string[], at: number): Promise<Map<string, number>> {
+  const used = await storage.transaction('read', 'reading when memories were last used', (tx) => tx.lastAccess(ids));
+  for (const [id, when] of used) if (when > at) used.delete(id);
+  return used;
 }
 
 function weighByRecency(

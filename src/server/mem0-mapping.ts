@@ -183,6 +183,6 @@ export function toWireNeighbourhood(found: Neighbourhood) {
 /** A policy as the REST API answers it: snake_case, like every answer. */
 export function toWirePolicy(policy: Policy | null) {
   if (policy === null) return null;
-  const { expireAfterDays, ...rest } = policy;
-  return { ...rest, ...(expireAfterDays === undefined ? {} : { expire_after_days: expireAfterDays }) };
+  const { expireAfterDays, trackAccess, ...rest } = policy;
+  return { ...rest, ...(expireAfterDays === undefined ? {} : { expire_after_days: expireAfterDays }), ...(trackAccess === undefined ? {} : { track_access: trackAccess }) };
 }

@@ -247,13 +247,15 @@ export const PolicyBodySchema = z
     excludes: z.unknown().optional(),
     deny: z.unknown().optional(),
     categories: z.unknown().optional(),
+    importance: z.unknown().optional(),
     expire_after_days: z.unknown().optional(),
+    track_access: z.unknown().optional(),
   })
   .refine(({ instructions, custom_instructions }) => instructions === undefined || custom_instructions === undefined, {
     error: 'give the instructions as "instructions" or Mem0\'s "custom_instructions", not both',
   })
-  .transform(({ custom_instructions, instructions, expire_after_days, ...rest }) => {
-    const policy: Record<string, unknown> = { ...rest, expireAfterDays: expire_after_days };
+  .transform(({ custom_instructions, instructions, expire_after_days, track_access, ...rest }) => {
+    const policy: Record<string, unknown> = { ...rest, expireAfterDays: expire_after_days, trackAccess: track_access };
     const text = instructions ?? custom_instructions;
     if (text !== undefined) policy.instructions = text;
     for (const key of Object.keys(policy)) if (policy[key] === undefined || policy[key] === null) delete policy[key];

@@ -102,6 +102,12 @@ export interface StorageTransaction {
    */
   eraseMemories(ids: readonly string[]): Promise<ErasedCounts>;
 
+  // ---- use (a policy's trackAccess; see "Use" below) ----
+  /** Marks the current versions of these memories as used at `at` (ms): their last use becomes `at` when that is later. Unknown or non-current ids are skipped. */
+  recordAccess(ids: readonly string[], at: number): Promise<void>;
+  /** When each of these memories' current versions was last used (memories never used are left out). */
+  lastAccess(ids: readonly string[]): Promise<Map<string, number>>;
+
   // ---- the store's policy (what it may hold; see PolicySchema) ----
   /** The policy kept with the store, as `setPolicy` wrote it (JSON), or undefined. */
   policy(): Promise<string | undefined>;
@@ -199,6 +205,13 @@ export type AdjacencyOptions = { window: number; gapMs: number; at?: number | un
  * text is stored again in the scope where it expired, insertMemory (and
  * importMemory) first closes the expired version: validTo = max(expiresAt,
  * validFrom), with a DELETE history entry by 'api', reason "expired".
+ */
+
+/*
+ * Use. A memory's last use (recordAccess) is kept on its current version and
+ * is not a change: no new version, no history entry, not exported. A new
+ * version starts unused (it is newer than any use of the old one anyway), and
+ * the use goes with the memory when it is erased.
  */
 
 export type NewMemory = {

@@ -209,6 +209,8 @@ function sqliteTransaction(store: Store): StorageTransaction {
     closeMemory: async (id, at, actor, reason, validTo) => store.closeMemory(id, at, actor, reason, validTo),
     expiredMemoryIds: async (now, scope) => store.expiredMemoryIds(now, scope),
     eraseMemories: async (ids) => store.eraseMemories(ids),
+    recordAccess: async (ids, at) => store.recordAccess(ids, at),
+    lastAccess: async (ids) => store.lastAccess(ids),
     appendMessages: async (scope, messages, at) =>
       store.appendMessages(
         scope,

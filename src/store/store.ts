@@ -1,4 +1,5 @@
 import { eraseMemories, expiredMemoryIds } from './erase-memories.js';
+import { lastAccess, recordAccess } from './memory-use.js';
 import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../storage/scope-owners.js';
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
@@ -456,6 +457,15 @@ export class Store {
   /** Erases these memories for good, with what only they held (see erase-memories.ts). */
   eraseMemories(ids: readonly string[]): ErasedCounts {
     return eraseMemories(this.db, ids);
+  }
+
+  /** Marks current versions as used at `at` (see memory-use.ts). */
+  recordAccess(ids: readonly string[], at: number): void {
+    recordAccess(this.db, ids, at);
+  }
+
+  lastAccess(ids: readonly string[]): Map<string, number> {
+    return lastAccess(this.db, ids);
   }
 
   policy(): string | undefined {

@@ -28,6 +28,13 @@ Usage:
                     message before it is logged or shown to the model, from
                     adds stored as said and updates; a fact the model states
                     that still matches is dropped.
+    "categories"    true (the defaults) or [{"name", "description"?}]: the model
+                    files each fact under 1 to 3 (metadata.categories)
+    "importance"    true: the model rates each fact 1-5 (metadata.importance)
+    "expireAfterDays"  default lifetimes: {"semantic"?, "episodic"?,
+                    "procedural"?, "run"?} in days
+    "trackAccess"   true: remember when a search last returned each memory,
+                    for search's recency {"from": "access"}
   Memories stored before are not changed.
 
 ${STORE_USAGE}

@@ -205,6 +205,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN expires_at BIGINT;
     `,
   },
+  {
+    version: 5,
+    name: 'memory use',
+    sql: `
+      -- When a search last returned the current version (epoch ms; a policy's trackAccess); NULL: never (see the port's "Use").
+      ALTER TABLE memories ADD COLUMN last_accessed_at BIGINT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,6 +8,7 @@ import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../../stora
 import { adjacentMemories } from './adjacent-memories.js';
 import * as entities from './entities.js';
 import { eraseMemories } from './erase.js';
+import { lastAccess, recordAccess } from './memory-use.js';
 import { appendHistory, historyOf } from './history.js';
 import * as jobs from './jobs.js';
 import * as memories from './memories.js';
@@ -229,6 +230,16 @@ export class PostgresTransaction implements StorageTransaction {
 
   eraseMemories(ids: readonly string[]): Promise<ErasedCounts> {
     return eraseMemories(this.sql, ids);
+  }
+
+  // ---- use ----
+
+  recordAccess(ids: readonly string[], at: number): Promise<void> {
+    return recordAccess(this.sql, ids, at);
+  }
+
+  lastAccess(ids: readonly string[]): Promise<Map<string, number>> {
+    return lastAccess(this.sql, ids);
   }
 
   // ---- messages ----

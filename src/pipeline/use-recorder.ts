@@ -1,0 +1,48 @@
+import type { Storage } from '../storage/storage.js';
+import { readPolicy } from './store-policy.js';
+
+/**
+ * Marks the memories searches return as used, when the store's policy has
+ * `trackAccess`. After the answer, not in it: a search never waits for a
+ * write. Uses noted while a write is under way go in the next one, so a busy
+ * process writes once per batch of searches, not once per search. Best
+ * effort: a write that fails (a locked or full store) loses those marks and
+ * nothing else.
+ */
+export class UseRecorder {
+  /** Memory id → when it was last returned, not yet written. */
+  private readonly pending = new Map<string, number>();
+  private writing: Promise<void> | undefined;
+
+  constructor(private readonly storage: Storage) {}
+
+  note(ids: readonly string[], at: number): void {
+    for (const id of ids) this.pending.set(id, Math.max(at, this.pending.get(id) ?? 0));
+    this.schedule();
+  }
+
+  /** Waits until every use noted so far is written (or given up). */
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private schedule(): void {
+    if (this.writing || this.pending.size === 0) return;
+    this.writing = this.write()
+      .catch(() => undefined)
+      .finally(() => {
+        this.writing = undefined;
+        this.schedule();
+      });
+  }
+
+  private async write(): Promise<void> {
+    const batch = new Map(this.pending);
+    this.pending.clear();
+    // Read each time: another process may have changed the policy.
+    const policy = await this.storage.transaction('read', 'reading the policy', readPolicy);
+    if (!policy?.trackAccess) return;
+    const at = Math.max(...batch.values());
+    await this.storage.transaction('write', 'recording which memories were used', (tx) => tx.recordAccess([...batch.keys()], at));
+  }
+}
