@@ -30,6 +30,7 @@ const ON_EVERY_ENGINE = [
   'test/ui-page.test.ts',
   // A store's policy is kept in the store and read by every process working it.
   'test/policy.test.ts',
+  'test/policy-scopes.test.ts',
   // Expiry is a rule of every read on every engine.
   'test/expiry.test.ts',
   // A memory's last use is kept by the storage contract.

@@ -13,12 +13,13 @@ import { PolicySchema } from './policy.js';
  * then the queued adds still to do, oldest first. Vectors are not exported: they belong to an embedding model, and
  * import re-embeds with the target's.
  */
-export const EXPORT_FORMAT_VERSION = 5;
+export const EXPORT_FORMAT_VERSION = 6;
 /**
  * Formats this Engram imports: 1 (before queued adds were exported), 2 (before the entity graph), 3 (before
- * the store's policy), 4 (before expiry) and 5. An older Engram refuses a newer export by its header.
+ * the store's policy), 4 (before expiry), 5 (before the policies of scopes) and 6. An older Engram refuses a
+ * newer export by its header.
  */
-export const IMPORTABLE_FORMATS = [1, 2, 3, 4, 5] as const;
+export const IMPORTABLE_FORMATS = [1, 2, 3, 4, 5, 6] as const;
 
 const IsoSchema = z.iso.datetime({ offset: true }).refine((s) => Date.parse(s) >= MIN_TIME && Date.parse(s) <= MAX_TIME, {
   error: 'must lie between the years 0000 and 9999 (UTC)',
@@ -179,10 +180,12 @@ function needsScope(what: string) {
 }
 
 /**
- * The store's policy (format 4), right after the header of a whole-file
- * export: a restored backup keeps its deny rules. A scope's export leaves it out.
+ * A policy, right after the header: the store's own (format 4; no scope
+ * fields) or a user's, agent's or run's (format 6), so that a restored backup
+ * keeps its deny rules before any message lands. A scope's export carries the
+ * policies of that scope and under it, not the store's.
  */
-export const ExportPolicySchema = z.strictObject({ type: z.literal('policy'), policy: PolicySchema });
+export const ExportPolicySchema = z.strictObject({ type: z.literal('policy'), ...ScopeFields, policy: PolicySchema });
 export type ExportPolicy = z.infer<typeof ExportPolicySchema>;
 
 export const ExportRecordSchema = z.discriminatedUnion('type', [

@@ -29,10 +29,10 @@ import { retrieve } from './pipeline/retrieve.js';
 import { timeOptions } from './pipeline/query-time.js';
 import { toLoggedMessage, withSources } from './pipeline/sources.js';
 import { compileDenyList, type DenyList } from './pipeline/deny-rules.js';
-import { readPolicy } from './pipeline/store-policy.js';
+import { effectivePolicy, parsePolicy, readPolicy } from './pipeline/store-policy.js';
 import { UseRecorder } from './pipeline/use-recorder.js';
 import { expiryRule } from './pipeline/expiry.js';
-import { PolicySchema, type Policy } from './policy.js';
+import { PolicySchema, scopedPolicyProblem, type Policy } from './policy.js';
 import { DEFAULT_NEIGHBOURS, neighbourOptions, withNeighbours } from './pipeline/neighbours.js';
 import {
   AddOptionsSchema,
@@ -194,8 +194,8 @@ export class Memory {
     const opts = validate(AddOptionsSchema, options, 'options');
     const scope = scopeOf(opts);
     requireScope(scope, 'add');
-    // The store's deny rules apply before anything is logged: the raw text never reaches the file or the model.
-    const policy = await this.storage.transaction('read', 'reading the policy', readPolicy);
+    // The deny rules apply before anything is logged: the raw text never reaches the file or the model.
+    const policy = await this.storage.transaction('read', 'reading the policy', (tx) => effectivePolicy(tx, scope));
     const deny = compileDenyList(policy);
     const redacted = validate(MessagesSchema, messages, 'messages').map((m) => ({ ...m, content: deny.redact(m.content).text }));
     // Checked again: what is stored must fit the limits (and so export and import) after redaction too.
@@ -439,10 +439,23 @@ export class Memory {
     return { results: rows.map(toLoggedMessage) };
   }
 
-  /** The policy kept with the store (what it may hold), or null. */
-  async policy(): Promise<Policy | null> {
+  /** The policy kept with the store (what it may hold), or with exactly this scope (a user, agent or run); null when there is none. */
+  async policy(scope: Scope = {}): Promise<Policy | null> {
     this.assertOpen();
-    return (await this.storage.transaction('read', 'reading the policy', readPolicy)) ?? null;
+    const within = validate(ScopeSchema, scope, 'scope');
+    return (await this.storage.transaction('read', 'reading the policy', (tx) => readPolicy(tx, within))) ?? null;
+  }
+
+  /**
+   * The policy that applies to what is added in `scope`: the store's, then
+   * the policies of the scopes at and above it (the user's, then the agent's,
+   * the run's…), a narrower one's fields replacing a broader one's; deny rules
+   * add up. Null when none applies.
+   */
+  async effectivePolicy(scope: Scope): Promise<Policy | null> {
+    this.assertOpen();
+    const within = validate(ScopeSchema, scope, 'scope');
+    return (await this.storage.transaction('read', 'reading the policy', (tx) => effectivePolicy(tx, within))) ?? null;
   }
 
   /**
@@ -451,16 +464,36 @@ export class Memory {
    * every message before it is logged or shown to the model, and a fact the
    * model states that breaks one is dropped). Every process adding to this
    * store or working its queue applies it from its next add. `null` removes
-   * it. Memories stored before are not changed.
+   * it. Memories stored before are not changed. With a `scope`, the policy is
+   * that user's, agent's or run's own (see effectivePolicy); forgetting the
+   * scope erases it.
    */
-  async setPolicy(policy: Policy | null): Promise<void> {
+  async setPolicy(policy: Policy | null, scope: Scope = {}): Promise<void> {
     this.assertOpen();
+    const within = validate(ScopeSchema, scope, 'scope');
     const parsed = policy === null ? undefined : validate(PolicySchema, policy, 'policy');
-    await this.storage.transaction('write', 'setting the policy', (tx) => tx.setPolicy(parsed === undefined ? undefined : JSON.stringify(parsed)));
+    const problem = parsed && scopedPolicyProblem(parsed, within);
+    if (problem) throw new EngramError('INVALID_INPUT', `policy: ${problem}`);
+    await this.storage.transaction('write', 'setting the policy', (tx) => tx.setPolicy(parsed === undefined ? undefined : JSON.stringify(parsed), within));
   }
 
-  private async denyList(): Promise<DenyList> {
-    return compileDenyList(await this.storage.transaction('read', 'reading the policy', readPolicy));
+  /** The deny rules that apply to a memory's scope (or to the store, for a memory that is not there). */
+  private async denyListOf(memoryId: string): Promise<DenyList> {
+    const policy = await this.storage.transaction('read', 'reading the policy', async (tx) => {
+      const item = await tx.memory(memoryId);
+      return item ? effectivePolicy(tx, scopeOf(item)) : readPolicy(tx);
+    });
+    return compileDenyList(policy);
+  }
+
+  private async exportPolicies(scope: Scope | undefined): Promise<ExportRecord[]> {
+    return this.storage.transaction('read', 'exporting the policies', async (tx) => {
+      const records: ExportRecord[] = [];
+      const own = scope === undefined ? await readPolicy(tx) : undefined;
+      if (own) records.push({ type: 'policy', policy: own });
+      for (const kept of await tx.scopePolicies(scope)) records.push({ type: 'policy', ...kept.scope, policy: parsePolicy(kept.json, kept.scope) });
+      return records;
+    });
   }
 
   /**
@@ -513,7 +546,7 @@ export class Memory {
     this.assertOpen();
     const memoryId = validate(MemoryIdSchema, id, 'id');
     const opts = validate(UpdateOptionsSchema, options, 'options');
-    const newText = cleanText(validate(TextSchema, (await this.denyList()).redact(validate(TextSchema, text, 'text')).text, 'text'));
+    const newText = cleanText(validate(TextSchema, (await this.denyListOf(memoryId)).redact(validate(TextSchema, text, 'text')).text, 'text'));
     const within = scopeOf(opts);
     const current = await this.requireCurrent(memoryId, within);
     requireVersion(current, opts.ifVersion);
@@ -676,11 +709,8 @@ export class Memory {
     const wanted = (record: ExportRecord) => scope === undefined || record.type === 'engram' || (record.type !== 'policy' && isInScope(record, scope));
     for await (const record of this.storage.exportRecords()) {
       if (wanted(record)) yield record;
-      // The store's policy follows the header of a whole-file export: a restored backup keeps its deny rules.
-      if (record.type === 'engram' && scope === undefined) {
-        const policy = await this.storage.transaction('read', 'exporting the policy', readPolicy);
-        if (policy) yield { type: 'policy', policy };
-      }
+      // Policies follow the header: a restored backup keeps its deny rules. A scope's export carries its own, not the store's.
+      if (record.type === 'engram') yield* await this.exportPolicies(scope);
     }
     // The queued adds still to do, oldest first (so an import queues them in the same order).
     const pending: JobRecord[] = [];

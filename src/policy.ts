@@ -116,3 +116,13 @@ export function categoriesOf(policy: Policy | undefined): readonly Category[] {
   return policy.categories === true ? DEFAULT_CATEGORIES : policy.categories;
 }
 export type Policy = z.infer<typeof PolicySchema>;
+
+/**
+ * Why a policy may not be kept for this scope, or undefined. `trackAccess`
+ * belongs to the store's own policy: a search's marks are written store-wide.
+ */
+export function scopedPolicyProblem(policy: Policy, scope: { userId?: string | undefined; agentId?: string | undefined; runId?: string | undefined }): string | undefined {
+  const scoped = scope.userId !== undefined || scope.agentId !== undefined || scope.runId !== undefined;
+  if (scoped && policy.trackAccess !== undefined) return "trackAccess belongs to the store's own policy, not a user's, agent's or run's";
+  return undefined;
+}

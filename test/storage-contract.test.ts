@@ -305,12 +305,48 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     expect(await other.transaction('read', 'testing', (tx) => tx.policy())).toBeUndefined();
   });
 
+  /** A policy for Alice, her coach agent, one of her runs, and Bob. */
+  const seedPolicies = () =>
+    write(async (tx) => {
+      for (const scope of [ALICE, { userId: 'alice', agentId: 'coach' }, { userId: 'alice', runId: 'r1' }, BOB]) await tx.setPolicy(`{"instructions":"for ${JSON.stringify(scope).replaceAll('"', '')}"}`, scope);
+    });
+
+  it('keeps a policy per exact scope beside the store’s own; forgetting a scope erases its policies and those under it; clear erases every scope’s', async () => {
+    const COACH = { userId: 'alice', agentId: 'coach' };
+    await write((tx) => tx.setPolicy('{"deny":["email"]}'));
+    await seedPolicies();
+    await read(async (tx) => {
+      expect(await tx.policy()).toBe('{"deny":["email"]}');
+      expect(await tx.policy({})).toBe('{"deny":["email"]}');
+      expect(await tx.policy(ALICE)).toBe('{"instructions":"for {userId:alice}"}');
+      expect(await tx.policy(COACH)).toBe('{"instructions":"for {userId:alice,agentId:coach}"}');
+      // Exactly that scope: the agent alone, or another run, has none.
+      expect(await tx.policy({ agentId: 'coach' })).toBeUndefined();
+      expect(await tx.policy({ userId: 'alice', runId: 'r2' })).toBeUndefined();
+      expect((await tx.scopePolicies(ALICE)).map((p) => p.scope)).toEqual([ALICE, COACH, { userId: 'alice', runId: 'r1' }]);
+      expect((await tx.scopePolicies()).map((p) => p.scope)).toEqual([ALICE, COACH, { userId: 'alice', runId: 'r1' }, BOB]);
+    });
+    await write((tx) => tx.setPolicy('{"instructions":"changed"}', COACH));
+    await write((tx) => tx.setPolicy(undefined, { userId: 'alice', runId: 'r1' }));
+    expect(await read((tx) => tx.scopePolicies(ALICE))).toEqual([
+      { scope: ALICE, json: '{"instructions":"for {userId:alice}"}' },
+      { scope: COACH, json: '{"instructions":"changed"}' },
+    ]);
+    await write((tx) => tx.purge(ALICE));
+    expect((await read((tx) => tx.scopePolicies())).map((p) => p.scope)).toEqual([BOB]);
+    expect(await read((tx) => tx.policy())).toBe('{"deny":["email"]}');
+    await write((tx) => tx.clear());
+    expect(await read((tx) => tx.scopePolicies())).toEqual([]);
+    expect(await read((tx) => tx.policy())).toBe('{"deny":["email"]}');
+  });
+
   it('keeps every table in a record type, and forget and clear leave no row behind in any of them', async () => {
     const registered = Object.values(opened.recordTables.records).flat();
     expect(Object.keys(opened.recordTables.records).sort()).toEqual(Object.keys(RECORD_TYPES).sort());
     await seedForExport(storage);
     await seedJobs(storage);
     await seedGraph(storage);
+    await seedPolicies();
     await write(async (tx) => {
       await tx.insertMemory(memory('kept for bob', BOB), 1_000, 'api');
       await tx.appendMessages(BOB, [{ role: 'user', name: null, content: 'bob said', createdAt: 1_000 }], 1_000);
@@ -318,7 +354,7 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     const before = await opened.tables();
     for (const table of before.keys()) expect([...registered, ...opened.recordTables.bookkeeping], `table ${table} belongs to no record type`).toContain(table);
     for (const t of Object.values(opened.recordTables.records).flat()) expect(before.has(t), t).toBe(true);
-    for (const type of ['job', 'entity', 'relation', 'mention'] as const) for (const t of opened.recordTables.records[type]) expect(before.get(t), `${t} seeded`).toBeGreaterThan(0);
+    for (const type of ['job', 'entity', 'relation', 'mention', 'policy'] as const) for (const t of opened.recordTables.records[type]) expect(before.get(t), `${t} seeded`).toBeGreaterThan(0);
 
     // Everything but Bob's is Alice's (user, agent and run levels): forgetting Alice leaves exactly what Bob's records hold.
     await write((tx) => tx.purge(ALICE));
@@ -329,6 +365,7 @@ describe.each(ENGINES)('storage contract: $name', (engine) => {
     await seedForExport(storage);
     await seedJobs(storage);
     await seedGraph(storage);
+    await seedPolicies();
     await write((tx) => tx.clear());
     const cleared = await opened.tables();
     for (const table of registered) expect(cleared.get(table), `${table} after clear`).toBe(0);

@@ -5,14 +5,16 @@ import { normalizeEntityName } from '../graph/entity-linker.js';
 import type { Scope } from '../schema.js';
 import { USER_KEY } from './graph/entity-resolver.js';
 import type { Storage, StorageTransaction } from '../storage/storage.js';
-import { scopeOf } from '../scope.js';
+import { scopeKey, scopeOf } from '../scope.js';
+import { scopedPolicyProblem } from '../policy.js';
 import { textHash } from '../text-hash.js';
 
 export type ImportProgress = { phase: 'reading' | 'messages' | 'memories'; done: number; total: number };
 export type ImportResult = {
   /**
-   * The store's policy: added when the target had none; skipped when it has
-   * one (the target's stands) or the import holds none.
+   * Policies, the store's and the scopes' (a user's, agent's, run's): each
+   * added when the target had none for that scope; skipped when it has one
+   * (the target's stands).
    */
   policy: { added: number; skipped: number };
   memories: { added: number; skipped: number };
@@ -42,7 +44,7 @@ export async function importLines(
   lines: Iterable<string> | AsyncIterable<string> | string,
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<ImportResult> {
-  const { policy, messages, memories, jobs, entities, relations } = await readRecords(lines, onProgress);
+  const { policies, messages, memories, jobs, entities, relations } = await readRecords(lines, onProgress);
   const result: ImportResult = {
     policy: { added: 0, skipped: 0 },
     memories: { added: 0, skipped: 0 },
@@ -52,11 +54,12 @@ export async function importLines(
     relations: { added: 0, skipped: 0 },
   };
 
-  // The policy first: a store restored from a backup must not take a message before its deny rules.
-  if (policy) {
-    const added = await storage.transaction('write', 'importing the policy', async (tx) => {
-      if ((await tx.policy()) !== undefined) return false;
-      await tx.setPolicy(JSON.stringify(policy));
+  // Policies first: a store restored from a backup must not take a message before its deny rules.
+  for (const record of policies) {
+    const scope = scopeOf(record);
+    const added = await storage.transaction('write', 'importing a policy', async (tx) => {
+      if ((await tx.policy(scope)) !== undefined) return false;
+      await tx.setPolicy(JSON.stringify(record.policy), scope);
       return true;
     });
     result.policy[added ? 'added' : 'skipped'] += 1;
@@ -257,7 +260,8 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
   const jobs: ExportJob[] = [];
   const entities: ExportEntity[] = [];
   const relations: ExportRelation[] = [];
-  let policy: ExportPolicy['policy'] | undefined;
+  const policies: ExportPolicy[] = [];
+  const policyScopes = new Set<string>();
   const errors: string[] = [];
   let lineNumber = 0;
   for await (const line of asLines(input)) {
@@ -281,8 +285,12 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
       continue;
     }
     if (parsed.data.type === 'policy') {
-      if (policy !== undefined) errors.push(`line ${lineNumber}: a second policy record`);
-      policy = parsed.data.policy;
+      const scope = scopeOf(parsed.data);
+      const problem = scopedPolicyProblem(parsed.data.policy, scope);
+      if (policyScopes.has(scopeKey(scope))) errors.push(`line ${lineNumber}: a second policy record for ${scopeKey(scope) === scopeKey({}) ? 'the store' : 'this scope'}`);
+      else if (problem) errors.push(`line ${lineNumber}: ${problem}`);
+      policyScopes.add(scopeKey(scope));
+      policies.push(parsed.data);
     } else if (parsed.data.type === 'message') messages.push(parsed.data);
     else if (parsed.data.type === 'memory') memories.push(parsed.data);
     else if (parsed.data.type === 'job') jobs.push(parsed.data);
@@ -313,7 +321,7 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
     }
   }
   checkGraph(entities, relations);
-  return { policy, messages, memories, jobs, entities, relations };
+  return { policies, messages, memories, jobs, entities, relations };
 }
 
 /** Every relation links two entities of the import in its own exact scope; no exact scope names one entity twice. */

@@ -13,7 +13,7 @@ import { categoriesOf } from '../policy.js';
 import { reconcilePrompt, type PromptMessage } from './prompts.js';
 import { planChanges, type Candidate, type Plan, type PlannedChange } from './reconcile.js';
 import { compileDenyList, type DenyList } from './deny-rules.js';
-import { readPolicy } from './store-policy.js';
+import { effectivePolicy } from './store-policy.js';
 import { expiryFor, expiryRule, type ExpiryRule } from './expiry.js';
 
 export type InferDeps = {
@@ -63,7 +63,7 @@ export async function extractFacts(deps: InferDeps, input: Extraction, commit: C
   const { candidates, earlier, policy } = await deps.storage.transaction('read', 'gathering context', async (tx) => ({
     candidates: await findCandidates(tx, messageVectors, input.scope),
     earlier: await tx.recentMessages(input.scope, EARLIER_MESSAGES, firstMessage),
-    policy: await readPolicy(tx),
+    policy: await effectivePolicy(tx, input.scope),
   }));
   const spansDays = new Set(spoken.map((m) => dayOf(m.createdAt))).size > 1;
   const prompt = reconcilePrompt({

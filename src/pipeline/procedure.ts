@@ -8,7 +8,7 @@ import { callLlm, storeNewFact, type InferDeps } from './infer-add.js';
 import { PROCEDURE_JSON_SCHEMA, ProcedureSchema, parseModelOutput } from './operations.js';
 import { procedurePrompt } from './prompts.js';
 import { compileDenyList } from './deny-rules.js';
-import { readPolicy } from './store-policy.js';
+import { effectivePolicy } from './store-policy.js';
 import { expiryRule } from './expiry.js';
 
 /**
@@ -41,7 +41,7 @@ export async function summarizeProcedure(deps: InferDeps, input: Extraction, com
   const stated = usableText(parseModelOutput(raw, ProcedureSchema, deps.llm.id).memory);
   if (stated === undefined) return finish(1);
   // A run's summary is one memory: what breaks the store's deny rules is redacted from it rather than losing the whole procedure.
-  const policy = await deps.storage.transaction('read', 'reading the policy', readPolicy);
+  const policy = await deps.storage.transaction('read', 'reading the policy', (tx) => effectivePolicy(tx, input.scope));
   const text = usableText(compileDenyList(policy).redact(stated).text);
   if (text === undefined) return finish(1);
   const [vector] = await embedChecked(deps.embedder, [text]);

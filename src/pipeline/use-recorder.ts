@@ -40,7 +40,7 @@ export class UseRecorder {
     const batch = new Map(this.pending);
     this.pending.clear();
     // Read each time: another process may have changed the policy.
-    const policy = await this.storage.transaction('read', 'reading the policy', readPolicy);
+    const policy = await this.storage.transaction('read', 'reading the policy', (tx) => readPolicy(tx));
     if (!policy?.trackAccess) return;
     const at = Math.max(...batch.values());
     await this.storage.transaction('write', 'recording which memories were used', (tx) => tx.recordAccess([...batch.keys()], at));

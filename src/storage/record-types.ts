@@ -23,6 +23,8 @@ export const RECORD_TYPES = {
   relation: { scope: 'own' },
   /** Which entities a memory names. Scoped through its memory. */
   mention: { scope: 'memory' },
+  /** A user's, agent's or run's own policy (the store's own is configuration: bookkeeping). Scoped by its own scope. */
+  policy: { scope: 'own' },
 } as const;
 
 export type RecordType = keyof typeof RECORD_TYPES;

@@ -108,11 +108,13 @@ export interface StorageTransaction {
   /** When each of these memories' current versions was last used (memories never used are left out). */
   lastAccess(ids: readonly string[]): Promise<Map<string, number>>;
 
-  // ---- the store's policy (what it may hold; see PolicySchema) ----
-  /** The policy kept with the store, as `setPolicy` wrote it (JSON), or undefined. */
-  policy(): Promise<string | undefined>;
-  /** Keeps this policy (JSON) with the store; undefined removes it. */
-  setPolicy(json: string | undefined): Promise<void>;
+  // ---- policies (what the store, or a scope, may hold; see PolicySchema and "Policies" below) ----
+  /** The policy kept for exactly this scope (none or `{}`: the store's own), as written (JSON), or undefined. */
+  policy(scope?: Scope): Promise<string | undefined>;
+  /** Keeps this policy (JSON) for exactly this scope (none or `{}`: the store's own); undefined removes it. */
+  setPolicy(json: string | undefined, scope?: Scope): Promise<void>;
+  /** The policies of scopes (not the store's own): of a scope and everything under it, or of every scope; oldest first. */
+  scopePolicies(scope?: Scope): Promise<{ scope: Scope; json: string }[]>;
 
   // ---- messages ----
   /** Appends messages to the conversation log of exactly this scope; their ids in order. */
@@ -176,7 +178,7 @@ export interface StorageTransaction {
   memoriesMentioning(entityIds: readonly string[], limit: number): Promise<{ memoryId: string; count: number }[]>;
 
   // ---- every record type ----
-  /** Erases a scope (and everything under it) for good: every record of every type. */
+  /** Erases a scope (and everything under it) for good: every record of every type, its policies too. */
   purge(scope: Scope): Promise<{ memories: number; messages: number; jobs: number; entities: number; relations: number }>;
   /** Erases every record of every type; keeps the schema and the embedding binding. */
   clear(): Promise<void>;
@@ -205,6 +207,12 @@ export type AdjacencyOptions = { window: number; gapMs: number; at?: number | un
  * text is stored again in the scope where it expired, insertMemory (and
  * importMemory) first closes the expired version: validTo = max(expiresAt,
  * validFrom), with a DELETE history entry by 'api', reason "expired".
+ */
+
+/*
+ * Policies. The store's own policy is configuration: `clear` keeps it. A
+ * scope's own policy (a user's, an agent's, a run's) is a record of that
+ * scope: `purge` of the scope or of one above it erases it, and so does `clear`.
  */
 
 /*

@@ -247,6 +247,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN expires_at INTEGER;
     `,
   },
+  {
+    version: 7,
+    name: 'policies of scopes',
+    sql: `
+      -- A user's, agent's or run's own policy (the store's own is a meta row); see the port's "Policies".
+      CREATE TABLE policies (
+        seq INTEGER PRIMARY KEY,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        policy TEXT NOT NULL CHECK (json_valid(policy)),
+        updated_at INTEGER NOT NULL,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
+      );
+      CREATE UNIQUE INDEX policies_scope ON policies (ifnull(user_id, ''), ifnull(agent_id, ''), ifnull(run_id, ''));
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -31,6 +31,8 @@ export function purgeScope(db: Database, scope: ScopeColumns): PurgeCounts {
   const removedRelations = db.prepare(`DELETE FROM relations WHERE ${relations.sql}`).run(...relations.params).changes;
   const entities = scopeWhere(scope, 'entities');
   const removedEntities = db.prepare(`DELETE FROM entities WHERE ${entities.sql}`).run(...entities.params).changes;
+  const policies = scopeWhere(scope, 'policies');
+  db.prepare(`DELETE FROM policies WHERE ${policies.sql}`).run(...policies.params);
   return { memories: ids.length, messages: removed.changes, jobs, entities: removedEntities, relations: removedRelations };
 }
 
@@ -38,6 +40,6 @@ export function purgeScope(db: Database, scope: ScopeColumns): PurgeCounts {
 export function clearAll(db: Database): void {
   db.exec(
     'DELETE FROM history; DELETE FROM memory_vectors; DELETE FROM memories; DELETE FROM messages; DELETE FROM jobs; ' +
-      'DELETE FROM memory_entities; DELETE FROM relations; DELETE FROM entities;',
+      'DELETE FROM memory_entities; DELETE FROM relations; DELETE FROM entities; DELETE FROM policies;',
   );
 }

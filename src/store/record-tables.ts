@@ -15,6 +15,7 @@ export const RECORD_TABLES: RecordTables = {
     entity: ['entities'],
     relation: ['relations'],
     mention: ['memory_entities'],
+    policy: ['policies'],
   },
   bookkeeping: ['meta', 'sqlite_sequence'],
 };

@@ -195,8 +195,9 @@ function sqliteTransaction(store: Store): StorageTransaction {
     list: async (scope, options) => store.list(scope, options),
     count: async (scope, options) => store.count(scope, options),
     countCurrent: async (scope) => store.countCurrent(scope),
-    policy: async () => store.policy(),
-    setPolicy: async (json) => store.setPolicy(json),
+    policy: async (scope) => store.policy(scope),
+    setPolicy: async (json, scope) => store.setPolicy(json, scope),
+    scopePolicies: async (scope) => store.scopePolicies(scope),
     currentIds: async (scope) => store.currentIds(scope),
     scopeOwners: async ({ limit, offset }) => store.scopeOwners(limit, offset),
     nearest: async (vector, k, scope: Scope, options = {}) =>

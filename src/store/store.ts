@@ -1,5 +1,6 @@
 import { eraseMemories, expiredMemoryIds } from './erase-memories.js';
 import { lastAccess, recordAccess } from './memory-use.js';
+import * as policies from './policies.js';
 import { scopeOwnerPage, scopeOwnersSql, type ScopeOwnerPage } from '../storage/scope-owners.js';
 import { EngramError } from '../errors.js';
 import { EXPORT_FORMAT_VERSION, type ExportMemory, type ExportMessage, type ExportRecord } from '../export-format.js';
@@ -16,7 +17,7 @@ import * as memories from './memories.js';
 import { toHistoryEntry, toMemoryItem } from './memory-item.js';
 import { adjacentRows, storedAsSaid } from './adjacent-memories.js';
 import { appendMessages, recentMessages, type MessageRow, type NewMessageRow } from './messages.js';
-import { META_KEYS, readMeta, writeMeta } from './meta.js';
+import { META_KEYS, readMeta } from './meta.js';
 import { exportMemoryPage, exportMessagePage, findMessage, insertImportedMemory, insertImportedMessage } from './portable.js';
 import { clearAll, purgeScope, type PurgeCounts } from './purge.js';
 import * as reindex from './reindex.js';
@@ -468,13 +469,16 @@ export class Store {
     return lastAccess(this.db, ids);
   }
 
-  policy(): string | undefined {
-    return readMeta(this.db, META_KEYS.policy);
+  policy(scope?: Scope): string | undefined {
+    return policies.readPolicy(this.db, scope);
   }
 
-  setPolicy(json: string | undefined): void {
-    if (json === undefined) this.db.prepare('DELETE FROM meta WHERE key = ?').run(META_KEYS.policy);
-    else writeMeta(this.db, META_KEYS.policy, json);
+  setPolicy(json: string | undefined, scope?: Scope): void {
+    policies.writePolicy(this.db, json, scope, Date.now());
+  }
+
+  scopePolicies(scope?: Scope): { scope: Scope; json: string }[] {
+    return policies.scopePolicies(this.db, scope);
   }
 
   /** Ids of every current memory in a scope. */

@@ -213,6 +213,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE memories ADD COLUMN last_accessed_at BIGINT;
     `,
   },
+  {
+    version: 6,
+    name: 'policies of scopes',
+    sql: `
+      -- A user's, agent's or run's own policy (the store's own is a meta row); see the port's "Policies".
+      CREATE TABLE policies (
+        seq BIGSERIAL PRIMARY KEY,
+        user_id TEXT,
+        agent_id TEXT,
+        run_id TEXT,
+        policy TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        CHECK (user_id IS NOT NULL OR agent_id IS NOT NULL OR run_id IS NOT NULL)
+      );
+      CREATE UNIQUE INDEX policies_scope ON policies ((coalesce(user_id, '')), (coalesce(agent_id, '')), (coalesce(run_id, '')));
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

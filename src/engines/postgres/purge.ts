@@ -2,6 +2,7 @@ import type { Scope } from '../../schema.js';
 import { purgeEntities } from './entities.js';
 import { purgeJobs } from './jobs.js';
 import { purgeMentions } from './mentions.js';
+import { purgePolicies } from './policies.js';
 import { purgeRelations } from './relations.js';
 import { scopeWhere } from './scope-sql.js';
 import type { SqlQueryable } from './sql-client.js';
@@ -36,12 +37,13 @@ export async function purgeScope(sql: SqlQueryable, scope: Scope): Promise<Purge
   // Relations first: they point to the entities.
   const relations = await purgeRelations(sql, scope, memoryIds);
   const entities = await purgeEntities(sql, scope);
+  await purgePolicies(sql, scope);
   return { memories: memoryIds.length, messages: Number(messages[0]?.n ?? 0), jobs, entities, relations };
 }
 
 /** Every record of every table; the schema and the embedding binding stay. */
 export async function clearAll(sql: SqlQueryable): Promise<void> {
   await sql.exec(
-    'DELETE FROM memory_entities; DELETE FROM relations; DELETE FROM entities; DELETE FROM history; DELETE FROM memories; DELETE FROM messages; DELETE FROM jobs;',
+    'DELETE FROM memory_entities; DELETE FROM relations; DELETE FROM entities; DELETE FROM history; DELETE FROM memories; DELETE FROM messages; DELETE FROM jobs; DELETE FROM policies;',
   );
 }

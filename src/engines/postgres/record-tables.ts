@@ -10,6 +10,7 @@ export const RECORD_TABLES: RecordTables = {
     entity: ['entities'],
     relation: ['relations'],
     mention: ['memory_entities'],
+    policy: ['policies'],
   },
   bookkeeping: ['engram_meta'],
 };

@@ -9,6 +9,7 @@ import { adjacentMemories } from './adjacent-memories.js';
 import * as entities from './entities.js';
 import { eraseMemories } from './erase.js';
 import { lastAccess, recordAccess } from './memory-use.js';
+import * as policies from './policies.js';
 import { appendHistory, historyOf } from './history.js';
 import * as jobs from './jobs.js';
 import * as memories from './memories.js';
@@ -20,7 +21,6 @@ import * as relations from './relations.js';
 import { json, type MemoryRow, num, toHistoryEntry, toMemoryItem } from './rows.js';
 import { scopeOfRow } from '../../scope.js';
 import { nearest } from './search.js';
-import { POLICY_KEY, readMeta, writeMeta } from './migrations.js';
 import type { SqlQueryable } from './sql-client.js';
 
 /**
@@ -57,13 +57,16 @@ export class PostgresTransaction implements StorageTransaction {
     return (await memories.listMemories(this.sql, scope, options)).map(toMemoryItem);
   }
 
-  policy(): Promise<string | undefined> {
-    return readMeta(this.sql, POLICY_KEY);
+  policy(scope?: Scope): Promise<string | undefined> {
+    return policies.readPolicy(this.sql, scope);
   }
 
-  async setPolicy(json: string | undefined): Promise<void> {
-    if (json === undefined) await this.sql.query('DELETE FROM engram_meta WHERE key = $1', [POLICY_KEY]);
-    else await writeMeta(this.sql, POLICY_KEY, json);
+  setPolicy(json: string | undefined, scope?: Scope): Promise<void> {
+    return policies.writePolicy(this.sql, json, scope, Date.now());
+  }
+
+  scopePolicies(scope?: Scope): Promise<{ scope: Scope; json: string }[]> {
+    return policies.scopePolicies(this.sql, scope);
   }
 
   countCurrent(scope: Scope): Promise<number> {
