@@ -63,3 +63,40 @@ describe('REST /policy', () => {
     expect([refused.status, refused.body.error.code]).toEqual([400, 'INVALID_INPUT']);
   });
 });
+
+describe('policies of scopes on the CLI and over REST', () => {
+  it('engram policy --user/--agent sets, shows and clears a scope’s own; --effective shows what applies; ENGRAM_USER_ID never aims it', async () => {
+    const env = { ENGRAM_DB: tempDbPath(), ENGRAM_EMBEDDING_MODEL: TEST_EMBEDDING_MODEL };
+    expect((await engram(['policy', 'set', '-'], { env, stdin: '{"deny":["email"]}' })).code).toBe(0);
+    expect((await engram(['policy', 'set', '-', '--user', 'ana'], { env, stdin: '{"instructions":"Ana is a patient.","deny":["iban"]}' })).code).toBe(0);
+    expect((await engram(['policy', 'set', '-', '--user', 'ana', '--agent', 'coach'], { env, stdin: '{"excludes":["workouts"]}' })).code).toBe(0);
+    expect((await engram(['policy', '--json', '--user', 'ana'], { env })).json()).toEqual({ policy: { instructions: 'Ana is a patient.', deny: ['iban'] } });
+    expect((await engram(['policy', '--effective', '--json', '--user', 'ana', '--agent', 'coach'], { env })).json()).toEqual({
+      policy: { deny: ['email', 'iban'], instructions: 'Ana is a patient.', excludes: ['workouts'] },
+    });
+    // The store's own, whatever ENGRAM_USER_ID says.
+    expect((await engram(['policy', '--json'], { env: { ...env, ENGRAM_USER_ID: 'ana' } })).json()).toEqual({ policy: { deny: ['email'] } });
+    const redacted = await engram(['add', '--user', 'ana', '--no-infer', '--json', 'Mail ana@example.pt, IBAN DE89 3704 0044 0532 0130 00'], { env });
+    expect(redacted.stdout).toContain('Mail [redacted: email], IBAN [redacted: iban]');
+    expect((await engram(['policy', 'clear', '--user', 'ana'], { env })).stdout).toMatch(/policy of user ana was removed/);
+    expect((await engram(['policy', '--user', 'ana'], { env })).stdout).toMatch(/No policy of user ana/);
+    expect((await engram(['policy', '--effective'], { env })).code).toBe(2);
+    expect((await engram(['policy', 'set', '-', '--user', 'ana'], { env, stdin: '{"trackAccess":true}' })).code).toBe(1);
+  });
+
+  it('GET/PUT/DELETE /policy?user_id=… is a scope’s own; effective=true what applies there', async () => {
+    const { api, memory } = await startTestServer({ memory: { llm: null } });
+    await api.put('/policy', { deny: ['email'] });
+    const set = await api.put('/policy?user_id=ana', { custom_instructions: 'Ana is a patient.', deny: ['iban'] });
+    expect(set.status).toBe(200);
+    expect(set.body.policy).toEqual({ instructions: 'Ana is a patient.', deny: ['iban'] });
+    expect(await memory.policy({ userId: 'ana' })).toEqual({ instructions: 'Ana is a patient.', deny: ['iban'] });
+    expect((await api.get('/policy')).body.policy).toEqual({ deny: ['email'] });
+    expect((await api.get('/policy?user_id=ana&effective=true')).body.policy).toEqual({ deny: ['email', 'iban'], instructions: 'Ana is a patient.' });
+    expectError(await api.get('/policy?effective=true'), 400, 'SCOPE_REQUIRED');
+    expectError(await api.put('/policy?user_id=ana', { track_access: true }), 400, 'INVALID_INPUT');
+    expect((await api.delete('/policy?user_id=ana')).body).toEqual({ policy: null });
+    expect(await memory.policy({ userId: 'ana' })).toBeNull();
+    expect(await memory.policy()).toEqual({ deny: ['email'] });
+  });
+});

@@ -29,6 +29,7 @@ import {
   ScopesQuerySchema,
   DeleteQuerySchema,
   PolicyBodySchema,
+  PolicyQuerySchema,
   SourcesQuerySchema,
   SearchBodySchema,
   UpdateBodySchema,
@@ -172,14 +173,19 @@ export function engramRoutes({ memory, version, queueAdds, maxBodyBytes }: Route
     {
       path: '/policy',
       methods: {
-        // The store's policy (Memory.policy / setPolicy): every process working this store applies it.
-        GET: async () => ({ policy: toWirePolicy(await memory.policy()) }),
-        PUT: async (c) => {
-          await memory.setPolicy(parseRequest(PolicyBodySchema, await body(c), 'body'));
-          return { policy: toWirePolicy(await memory.policy()) };
+        // The store's policy, or a scope's own with ?user_id=… (Memory.policy / setPolicy): every process working this store applies it.
+        GET: async (c) => {
+          const { scope, effective } = parseRequest(PolicyQuerySchema, query(c), 'query');
+          if (effective) return { policy: toWirePolicy(await memory.effectivePolicy(requireScope(scope))) };
+          return { policy: toWirePolicy(await memory.policy(scope)) };
         },
-        DELETE: async () => {
-          await memory.setPolicy(null);
+        PUT: async (c) => {
+          const scope = parseRequest(ScopeQuerySchema, query(c), 'query');
+          await memory.setPolicy(parseRequest(PolicyBodySchema, await body(c), 'body'), scope);
+          return { policy: toWirePolicy(await memory.policy(scope)) };
+        },
+        DELETE: async (c) => {
+          await memory.setPolicy(null, parseRequest(ScopeQuerySchema, query(c), 'query'));
           return { policy: null };
         },
       },

@@ -225,6 +225,11 @@ export const GraphMergeBodySchema = z
  */
 export const ScopeQuerySchema = z.strictObject(ScopeWire).transform(scopeOf);
 
+/** `GET /policy?user_id=…&effective=true`: a scope's own policy, or (`effective`) what applies there; no scope: the store's. */
+export const PolicyQuerySchema = z
+  .strictObject({ ...ScopeWire, effective: BooleanParam.optional() })
+  .transform(({ effective, ...scope }) => ({ scope: scopeOf(scope), effective: effective ?? false }));
+
 /** `POST /expired/purge`: `{ user_id?, agent_id?, run_id?, dry_run? }` (no scope: every scope). */
 export const PurgeExpiredBodySchema = z
   .strictObject({ ...ScopeWire, dry_run: optional(z.boolean({ error: 'dry_run must be true or false' })) })

@@ -244,7 +244,7 @@ export class ScopeView {
       title: `Forget ${ownerName(owner)} for good?`,
       body: [
         `This erases ${count(owner.memories, 'current memory', 'current memories')} of ${ownerName(owner)}${owner.type === 'user' ? ' (with every agent and run of theirs)' : ''}, ` +
-          'every earlier version and deleted memory, their history, the conversation messages logged for them, their queued adds, and their entities and relations.',
+          'every earlier version and deleted memory, their history, the conversation messages logged for them, their queued adds, their entities and relations, and their own policies.',
         'Nothing is kept, not even history, and it cannot be undone. Export first if it may be needed again.',
       ],
       confirmLabel: 'Forget for good',

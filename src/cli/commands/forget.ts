@@ -14,9 +14,10 @@ Usage:
 
   The right to be forgotten: every version of the scope's memories, their
   vectors, full-text entries and history, and the scope's logged messages are
-  removed from the file, with their queued adds and the scope's entity graph
-  (entities and relations). Unlike delete, nothing stays in history. The scope
-  matches as in list: --user alice covers all of Alice's agents and runs.
+  removed from the file, with their queued adds, the scope's entity graph
+  (entities and relations) and the scope's own policies. Unlike delete,
+  nothing stays in history. The scope matches as in list: --user alice
+  covers all of Alice's agents and runs.
   Without --yes nothing is erased. Say whose with flags: no default user, and
   ENGRAM_USER_ID / ENGRAM_AGENT_ID are ignored here.
 
