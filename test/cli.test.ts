@@ -388,6 +388,7 @@ describe('engram demo, part two (memory that thinks)', () => {
 });
 
 describe('the engram process', () => {
+  // Five real processes, each loading tsx and the embedder: about 20 s on a quiet 2-core machine.
   it('keeps results on stdout and messages on stderr, with the documented exit codes', async () => {
     const db = tempDbPath();
     const env = { ENGRAM_DB: db, ENGRAM_EMBEDDING_MODEL: TEST_EMBEDDING_MODEL, ENGRAM_USER_ID: 'alice' };
@@ -407,7 +408,7 @@ describe('the engram process', () => {
     expect(imported).toMatchObject({ code: 0, stdout: 'Imported memories: 1 added, 0 skipped (already present); messages: 1 added, 0 skipped.\n' });
     expect(imported.stderr).toContain('memories: 100% (1 of 1)');
     expect(existsSync(db)).toBe(true);
-  });
+  }, 90_000);
 });
 
 describe('the count progress display', () => {
