@@ -610,7 +610,8 @@ describe('migrations', () => {
         }
       }
     }
-  });
+    // Two PGlite stores per earlier version (a few seconds each on a loaded machine): it grows with every migration.
+  }, 240_000);
 });
 
 describe('over the wire', () => {
