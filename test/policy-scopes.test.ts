@@ -37,6 +37,11 @@ describe('policies of scopes', () => {
       deny: ['email', { name: 'chart-number', pattern: 'CH-\\d{5}' }],
       excludes: ['workouts'],
     });
+    // An agent's own policy (every user's coach) comes after a user's, before the user's agent's; deny rules are never doubled.
+    await memory.setPolicy({ instructions: 'The coach talks about training.', deny: ['email'] }, { agentId: 'coach' });
+    expect(await memory.effectivePolicy(ANA_COACH)).toMatchObject({ instructions: 'The coach talks about training.', deny: ['email', { name: 'chart-number', pattern: 'CH-\\d{5}' }] });
+    expect(await memory.effectivePolicy({ userId: 'ben', agentId: 'coach' })).toEqual({ instructions: 'The coach talks about training.', deny: ['email'] });
+    expect(await memory.effectivePolicy(ANA)).toMatchObject({ instructions: 'Ana is a patient: keep doses exact.' });
   });
 
   it('deny rules add up: a narrower policy cannot lift the store’s or the user’s, and each scope redacts only its own rules', async () => {
