@@ -100,3 +100,14 @@ describe('policies of scopes on the CLI and over REST', () => {
     expect(await memory.policy()).toEqual({ deny: ['email'] });
   });
 });
+
+describe('Mem0’s per-request instructions', () => {
+  it('a hosted add with custom_instructions is refused with a pointer to a scope’s policy, and stores nothing', async () => {
+    const { api, memory } = await startTestServer({ memory: { llm: null } });
+    const refused = await api.post('/v1/memories/', { messages: [{ role: 'user', content: 'I like tea' }], user_id: 'ana', infer: false, custom_instructions: 'Keep it short.' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('INVALID_INPUT');
+    expect(refused.body.error.message).toMatch(/PUT \/policy\?user_id=/);
+    expect(await memory.count({ userId: 'ana' })).toBe(0);
+  });
+});

@@ -38,13 +38,15 @@ const IGNORED = {
 };
 
 const NOT_YET = 'is not supported by Engram yet; leave it out';
+/** What Mem0 takes per request, Engram keeps in a policy: every add of that scope applies it. */
+const IN_A_POLICY = "is not taken on a request by Engram: keep it in a policy, the store's (PUT /policy) or a user's (PUT /policy?user_id=…)";
 /** Fields that would change what is stored or found, which Engram cannot honour yet. */
 const REFUSED = {
   custom_categories: refused(`custom_categories ${NOT_YET}`),
-  custom_instructions: refused(`custom_instructions ${NOT_YET}`),
-  agent_custom_instructions: refused(`agent_custom_instructions ${NOT_YET}`),
-  includes: refused(`includes ${NOT_YET}`),
-  excludes: refused(`excludes ${NOT_YET}`),
+  custom_instructions: refused(`custom_instructions ${IN_A_POLICY}`),
+  agent_custom_instructions: refused(`agent_custom_instructions ${IN_A_POLICY.replace('user_id', 'agent_id')}`),
+  includes: refused(`includes ${IN_A_POLICY}`),
+  excludes: refused(`excludes ${IN_A_POLICY}`),
   structured_data_schema: refused(`structured_data_schema ${NOT_YET}`),
   immutable: refused(`immutable ${NOT_YET}`),
   categories: refused(`categories ${NOT_YET} on a request: the store policy names them (PUT /policy), and the model files each memory`),
