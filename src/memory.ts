@@ -475,6 +475,7 @@ export class Memory {
     const problem = parsed && scopedPolicyProblem(parsed, within);
     if (problem) throw new EngramError('INVALID_INPUT', `policy: ${problem}`);
     await this.storage.transaction('write', 'setting the policy', (tx) => tx.setPolicy(parsed === undefined ? undefined : JSON.stringify(parsed), within));
+    this.uses.policyChanged();
   }
 
   /** The deny rules that apply to a memory's scope (or to the store, for a memory that is not there). */

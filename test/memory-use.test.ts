@@ -61,6 +61,16 @@ describe('decay by use (policy trackAccess, recency from access)', () => {
     expect(recency.get(bus)).toBeLessThan(0.001);
   });
 
+  it('a policy set in this process applies from the next search, even right after searches that marked nothing', async () => {
+    const [searcher, reader] = (await openSharedTestMemories(2, { llm: null })) as [Memory, Memory];
+    const { bus } = await twoOldCommutes(searcher);
+    await searcher.search('bus', { userId: 'ana', limit: 1, mode: 'keyword' });
+    await searcher.setPolicy({ trackAccess: true });
+    await searcher.search('bus', { userId: 'ana', limit: 1, mode: 'keyword' });
+    await searcher.close();
+    expect((await recencyById(reader)).get(bus)).toBeGreaterThan(0.99);
+  });
+
   it('a read into the past ignores a use after it', async () => {
     const [searcher, reader] = (await openSharedTestMemories(2, { llm: null })) as [Memory, Memory];
     await searcher.setPolicy({ trackAccess: true });

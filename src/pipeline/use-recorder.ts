@@ -1,6 +1,9 @@
 import type { Storage } from '../storage/storage.js';
 import { readPolicy } from './store-policy.js';
 
+/** How long a policy read decides whether searches mark use: another process's change to trackAccess takes effect within it. */
+const POLICY_READ_EVERY_MS = 5_000;
+
 /**
  * Marks the memories searches return as used, when the store's policy has
  * `trackAccess`. After the answer, not in it: a search never waits for a
@@ -13,12 +16,20 @@ export class UseRecorder {
   /** Memory id → when it was last returned, not yet written. */
   private readonly pending = new Map<string, number>();
   private writing: Promise<void> | undefined;
+  /** Whether the store's policy tracks use, as last read: a search off the policy costs no read at all. */
+  private tracking: { on: boolean; readAt: number } | undefined;
 
   constructor(private readonly storage: Storage) {}
 
   note(ids: readonly string[], at: number): void {
+    if (ids.length === 0 || this.knownOff()) return;
     for (const id of ids) this.pending.set(id, Math.max(at, this.pending.get(id) ?? 0));
     this.schedule();
+  }
+
+  /** The policy changed in this process: read it again before the next mark. */
+  policyChanged(): void {
+    this.tracking = undefined;
   }
 
   /** Waits until every use noted so far is written (or given up). */
@@ -36,12 +47,20 @@ export class UseRecorder {
       });
   }
 
+  private knownOff(): boolean {
+    return this.tracking !== undefined && !this.tracking.on && Date.now() - this.tracking.readAt < POLICY_READ_EVERY_MS;
+  }
+
   private async write(): Promise<void> {
     const batch = new Map(this.pending);
     this.pending.clear();
-    // Read each time: another process may have changed the policy.
-    const policy = await this.storage.transaction('read', 'reading the policy', (tx) => readPolicy(tx));
-    if (!policy?.trackAccess) return;
+    // Read again after a while: another process may have changed the policy.
+    if (this.tracking === undefined || Date.now() - this.tracking.readAt >= POLICY_READ_EVERY_MS) {
+      const readAt = Date.now();
+      const policy = await this.storage.transaction('read', 'reading the policy', (tx) => readPolicy(tx));
+      this.tracking = { on: policy?.trackAccess === true, readAt };
+    }
+    if (!this.tracking.on) return;
     const at = Math.max(...batch.values());
     await this.storage.transaction('write', 'recording which memories were used', (tx) => tx.recordAccess([...batch.keys()], at));
   }
