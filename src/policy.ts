@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Scope } from './schema.js';
+import { isWholeStore } from './scope.js';
 
 /** Detectors Engram ships, each checked by more than a pattern (a checksum) where one exists. */
 export const BUILT_IN_DENY_RULES = ['card-number', 'iban', 'email', 'us-ssn'] as const;
@@ -121,8 +123,7 @@ export type Policy = z.infer<typeof PolicySchema>;
  * Why a policy may not be kept for this scope, or undefined. `trackAccess`
  * belongs to the store's own policy: a search's marks are written store-wide.
  */
-export function scopedPolicyProblem(policy: Policy, scope: { userId?: string | undefined; agentId?: string | undefined; runId?: string | undefined }): string | undefined {
-  const scoped = scope.userId !== undefined || scope.agentId !== undefined || scope.runId !== undefined;
-  if (scoped && policy.trackAccess !== undefined) return "trackAccess belongs to the store's own policy, not a user's, agent's or run's";
+export function scopedPolicyProblem(policy: Policy, scope: Scope): string | undefined {
+  if (!isWholeStore(scope) && policy.trackAccess !== undefined) return "trackAccess belongs to the store's own policy, not a user's, agent's or run's";
   return undefined;
 }

@@ -9,6 +9,11 @@ export function scopeOf(value: Scope): Scope {
   return scope;
 }
 
+/** Whether no scope field is set (none given, or `{}`): the whole store, as for the store's own policy. */
+export function isWholeStore(scope: Scope | undefined): boolean {
+  return scope === undefined || (scope.userId === undefined && scope.agentId === undefined && scope.runId === undefined);
+}
+
 /** Whether a memory lies inside a scope: every field the scope sets is equal on the memory (as in `getAll`). */
 export function isInScope(item: Scope, scope: Scope): boolean {
   return (

@@ -5,7 +5,7 @@ import { normalizeEntityName } from '../graph/entity-linker.js';
 import type { Scope } from '../schema.js';
 import { USER_KEY } from './graph/entity-resolver.js';
 import type { Storage, StorageTransaction } from '../storage/storage.js';
-import { scopeKey, scopeOf } from '../scope.js';
+import { isWholeStore, scopeKey, scopeOf } from '../scope.js';
 import { scopedPolicyProblem } from '../policy.js';
 import { textHash } from '../text-hash.js';
 
@@ -287,7 +287,7 @@ async function readRecords(input: unknown, onProgress?: (progress: ImportProgres
     if (parsed.data.type === 'policy') {
       const scope = scopeOf(parsed.data);
       const problem = scopedPolicyProblem(parsed.data.policy, scope);
-      if (policyScopes.has(scopeKey(scope))) errors.push(`line ${lineNumber}: a second policy record for ${scopeKey(scope) === scopeKey({}) ? 'the store' : 'this scope'}`);
+      if (policyScopes.has(scopeKey(scope))) errors.push(`line ${lineNumber}: a second policy record for ${isWholeStore(scope) ? 'the store' : 'this scope'}`);
       else if (problem) errors.push(`line ${lineNumber}: ${problem}`);
       policyScopes.add(scopeKey(scope));
       policies.push(parsed.data);

@@ -1,6 +1,7 @@
 import { EngramError } from '../errors.js';
 import { PolicySchema, type Policy } from '../policy.js';
 import type { Scope } from '../schema.js';
+import { isWholeStore } from '../scope.js';
 import type { StorageTransaction } from '../storage/storage.js';
 
 /**
@@ -58,7 +59,7 @@ export function scopesAbove(scope: Scope): Scope[] {
 
 /** A kept policy's JSON, checked (DB_INVALID when another writer left something this Engram cannot read). */
 export function parsePolicy(json: string, scope: Scope | undefined): Policy {
-  const whose = scope && Object.keys(scope).length > 0 ? `the policy of ${JSON.stringify(scope)}` : 'the policy kept with this store';
+  const whose = isWholeStore(scope) ? 'the policy kept with this store' : `the policy of ${JSON.stringify(scope)}`;
   let value: unknown;
   try {
     value = JSON.parse(json);

@@ -1,22 +1,20 @@
 import type { Scope } from '../../schema.js';
-import { scopeOfRow } from '../../scope.js';
+import { isWholeStore, scopeOfRow } from '../../scope.js';
 import { POLICY_KEY, readMeta, writeMeta } from './migrations.js';
 import { exactScopeWhere, scopeWhere } from './scope-sql.js';
 import type { SqlQueryable } from './sql-client.js';
 import { SqlParams } from './sql-params.js';
 
-const isStoreWide = (scope: Scope | undefined) => scope === undefined || (scope.userId === undefined && scope.agentId === undefined && scope.runId === undefined);
-
 /** The policy kept for exactly this scope; the store's own (a meta row) for none. */
 export async function readPolicy(sql: SqlQueryable, scope?: Scope): Promise<string | undefined> {
-  if (isStoreWide(scope)) return readMeta(sql, POLICY_KEY);
+  if (isWholeStore(scope)) return readMeta(sql, POLICY_KEY);
   const p = new SqlParams();
   const rows = await sql.query<{ policy: string }>(`SELECT p.policy FROM policies p WHERE ${exactScopeWhere(scope as Scope, 'p', p)}`, p.values);
   return rows[0]?.policy;
 }
 
 export async function writePolicy(sql: SqlQueryable, json: string | undefined, scope: Scope | undefined, at: number): Promise<void> {
-  if (isStoreWide(scope)) {
+  if (isWholeStore(scope)) {
     if (json === undefined) await sql.query('DELETE FROM engram_meta WHERE key = $1', [POLICY_KEY]);
     else await writeMeta(sql, POLICY_KEY, json);
     return;
@@ -37,7 +35,7 @@ export async function writePolicy(sql: SqlQueryable, json: string | undefined, s
 /** The policies of scopes (not the store's own): inside `scope`, or all; oldest first. */
 export async function scopePolicies(sql: SqlQueryable, scope?: Scope): Promise<{ scope: Scope; json: string }[]> {
   const p = new SqlParams();
-  const where = isStoreWide(scope) ? 'TRUE' : scopeWhere(scope as Scope, 'p', p);
+  const where = isWholeStore(scope) ? 'TRUE' : scopeWhere(scope as Scope, 'p', p);
   const rows = await sql.query<{ user_id: string | null; agent_id: string | null; run_id: string | null; policy: string }>(
     `SELECT p.user_id, p.agent_id, p.run_id, p.policy FROM policies p WHERE ${where} ORDER BY p.seq`,
     p.values,
